@@ -1,0 +1,29 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// The design card says `packages: none`: everything here builds on the Swift toolchain and the OS.
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "sealer",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sealer", targets: ["sealer"]),
+        .executable(name: "toml-test-decoder", targets: ["toml-test-decoder"]),
+    ],
+    targets: [
+        // Leaf: sector and proof vocabulary, the Prover boundary, the deterministic mock prover.
+        .target(name: "ProofsFFI", swiftSettings: strict),
+        // Pure domain: TOML, config model and validation, plans and state tables, failure policy.
+        .target(name: "Scheduler", dependencies: ["ProofsFFI"], swiftSettings: strict),
+        // Runtime: sealing-thread and supervisor actors, persistence, manager client, servers.
+        .target(name: "Actors", dependencies: ["Scheduler", "ProofsFFI"], swiftSettings: strict),
+        .executableTarget(name: "sealer", dependencies: ["Actors", "Scheduler", "ProofsFFI"], swiftSettings: strict),
+        .executableTarget(name: "toml-test-decoder", dependencies: ["Scheduler"], swiftSettings: strict),
+        .executableTarget(name: "persist-torture", dependencies: ["Actors"], swiftSettings: strict),
+        .testTarget(name: "ProofsFFITests", dependencies: ["ProofsFFI"], swiftSettings: strict),
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "ProofsFFI"], swiftSettings: strict),
+        .testTarget(name: "ActorsTests", dependencies: ["Actors", "Scheduler", "ProofsFFI"], swiftSettings: strict),
+        .testTarget(name: "SealerEndToEndTests", dependencies: ["Actors", "Scheduler", "ProofsFFI"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,96 @@
+import Foundation
+import ProofsFFI
+import Scheduler
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why the daemon could not start.
+public struct DaemonError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// The running daemon: threads under a supervisor, the management server, signal handling.
+public final class Daemon: Sendable {
+    public let supervisor: Supervisor
+    public let options: DaemonOptions
+    public let manager: any SectorManager
+    private let server: HTTPServer
+    private let log: Log
+
+    public init(options: DaemonOptions, log: Log = Log(), clock: any Clock<Duration> = ContinuousClock()) {
+        self.options = options
+        self.log = log
+        let manager: any SectorManager
+        switch options.manager {
+        case let .embedded(mock): manager = MockManager(options: mock, clock: clock)
+        case let .remote(endpoint, headers): manager = RemoteSectorManager(endpoint: endpoint, headers: headers)
+        }
+        self.manager = manager
+        let prover = MockProver(options: options.prover, clock: clock)
+        var gates: [ProofStage: StageGate] = [:]
+        for (stage, limit) in options.stageLimits { gates[stage] = StageGate(limit: limit) }
+        let threads = options.threads.map {
+            SealingThread(settings: $0, manager: manager, prover: prover, proverName: "mock", gates: gates, clock: clock,
+                          log: log, reloadSettings: options.reloadSettings)
+        }
+        let supervisor = Supervisor(threads: threads, manager: manager, log: log)
+        self.supervisor = supervisor
+        let rpc = JSONRPCServer(methods: ManagementAPI.methods(supervisor: supervisor), bearerToken: options.rpcToken)
+        server = HTTPServer(host: options.rpcHost, port: options.rpcPort) { request in await rpc.handle(request) }
+    }
+
+    /// Starts serving and sealing; returns the bound management port.
+    public func start() async throws(DaemonError) -> UInt16 {
+        let port: UInt16
+        do {
+            port = try server.start()
+        } catch {
+            throw DaemonError("management server: \(error)")
+        }
+        log.info("management RPC listening on \(options.rpcHost):\(port)" + (options.rpcToken == nil ? "" : " (bearer token required)"))
+        await supervisor.start()
+        let dest = "\(options.rpcHost):\(port)"
+        await supervisor.startPinging(name: options.workerName, dest: dest, version: SealerVersion.string, every: options.pingInterval)
+        log.info("sealer \(SealerVersion.string) started: \(options.threads.count) sealing threads, manager \(managerDescription)")
+        return port
+    }
+
+    private var managerDescription: String {
+        switch options.manager {
+        case .embedded: "embedded mock"
+        case let .remote(endpoint, _): "http://\(endpoint.host):\(endpoint.port)\(endpoint.path)"
+        }
+    }
+
+    /// Runs until SIGTERM or SIGINT, handling SIGUSR1 (pause all), SIGUSR2 (resume all) and
+    /// SIGHUP (re-read hot configs). Returns true when every thread stopped within the bound.
+    public func runUntilSignalled() async -> Bool {
+        let stream = SignalStream([SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGHUP])
+        for await number in stream.signals {
+            switch number {
+            case SIGUSR1: await supervisor.pauseAll()
+            case SIGUSR2: await supervisor.resumeAll()
+            case SIGHUP: await supervisor.reloadHotConfig()
+            default:
+                log.info("received \(number == SIGTERM ? "SIGTERM" : "SIGINT"); stopping")
+                return await stop()
+            }
+        }
+        return await stop()
+    }
+
+    /// Stops threads (their states are already persisted) and the server.
+    public func stop() async -> Bool {
+        let clean = await supervisor.shutdown(timeout: options.shutdownTimeout)
+        await server.shutdown()
+        if clean {
+            log.info("stopped cleanly")
+        } else {
+            log.warn("some threads did not stop within \(options.shutdownTimeout); their last persisted state stands")
+        }
+        return clean
+    }
+}

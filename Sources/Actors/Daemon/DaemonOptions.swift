@@ -1,0 +1,44 @@
+import ProofsFFI
+import Scheduler
+
+/// Everything the daemon needs to start, resolved from the config file.
+public struct DaemonOptions: Sendable {
+    public enum ManagerChoice: Sendable {
+        /// The mock manager runs in this process (`rpc_client.addr = "embedded"`).
+        case embedded(MockManager.Options)
+        case remote(HTTPEndpoint, headers: [(String, String)])
+    }
+
+    public var workerName: String
+    public var threads: [ThreadSettings]
+    public var manager: ManagerChoice
+    public var prover: MockProver.Options
+    /// `limitation.concurrent`: the most tasks of a stage running at once.
+    public var stageLimits: [ProofStage: Int]
+    public var rpcHost: String
+    public var rpcPort: UInt16
+    public var rpcToken: String?
+    public var pingInterval: Duration
+    public var shutdownTimeout: Duration
+    /// Re-reads a thread's hot config; nil when the daemon has none.
+    public var reloadSettings: (@Sendable (ThreadSettings, Bool) -> ThreadSettings?)?
+
+    public init(
+        workerName: String, threads: [ThreadSettings], manager: ManagerChoice, prover: MockProver.Options = .init(),
+        stageLimits: [ProofStage: Int] = [:], rpcHost: String = "127.0.0.1", rpcPort: UInt16 = 17890, rpcToken: String? = nil,
+        pingInterval: Duration = .seconds(30), shutdownTimeout: Duration = .seconds(10),
+        reloadSettings: (@Sendable (ThreadSettings, Bool) -> ThreadSettings?)? = nil
+    ) {
+        self.workerName = workerName
+        self.threads = threads
+        self.manager = manager
+        self.prover = prover
+        self.stageLimits = stageLimits
+        self.rpcHost = rpcHost
+        self.rpcPort = rpcPort
+        self.rpcToken = rpcToken
+        self.pingInterval = pingInterval
+        self.shutdownTimeout = shutdownTimeout
+        self.reloadSettings = reloadSettings
+    }
+}

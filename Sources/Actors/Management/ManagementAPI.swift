@@ -1,0 +1,90 @@
+import Foundation
+import Scheduler
+
+/// The daemon's version as `VenusWorker.WorkerVersion` reports it.
+public enum SealerVersion {
+    public static let number = "0.1.0"
+    public static var string: String {
+        "v\(number)-\(ProcessInfo.processInfo.environment["SEALER_GIT_COMMIT"] ?? "unknown")"
+    }
+}
+
+/// damocles' local management interface (`VenusWorker.*`, spec section 3) over a supervisor.
+public enum ManagementAPI {
+    public static func methods(supervisor: Supervisor) -> [String: JSONRPCServer.Method] {
+        [
+            "VenusWorker.WorkerList": { _ async throws(JSONRPCError) -> JSONValue in
+                let now = ContinuousClock.now
+                let infos = await supervisor.list().map { WorkerInfo($0, now: now) }
+                return try encode(infos)
+            },
+            "VenusWorker.WorkerPause": { params async throws(JSONRPCError) -> JSONValue in
+                let index = try intParam(params, 0, "index")
+                do throws(ControlError) {
+                    return .bool(try await supervisor.pause(index))
+                } catch {
+                    throw JSONRPCError(code: JSONRPCError.invalidParams.code, message: error.description, data: nil)
+                }
+            },
+            "VenusWorker.WorkerResume": { params async throws(JSONRPCError) -> JSONValue in
+                let index = try intParam(params, 0, "index")
+                var state: String?
+                if params.count > 1 {
+                    switch params[1] {
+                    case .null: state = nil
+                    case let .string(s): state = s.isEmpty ? nil : s
+                    default: throw JSONRPCError(code: JSONRPCError.invalidParams.code, message: "params[1] (state) must be a string or null", data: nil)
+                    }
+                }
+                do throws(ControlError) {
+                    try await supervisor.resume(index, state: state)
+                    return .bool(true)
+                } catch {
+                    throw JSONRPCError(code: JSONRPCError.invalidParams.code, message: error.description, data: nil)
+                }
+            },
+            "VenusWorker.WorkerVersion": { _ async throws(JSONRPCError) -> JSONValue in
+                .string(SealerVersion.string)
+            },
+            "VenusWorker.WorkerSetEnv": { params async throws(JSONRPCError) -> JSONValue in
+                let name = try stringParam(params, 0, "name")
+                let value = try stringParam(params, 1, "value")
+                try checkEnvName(name)
+                setenv(name, value, 1)
+                return .null
+            },
+            "VenusWorker.WorkerRemoveEnv": { params async throws(JSONRPCError) -> JSONValue in
+                let name = try stringParam(params, 0, "name")
+                try checkEnvName(name)
+                unsetenv(name)
+                return .null
+            },
+        ]
+    }
+
+    static func encode(_ value: some Encodable) throws(JSONRPCError) -> JSONValue {
+        do { return try JSONValue(encoding: value) } catch {
+            throw JSONRPCError(code: JSONRPCError.internalError.code, message: "cannot encode result: \(error)", data: nil)
+        }
+    }
+
+    static func intParam(_ params: [JSONValue], _ i: Int, _ name: String) throws(JSONRPCError) -> Int {
+        guard params.count > i, let value = params[i].intValue else {
+            throw JSONRPCError(code: JSONRPCError.invalidParams.code, message: "params[\(i)] (\(name)) must be an integer", data: nil)
+        }
+        return Int(value)
+    }
+
+    static func stringParam(_ params: [JSONValue], _ i: Int, _ name: String) throws(JSONRPCError) -> String {
+        guard params.count > i, let value = params[i].stringValue else {
+            throw JSONRPCError(code: JSONRPCError.invalidParams.code, message: "params[\(i)] (\(name)) must be a string", data: nil)
+        }
+        return value
+    }
+
+    static func checkEnvName(_ name: String) throws(JSONRPCError) {
+        guard !name.isEmpty, !name.contains("="), !name.contains("\0") else {
+            throw JSONRPCError(code: JSONRPCError.invalidParams.code, message: "invalid environment variable name '\(name)'", data: nil)
+        }
+    }
+}

@@ -1,0 +1,217 @@
+import ProofsFFI
+import Scheduler
+
+// Wire types of damocles-manager's `Venus.*` JSON-RPC API (spec section 4): PascalCase fields,
+// base64 byte strings, commitments as arrays of 32 numbers, CIDs as {"/": "..."}.
+
+/// A CID as Go's JSON encodes it.
+public struct WireCID: Sendable, Hashable, Codable {
+    public var value: String
+    public init(_ value: String) { self.value = value }
+    enum CodingKeys: String, CodingKey { case value = "/" }
+}
+
+public struct AllocateSectorSpec: Sendable, Hashable, Codable {
+    public var AllowedMiners: [UInt64]?
+    public var AllowedProofTypes: [Int]?
+    public init(AllowedMiners: [UInt64]?, AllowedProofTypes: [Int]?) {
+        self.AllowedMiners = AllowedMiners
+        self.AllowedProofTypes = AllowedProofTypes
+    }
+}
+
+public struct AllocatedSector: Sendable, Hashable, Codable {
+    public var ID: SectorID
+    public var ProofType: SealProof
+    public init(ID: SectorID, ProofType: SealProof) {
+        self.ID = ID
+        self.ProofType = ProofType
+    }
+}
+
+public struct AcquireDealsSpec: Sendable, Hashable, Codable {
+    public var MaxDeals: Int?
+    public var MinUsedSpace: UInt64?
+    public init(MaxDeals: Int?, MinUsedSpace: UInt64?) {
+        self.MaxDeals = MaxDeals
+        self.MinUsedSpace = MinUsedSpace
+    }
+}
+
+public struct WirePiece: Sendable, Hashable, Codable {
+    public var Size: UInt64
+    public var PieceCID: WireCID
+    public init(Size: UInt64, PieceCID: WireCID) {
+        self.Size = Size
+        self.PieceCID = PieceCID
+    }
+}
+
+public struct WireDealInfo: Sendable, Hashable, Codable {
+    public var DealID: UInt64
+    public var AllocationID: UInt64?
+    public var PayloadSize: UInt64?
+    public var IsBuiltinMarket: Bool?
+    public init(DealID: UInt64, AllocationID: UInt64? = nil, PayloadSize: UInt64? = nil, IsBuiltinMarket: Bool? = nil) {
+        self.DealID = DealID
+        self.AllocationID = AllocationID
+        self.PayloadSize = PayloadSize
+        self.IsBuiltinMarket = IsBuiltinMarket
+    }
+}
+
+public struct WireDeal: Sendable, Hashable, Codable {
+    public var Piece: WirePiece
+    public var DealInfo: WireDealInfo?
+    public init(Piece: WirePiece, DealInfo: WireDealInfo?) {
+        self.Piece = Piece
+        self.DealInfo = DealInfo
+    }
+}
+
+public struct WireTicket: Sendable, Hashable, Codable {
+    public var Ticket: Blob
+    public var Epoch: Int64
+    public init(Ticket: Blob, Epoch: Int64) {
+        self.Ticket = Ticket
+        self.Epoch = Epoch
+    }
+}
+
+public struct PreCommitOnChainInfo: Sendable, Hashable, Codable {
+    public var CommR: [UInt8]
+    public var CommD: [UInt8]
+    public var Ticket: WireTicket
+    public init(CommR: [UInt8], CommD: [UInt8], Ticket: WireTicket) {
+        self.CommR = CommR
+        self.CommD = CommD
+        self.Ticket = Ticket
+    }
+}
+
+/// `Res` of SubmitPreCommit / SubmitProof / SubmitSnapUpProof.
+public enum SubmitResult: Int, Sendable, Hashable, Codable {
+    case accepted = 1, duplicateSubmit, mismatchedSubmission, rejected, filesMissed
+}
+
+public struct SubmitPreCommitResp: Sendable, Hashable, Codable {
+    public var Res: SubmitResult
+    public var Desc: String?
+    public init(Res: SubmitResult, Desc: String? = nil) {
+        self.Res = Res
+        self.Desc = Desc
+    }
+}
+
+/// `State` of PollPreCommitState / PollProofState.
+public enum OnChainState: Int, Sendable, Hashable, Codable {
+    case pending = 1, packed, landed, notFound, failed, permFailed, shouldAbort
+}
+
+public struct PollStateResp: Sendable, Hashable, Codable {
+    public var State: OnChainState
+    public var Desc: String?
+    public init(State: OnChainState, Desc: String? = nil) {
+        self.State = State
+        self.Desc = Desc
+    }
+}
+
+public struct StoreInfo: Sendable, Hashable, Codable {
+    public var Name: String
+    public var Path: String
+    public init(Name: String, Path: String) {
+        self.Name = Name
+        self.Path = Path
+    }
+}
+
+public struct WireSeed: Sendable, Hashable, Codable {
+    public var Seed: Blob
+    public var Epoch: Int64
+    public init(Seed: Blob, Epoch: Int64) {
+        self.Seed = Seed
+        self.Epoch = Epoch
+    }
+}
+
+public struct WaitSeedResp: Sendable, Hashable, Codable {
+    public var ShouldWait: Bool
+    public var Delay: Int
+    public var Seed: WireSeed?
+    public init(ShouldWait: Bool, Delay: Int, Seed: WireSeed?) {
+        self.ShouldWait = ShouldWait
+        self.Delay = Delay
+        self.Seed = Seed
+    }
+}
+
+public struct ProofOnChainInfo: Sendable, Hashable, Codable {
+    public var Proof: Blob
+    public init(Proof: Blob) { self.Proof = Proof }
+}
+
+public struct ReportStateReq: Sendable, Hashable, Codable {
+    public struct Identifier: Sendable, Hashable, Codable {
+        public var Instance: String
+        public var Location: String
+    }
+    public struct Change: Sendable, Hashable, Codable {
+        public var Prev: String
+        public var Next: String
+        public var Event: String
+    }
+    public struct FailureInfo: Sendable, Hashable, Codable {
+        public var Level: String
+        public var Desc: String
+    }
+    public var Worker: Identifier
+    public var StateChange: Change
+    public var Failure: FailureInfo?
+
+    public init(instance: String, location: String, prev: String, next: String, event: String, failure: SealingFailure?) {
+        Worker = Identifier(Instance: instance, Location: location)
+        StateChange = Change(Prev: prev, Next: next, Event: event)
+        Failure = failure.map { FailureInfo(Level: $0.level.rawValue, Desc: $0.message) }
+    }
+}
+
+public struct ReportStateResp: Sendable, Hashable, Codable {
+    public var Id: String?
+    public var Finalized: Bool
+    public var AbortReason: String?
+    public init(Id: String? = nil, Finalized: Bool = false, AbortReason: String? = nil) {
+        self.Id = Id
+        self.Finalized = Finalized
+        self.AbortReason = AbortReason
+    }
+}
+
+public struct WorkerPingInfo: Sendable, Hashable, Codable {
+    public struct Summary: Sendable, Hashable, Codable {
+        public var Threads: Int
+        public var Empty: Int
+        public var Paused: Int
+        public var Running: Int
+        public var Waiting: Int
+        public var Errors: Int
+        public init(Threads: Int, Empty: Int, Paused: Int, Running: Int, Waiting: Int, Errors: Int) {
+            self.Threads = Threads
+            self.Empty = Empty
+            self.Paused = Paused
+            self.Running = Running
+            self.Waiting = Waiting
+            self.Errors = Errors
+        }
+    }
+    public var Name: String
+    public var Dest: String
+    public var Version: String
+    public var Summary: Summary
+    public init(Name: String, Dest: String, Version: String, Summary: Summary) {
+        self.Name = Name
+        self.Dest = Dest
+        self.Version = Version
+        self.Summary = Summary
+    }
+}

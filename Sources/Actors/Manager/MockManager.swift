@@ -1,0 +1,218 @@
+import ProofsFFI
+import Scheduler
+
+/// An in-process damocles-manager for demos and tests, like `damocles-manager mock`: it allocates
+/// sectors, hands out a random ticket and seed, accepts submissions and reports them landed on
+/// the next poll. Knobs inject the failures a real chain and network produce.
+///
+/// Unlike damocles' mock it checks submitted proofs against the mock prover, so a corrupted
+/// sector record shows up as a mismatched submission instead of passing silently.
+public actor MockManager: SectorManager {
+    public struct Options: Sendable, Hashable {
+        public var miner: UInt64 = 10000
+        public var sectorSize: SectorSize = .kib2
+        /// Fraction of PreCommit / Proof submissions answered `Rejected` (the sector aborts).
+        public var rejectSubmitRate: Double = 0
+        /// Fraction of state polls answered `Failed` (the worker resubmits).
+        public var pollFailedRate: Double = 0
+        /// Fraction of calls that fail as if the network dropped them.
+        public var transportErrorRate: Double = 0
+        /// Added to every call.
+        public var delay: Duration = .zero
+        public var seed: UInt64 = 1
+
+        public init() {}
+    }
+
+    /// What the manager knows of one sector; public so tests can audit a run.
+    public struct SectorLedger: Sendable, Hashable {
+        public var proof: SealProof
+        public var preCommit: PreCommitOnChainInfo?
+        public var preCommitSubmissions = 0
+        public var proofSubmitted: Blob?
+        public var proofSubmissions = 0
+        public var persisted: String?
+        public var lastReportedState: String?
+        public var reports = 0
+        public var finalized = 0
+        public var aborted: String?
+    }
+
+    public let options: Options
+    private let clock: any Clock<Duration>
+    private var rng: UInt64
+    private var nextNumber: UInt64 = 1
+    public private(set) var sectors: [SectorID: SectorLedger] = [:]
+    public private(set) var pings: [WorkerPingInfo] = []
+    public private(set) var mismatchedProofs: [SectorID] = []
+    private let ticket: WireTicket
+    private let seed: WireSeed
+
+    public init(options: Options = .init(), clock: any Clock<Duration> = ContinuousClock()) {
+        self.options = options
+        self.clock = clock
+        rng = options.seed
+        // Like damocles' mock: one random ticket and seed for the lifetime of the process.
+        ticket = WireTicket(Ticket: Blob(MockDigest.digest("ticket", "\(options.seed)")), Epoch: 100)
+        seed = WireSeed(Seed: Blob(MockDigest.digest("seed", "\(options.seed)")), Epoch: 200)
+    }
+
+    private func draw() -> Double {
+        rng &+= 0x9e37_79b9_7f4a_7c15
+        return Double(MockDigest.mix(rng) >> 11) / Double(UInt64(1) << 53)
+    }
+
+    /// Applies the delay and transport-failure knobs common to every call.
+    private func enter(_ method: String) async throws(ManagerError) {
+        if options.delay > .zero {
+            do { try await clock.sleep(for: options.delay, tolerance: nil) } catch {
+                throw .transport(method: method, reason: "cancelled")
+            }
+        }
+        if options.transportErrorRate > 0, draw() < options.transportErrorRate {
+            throw .transport(method: method, reason: "injected transport error")
+        }
+    }
+
+    private func known(_ id: SectorID, _ method: String) throws(ManagerError) -> SectorLedger {
+        guard let ledger = sectors[id] else {
+            throw .rpc(method: method, code: ManagerError.sectorStateNotFound, message: "sector \(id) not found")
+        }
+        return ledger
+    }
+
+    public func allocateSector(_ spec: AllocateSectorSpec) async throws(ManagerError) -> AllocatedSector? {
+        try await enter("AllocateSector")
+        if let miners = spec.AllowedMiners, !miners.isEmpty, !miners.contains(options.miner) { return nil }
+        let candidates = SealProof.all(for: options.sectorSize).filter { proof in
+            spec.AllowedProofTypes.map { $0.isEmpty || $0.contains(proof.id) } ?? true
+        }
+        guard let proof = candidates.first else { return nil }
+        let id = SectorID(miner: options.miner, number: nextNumber)
+        nextNumber += 1
+        sectors[id] = SectorLedger(proof: proof)
+        return AllocatedSector(ID: id, ProofType: proof)
+    }
+
+    public func acquireDeals(_ sector: SectorID, _ spec: AcquireDealsSpec) async throws(ManagerError) -> [WireDeal]? {
+        try await enter("AcquireDeals")
+        _ = try known(sector, "AcquireDeals")
+        return nil
+    }
+
+    public func assignTicket(_ sector: SectorID) async throws(ManagerError) -> WireTicket {
+        try await enter("AssignTicket")
+        _ = try known(sector, "AssignTicket")
+        return ticket
+    }
+
+    public func submitPreCommit(_ sector: AllocatedSector, _ info: PreCommitOnChainInfo, reset: Bool) async throws(ManagerError) -> SubmitPreCommitResp {
+        try await enter("SubmitPreCommit")
+        var ledger = try known(sector.ID, "SubmitPreCommit")
+        defer { sectors[sector.ID] = ledger }
+        ledger.preCommitSubmissions += 1
+        if options.rejectSubmitRate > 0, draw() < options.rejectSubmitRate {
+            return SubmitPreCommitResp(Res: .rejected, Desc: "injected rejection")
+        }
+        if let existing = ledger.preCommit, !reset {
+            return SubmitPreCommitResp(Res: existing == info ? .duplicateSubmit : .mismatchedSubmission)
+        }
+        ledger.preCommit = info
+        return SubmitPreCommitResp(Res: .accepted)
+    }
+
+    public func pollPreCommitState(_ sector: SectorID) async throws(ManagerError) -> PollStateResp {
+        try await enter("PollPreCommitState")
+        let ledger = try known(sector, "PollPreCommitState")
+        guard ledger.preCommit != nil else { return PollStateResp(State: .notFound) }
+        if options.pollFailedRate > 0, draw() < options.pollFailedRate {
+            return PollStateResp(State: .failed, Desc: "injected message failure")
+        }
+        return PollStateResp(State: .landed)
+    }
+
+    public func storeReserveSpace(_ sector: SectorID, size: UInt64, candidates: [String]) async throws(ManagerError) -> StoreInfo? {
+        try await enter("StoreReserveSpace")
+        _ = try known(sector, "StoreReserveSpace")
+        guard let name = candidates.first else { return nil }
+        return StoreInfo(Name: name, Path: name)
+    }
+
+    public func submitPersistedEx(_ sector: SectorID, instance: String, isUpgrade: Bool) async throws(ManagerError) -> Bool {
+        try await enter("SubmitPersistedEx")
+        var ledger = try known(sector, "SubmitPersistedEx")
+        ledger.persisted = instance
+        sectors[sector] = ledger
+        return true
+    }
+
+    public func waitSeed(_ sector: SectorID, proofType: SealProof) async throws(ManagerError) -> WaitSeedResp {
+        try await enter("WaitSeed")
+        _ = try known(sector, "WaitSeed")
+        return WaitSeedResp(ShouldWait: false, Delay: 0, Seed: seed)
+    }
+
+    public func submitProof(_ sector: SectorID, _ info: ProofOnChainInfo, reset: Bool) async throws(ManagerError) -> SubmitPreCommitResp {
+        try await enter("SubmitProof")
+        var ledger = try known(sector, "SubmitProof")
+        defer { sectors[sector] = ledger }
+        ledger.proofSubmissions += 1
+        if options.rejectSubmitRate > 0, draw() < options.rejectSubmitRate {
+            return SubmitPreCommitResp(Res: .rejected, Desc: "injected rejection")
+        }
+        guard let pre = ledger.preCommit else {
+            return SubmitPreCommitResp(Res: .filesMissed, Desc: "no precommit for \(sector)")
+        }
+        let expected = MockProver.expectedProof(
+            sector, ticket: pre.Ticket.Ticket.bytes, seed: seed.Seed.bytes,
+            commitments: Commitments(commR: pre.CommR, commD: pre.CommD))
+        guard expected == info.Proof.bytes else {
+            mismatchedProofs.append(sector)
+            return SubmitPreCommitResp(Res: .mismatchedSubmission, Desc: "proof does not verify")
+        }
+        if let existing = ledger.proofSubmitted, !reset {
+            return SubmitPreCommitResp(Res: existing == info.Proof ? .duplicateSubmit : .mismatchedSubmission)
+        }
+        ledger.proofSubmitted = info.Proof
+        return SubmitPreCommitResp(Res: .accepted)
+    }
+
+    public func pollProofState(_ sector: SectorID) async throws(ManagerError) -> PollStateResp {
+        try await enter("PollProofState")
+        let ledger = try known(sector, "PollProofState")
+        guard ledger.proofSubmitted != nil else { return PollStateResp(State: .notFound) }
+        if options.pollFailedRate > 0, draw() < options.pollFailedRate {
+            return PollStateResp(State: .failed, Desc: "injected message failure")
+        }
+        return PollStateResp(State: .landed)
+    }
+
+    public func reportState(_ sector: SectorID, _ req: ReportStateReq) async throws(ManagerError) -> ReportStateResp {
+        try await enter("ReportState")
+        var ledger = try known(sector, "ReportState")
+        ledger.reports += 1
+        ledger.lastReportedState = req.StateChange.Next
+        sectors[sector] = ledger
+        return ReportStateResp(Id: "\(sector)", Finalized: false)
+    }
+
+    public func reportFinalized(_ sector: SectorID) async throws(ManagerError) {
+        try await enter("ReportFinalized")
+        var ledger = try known(sector, "ReportFinalized")
+        ledger.finalized += 1
+        sectors[sector] = ledger
+    }
+
+    public func reportAborted(_ sector: SectorID, reason: String) async throws(ManagerError) {
+        try await enter("ReportAborted")
+        var ledger = try known(sector, "ReportAborted")
+        ledger.aborted = reason
+        sectors[sector] = ledger
+    }
+
+    public func workerPing(_ info: WorkerPingInfo) async throws(ManagerError) {
+        try await enter("WorkerPing")
+        pings.append(info)
+        if pings.count > 100 { pings.removeFirst(pings.count - 100) }
+    }
+}

@@ -1,0 +1,86 @@
+import ProofsFFI
+import Scheduler
+
+/// damocles-manager over JSON-RPC 2.0 / HTTP (`Venus.*`, positional params).
+public struct RemoteSectorManager: SectorManager {
+    private let client: JSONRPCClient
+
+    public init(endpoint: HTTPEndpoint, headers: [(String, String)] = [], timeout: Duration = .seconds(30)) {
+        client = JSONRPCClient(endpoint: endpoint, headers: headers, timeout: timeout)
+    }
+
+    private func call<R: Decodable>(_ method: String, _ params: [any Encodable], as _: R.Type = R.self) async throws(ManagerError) -> R {
+        var encoded: [JSONValue] = []
+        for param in params {
+            do { encoded.append(try JSONValue(encoding: param)) } catch {
+                throw .malformed(method: method, reason: "cannot encode params: \(error)")
+            }
+        }
+        let result: JSONValue
+        do {
+            result = try await client.call("Venus." + method, encoded)
+        } catch {
+            switch error {
+            case let .rpc(rpc): throw .rpc(method: method, code: rpc.code, message: rpc.message)
+            default: throw .transport(method: method, reason: "\(error)")
+            }
+        }
+        do { return try result.decode(R.self) } catch {
+            throw .malformed(method: method, reason: "\(error)")
+        }
+    }
+
+    /// For methods whose result is null or absent.
+    private func callVoid(_ method: String, _ params: [any Encodable]) async throws(ManagerError) {
+        let _: JSONValue = try await call(method, params)
+    }
+
+    private func optional<R: Decodable>(_ method: String, _ params: [any Encodable]) async throws(ManagerError) -> R? {
+        let raw: JSONValue = try await call(method, params)
+        if raw == .null { return nil }
+        do { return try raw.decode(R.self) } catch { throw .malformed(method: method, reason: "\(error)") }
+    }
+
+    public func allocateSector(_ spec: AllocateSectorSpec) async throws(ManagerError) -> AllocatedSector? {
+        try await optional("AllocateSector", [spec])
+    }
+    public func acquireDeals(_ sector: SectorID, _ spec: AcquireDealsSpec) async throws(ManagerError) -> [WireDeal]? {
+        try await optional("AcquireDeals", [sector, spec])
+    }
+    public func assignTicket(_ sector: SectorID) async throws(ManagerError) -> WireTicket {
+        try await call("AssignTicket", [sector])
+    }
+    public func submitPreCommit(_ sector: AllocatedSector, _ info: PreCommitOnChainInfo, reset: Bool) async throws(ManagerError) -> SubmitPreCommitResp {
+        try await call("SubmitPreCommit", [sector, info, reset])
+    }
+    public func pollPreCommitState(_ sector: SectorID) async throws(ManagerError) -> PollStateResp {
+        try await call("PollPreCommitState", [sector])
+    }
+    public func storeReserveSpace(_ sector: SectorID, size: UInt64, candidates: [String]) async throws(ManagerError) -> StoreInfo? {
+        try await optional("StoreReserveSpace", [sector, size, candidates])
+    }
+    public func submitPersistedEx(_ sector: SectorID, instance: String, isUpgrade: Bool) async throws(ManagerError) -> Bool {
+        try await call("SubmitPersistedEx", [sector, instance, isUpgrade])
+    }
+    public func waitSeed(_ sector: SectorID, proofType: SealProof) async throws(ManagerError) -> WaitSeedResp {
+        try await call("WaitSeed", [sector, proofType])
+    }
+    public func submitProof(_ sector: SectorID, _ info: ProofOnChainInfo, reset: Bool) async throws(ManagerError) -> SubmitPreCommitResp {
+        try await call("SubmitProof", [sector, info, reset])
+    }
+    public func pollProofState(_ sector: SectorID) async throws(ManagerError) -> PollStateResp {
+        try await call("PollProofState", [sector])
+    }
+    public func reportState(_ sector: SectorID, _ req: ReportStateReq) async throws(ManagerError) -> ReportStateResp {
+        try await call("ReportState", [sector, req])
+    }
+    public func reportFinalized(_ sector: SectorID) async throws(ManagerError) {
+        try await callVoid("ReportFinalized", [sector])
+    }
+    public func reportAborted(_ sector: SectorID, reason: String) async throws(ManagerError) {
+        try await callVoid("ReportAborted", [sector, reason])
+    }
+    public func workerPing(_ info: WorkerPingInfo) async throws(ManagerError) {
+        try await callVoid("WorkerPing", [info])
+    }
+}

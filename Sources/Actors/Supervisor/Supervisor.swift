@@ -1,0 +1,117 @@
+import Foundation
+import Scheduler
+
+/// Owns the sealing threads: starts them, routes pause/resume (CLI, RPC, signals), reports
+/// health to the manager, and stops them within a bound.
+public actor Supervisor {
+    public nonisolated let threads: [SealingThread]
+    private let manager: any SectorManager
+    private let log: Log
+    private var running: [Task<Void, Never>] = []
+    private var pinger: Task<Void, Never>?
+
+    public init(threads: [SealingThread], manager: any SectorManager, log: Log = Log()) {
+        self.threads = threads
+        self.manager = manager
+        self.log = log
+    }
+
+    /// Starts every thread.
+    public func start() {
+        guard running.isEmpty else { return }
+        running = threads.map { thread in Task { await thread.run() } }
+    }
+
+    /// Pings the manager every `interval` (first after one interval), like damocles.
+    public func startPinging(name: String, dest: String, version: String, every interval: Duration, clock: any Clock<Duration> = ContinuousClock()) {
+        pinger?.cancel()
+        pinger = Task { [weak self] in
+            while !Task.isCancelled {
+                do { try await clock.sleep(for: interval, tolerance: nil) } catch { return }
+                guard let self else { return }
+                await self.ping(name: name, dest: dest, version: version)
+            }
+        }
+    }
+
+    private func ping(name: String, dest: String, version: String) async {
+        let infos = await list()
+        let summary = WorkerPingInfo.Summary(
+            Threads: infos.count,
+            Empty: infos.filter { $0.jobID == nil }.count,
+            Paused: infos.filter { $0.activity.name == "Paused" }.count,
+            Running: infos.filter { $0.activity.name == "Running" }.count,
+            Waiting: infos.filter { $0.activity.name == "Waiting" }.count,
+            Errors: infos.filter { $0.lastError != nil }.count)
+        do {
+            try await manager.workerPing(WorkerPingInfo(Name: name, Dest: dest, Version: version, Summary: summary))
+        } catch {
+            log.warn("ping failed: \(error)")
+        }
+    }
+
+    public func list() async -> [ThreadInfo] {
+        var infos: [ThreadInfo] = []
+        for thread in threads { infos.append(await thread.info()) }
+        return infos
+    }
+
+    private func thread(_ index: Int) throws(ControlError) -> SealingThread {
+        guard threads.indices.contains(index) else { throw .noSuchThread(index: index, count: threads.count) }
+        return threads[index]
+    }
+
+    public func pause(_ index: Int) async throws(ControlError) -> Bool {
+        let thread = try thread(index)
+        log.info("pause requested", [("thread", "\(index)")])
+        return await thread.pause()
+    }
+
+    public func resume(_ index: Int, state: String?) async throws(ControlError) {
+        let thread = try thread(index)
+        log.info("resume requested", [("thread", "\(index)")] + (state.map { [("to_state", $0)] } ?? []))
+        try await thread.resume(state: state)
+    }
+
+    /// SIGUSR1: every thread pauses at its next checkpoint.
+    public func pauseAll() async {
+        log.info("pausing all threads (SIGUSR1)")
+        for thread in threads { await thread.pause() }
+    }
+
+    /// SIGUSR2: every paused thread resumes from its current state.
+    public func resumeAll() async {
+        log.info("resuming all threads (SIGUSR2)")
+        for thread in threads where await thread.isPaused {
+            try? await thread.resume(state: nil)
+        }
+    }
+
+    /// SIGHUP: threads re-read their hot config at the next sector boundary.
+    public func reloadHotConfig() async {
+        log.info("re-reading hot configs (SIGHUP)")
+        for thread in threads { await thread.requestReload() }
+    }
+
+    /// Cancels every thread and waits up to `timeout`; true when all stopped in time.
+    public func shutdown(timeout: Duration) async -> Bool {
+        pinger?.cancel()
+        for task in running { task.cancel() }
+        let tasks = running
+        let finished = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for task in tasks { await task.value }
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        running = []
+        return finished
+    }
+}

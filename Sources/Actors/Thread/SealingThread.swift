@@ -1,0 +1,699 @@
+import Foundation
+import ProofsFFI
+import Scheduler
+
+/// One `[[sealing_thread]]`: walks its plan's state machine for one sector at a time, persisting
+/// every transition before reporting it, so a restart resumes where it stopped.
+///
+/// Pause requests take effect at checkpoints: between steps, and inside every wait (recover and
+/// poll sleeps, seed waits, stage-limit queues). A running proof step is not interrupted.
+public actor SealingThread {
+    /// Why a step did not complete.
+    enum StepError: Error {
+        case failure(SealingFailure)
+        /// A pause or shutdown interrupted a wait; the state is unchanged and the step re-runs later.
+        case interrupted
+    }
+
+    /// What a step produced.
+    enum Outcome {
+        case advance(SealingEvent, SectorRecord)
+        case idle
+    }
+
+    public nonisolated let index: Int
+    public private(set) var settings: ThreadSettings
+    private let store: ThreadStore
+    private let manager: any SectorManager
+    private let prover: any Prover
+    private let proverName: String
+    private let gates: [ProofStage: StageGate]
+    private let clock: any Clock<Duration>
+    private let log: Log
+    /// Re-reads the hot config: returns new settings when they changed (`force` after SIGHUP).
+    private let reloadSettings: (@Sendable (ThreadSettings, _ force: Bool) -> ThreadSettings?)?
+
+    private var record: SectorRecord
+    private var journal: Journal?
+    /// Set when the state file could not be read; the thread stays paused until it can be.
+    private var loadFailure: SealingFailure?
+    private var activity: ThreadActivity = .idle
+    private var pauseRequested = false
+    private var resumeTarget: SectorState?
+    private var resumeWaiter: CheckedContinuation<Void, Never>?
+    /// The wait in progress, cancelled by a pause so it ends at once.
+    private var interruptible: Task<Void, any Error>?
+    private var idleRounds = 0
+    private var reloadRequested = false
+
+    public init(
+        settings: ThreadSettings, manager: any SectorManager, prover: any Prover, proverName: String = "mock",
+        gates: [ProofStage: StageGate] = [:], clock: any Clock<Duration> = ContinuousClock(), log: Log = Log(),
+        reloadSettings: (@Sendable (ThreadSettings, _ force: Bool) -> ThreadSettings?)? = nil
+    ) {
+        index = settings.index
+        self.settings = settings
+        store = ThreadStore(location: settings.location)
+        self.manager = manager
+        self.prover = prover
+        self.proverName = proverName
+        self.gates = gates
+        self.clock = clock
+        self.log = log.with("thread", "\(settings.index)")
+        self.reloadSettings = reloadSettings
+        record = SectorRecord(plan: settings.plan)
+    }
+
+    // MARK: - Control (called by the supervisor)
+
+    /// Pauses at the next checkpoint; a pause of a paused thread is a no-op. Returns true.
+    @discardableResult
+    public func pause() -> Bool {
+        if case .paused = activity { return true }
+        pauseRequested = true
+        interruptible?.cancel()
+        return true
+    }
+
+    /// Resumes a paused thread, optionally from another state of its plan (validated first).
+    public func resume(state name: String?) throws(ControlError) {
+        guard isPaused else { throw .notPaused(index: index) }
+        if let name {
+            switch record.plan.plan.resumeTarget(named: name) {
+            case let .success(state): resumeTarget = state
+            case let .failure(error): throw .invalidState(index: index, error)
+            }
+        }
+        resumeWaiter?.resume()
+        resumeWaiter = nil
+    }
+
+    /// Re-reads the hot config at the next sector boundary (SIGHUP).
+    public func requestReload() { reloadRequested = true }
+
+    public var isPaused: Bool {
+        if case .paused = activity { return true }
+        return false
+    }
+
+    /// A snapshot for `worker list`, the management RPC and pings.
+    public func info() -> ThreadInfo {
+        let plan = record.plan.plan
+        return ThreadInfo(
+            index: index, location: settings.location, plan: record.plan, jobID: record.jobID,
+            jobState: record.sector == nil && record.state == .empty ? "" : record.state.rawValue,
+            jobStage: record.sector == nil ? nil : plan.stage(of: record.state),
+            activity: activity, lastError: record.lastError ?? loadFailure?.description,
+            retry: record.retry)
+    }
+
+    // MARK: - The loop
+
+    /// Runs until the task is cancelled (shutdown).
+    public func run() async {
+        do {
+            try store.prepare()
+            let journal = try Journal(path: store.historyPath)
+            if let torn = journal.recovered {
+                log.warn("history had an incomplete last record (\(torn)); it was moved aside and the history truncated")
+            }
+            self.journal = journal
+        } catch let failure as SealingFailure {
+            loadFailure = failure
+        } catch {
+            loadFailure = .critical("cannot open history \(store.historyPath): \(error)")
+        }
+        if loadFailure == nil { await loadRecord() }
+        if let loadFailure { log.error("cannot start: \(loadFailure)") }
+
+        while !Task.isCancelled {
+            if loadFailure != nil || record.paused || pauseRequested {
+                await parkUntilResumed()
+                continue
+            }
+            if record.state.isTerminal {
+                await finalize()
+                continue
+            }
+            if record.state == .empty { await applyReloadIfNeeded() }
+            activity = .idle
+            do throws(StepError) {
+                switch try await step() {
+                case let .advance(event, updated):
+                    idleRounds = 0
+                    try await apply(event, to: updated)
+                case .idle:
+                    idleRounds += 1
+                    let wait = idleRounds > settings.requestTaskMaxRetries ? settings.sealInterval : settings.recoverInterval
+                    if idleRounds > settings.requestTaskMaxRetries { idleRounds = 0 }
+                    _ = await sleep(wait)
+                }
+            } catch {
+                switch error {
+                case .interrupted: continue
+                case let .failure(failure):
+                    if !Task.isCancelled { await handle(failure) }
+                }
+            }
+        }
+        activity = .idle
+        journal?.close()
+        log.info("stopped", [("state", record.state.rawValue)] + sectorField)
+    }
+
+    private var sectorField: [(String, String)] { record.jobID.map { [("sector", $0)] } ?? [] }
+
+    private func loadRecord() async {
+        do {
+            if var loaded = try store.load() {
+                if loaded.plan != settings.plan, loaded.state == .empty {
+                    loaded = SectorRecord(plan: settings.plan)
+                }
+                record = loaded
+                if record.sector != nil || record.paused {
+                    log.info("resuming", [("state", record.state.rawValue), ("paused", "\(record.paused)")] + sectorField)
+                }
+            } else {
+                try await store.save(record)
+            }
+        } catch {
+            loadFailure = error
+        }
+    }
+
+    private func applyReloadIfNeeded() async {
+        guard let reloadSettings else { return }
+        let force = reloadRequested
+        reloadRequested = false
+        guard let fresh = reloadSettings(settings, force), fresh != settings else { return }
+        log.info("hot config applied", [("plan", fresh.plan.rawValue)])
+        settings = fresh
+        if record.sector == nil, record.plan != fresh.plan {
+            record = SectorRecord(plan: fresh.plan)
+            try? await store.save(record)
+        }
+    }
+
+    /// Waits, paused, until an operator resumes this thread or the daemon stops.
+    private func parkUntilResumed() async {
+        pauseRequested = false
+        if !record.paused, loadFailure == nil {
+            record.paused = true
+            await persistQuietly()
+        }
+        activity = .paused(since: .now)
+        log.info("paused", [("state", record.state.rawValue)] + sectorField + (record.lastError.map { [("last_error", $0)] } ?? []))
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                if Task.isCancelled { continuation.resume() } else { resumeWaiter = continuation }
+            }
+        } onCancel: {
+            Task { await self.wakeForShutdown() }
+        }
+        if Task.isCancelled { return }
+        if loadFailure != nil {
+            loadFailure = nil
+            await loadRecord()
+            if loadFailure != nil { return }
+        }
+        var next = record
+        next.paused = false
+        next.lastError = nil
+        var note = "resumed"
+        if let target = resumeTarget {
+            resumeTarget = nil
+            if target != record.state {
+                next.prevState = record.state
+                next.state = target
+                next.retry = 0
+                note = "resumed --state \(target.rawValue)"
+                if target == .aborted { next.abortReason = "aborted by operator (resume --state Aborted)" }
+            }
+        }
+        do {
+            try await store.save(next)
+        } catch {
+            record.lastError = error.description
+            log.error("resume failed: \(error)")
+            return
+        }
+        if next.state != record.state {
+            await appendHistory(from: record.state, event: "SetState", to: next.state, note: note)
+        }
+        record = next
+        activity = .idle
+        log.info(note, [("state", record.state.rawValue)] + sectorField)
+    }
+
+    private func wakeForShutdown() {
+        resumeWaiter?.resume()
+        resumeWaiter = nil
+        interruptible?.cancel()
+    }
+
+    /// Persists and logs an event; then reports it to the manager (never the other way round).
+    private func apply(_ event: SealingEvent, to updated: SectorRecord, note: String? = nil) async throws(StepError) {
+        let prev = record.state
+        let next: SectorState
+        switch record.plan.plan.transition(from: prev, on: event) {
+        case let .success(state): next = state
+        case let .failure(error): throw .failure(.critical("internal: \(error)"))
+        }
+        var new = updated
+        new.prevState = prev
+        new.state = next
+        do {
+            try await store.save(new)
+        } catch {
+            throw .failure(error)
+        }
+        record = new
+        await appendHistory(from: prev, event: event.rawValue, to: next, note: note)
+        log.info("\(prev) --\(event)--> \(next)", sectorField)
+        await report(prev: prev, next: next, event: event.rawValue, failure: nil)
+    }
+
+    private func appendHistory(from: SectorState, event: String, to: SectorState, note: String?) async {
+        guard let journal else { return }
+        let entry = HistoryEntry(
+            time: Date().timeIntervalSince1970, sector: record.jobID, plan: record.plan,
+            from: from, event: event, to: to, note: note)
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let bytes = Array(try encoder.encode(entry))
+            try await offload { () throws(PersistenceError) in try journal.append(bytes) }
+        } catch {
+            log.warn("history not written: \(error)", sectorField)
+        }
+    }
+
+    private func report(prev: SectorState, next: SectorState, event: String, failure: SealingFailure?) async {
+        guard let sector = record.sector, record.plan != .wdpost else { return }
+        let req = ReportStateReq(
+            instance: settings.instance, location: settings.location, prev: prev.rawValue, next: next.rawValue,
+            event: event, failure: failure)
+        do {
+            let resp = try await manager.reportState(sector, req)
+            if resp.Finalized, !record.state.isTerminal {
+                // The manager aborts a sector remotely this way.
+                var aborted = record
+                aborted.abortReason = resp.AbortReason ?? "finalized by the manager"
+                try? await apply(.abort, to: aborted, note: "manager asked to abort")
+            }
+        } catch {
+            log.warn("report state failed: \(error)", sectorField)
+        }
+    }
+
+    private func persistQuietly() async {
+        do { try await store.save(record) } catch { log.error("\(error)", sectorField) }
+    }
+
+    private func handle(_ failure: SealingFailure) async {
+        switch RetryPolicy.decide(failure, retry: record.retry, maxRetries: settings.maxRetries, recoverInterval: settings.recoverInterval) {
+        case let .retry(after, retry):
+            record.retry = retry
+            await persistQuietly()
+            log.warn("\(failure); retry \(retry)/\(settings.maxRetries) in \(after)", [("state", record.state.rawValue)] + sectorField)
+            _ = await sleep(after)
+        case let .pause(lastError, retry):
+            record.retry = retry
+            record.lastError = lastError
+            record.paused = true
+            await persistQuietly()
+            log.error("\(lastError); thread paused", [("state", record.state.rawValue)] + sectorField)
+            await report(prev: record.state, next: record.state, event: "Failure", failure: failure)
+        case let .abort(reason):
+            var aborted = record
+            aborted.abortReason = reason
+            log.error("aborting: \(reason)", [("state", record.state.rawValue)] + sectorField)
+            do { try await apply(.abort, to: aborted) } catch {
+                record.paused = true
+                record.lastError = "critical: could not record abort: \(error)"
+            }
+        }
+    }
+
+    /// Reports a finished or aborted sector, clears its files and starts an empty record.
+    private func finalize() async {
+        if let sector = record.sector {
+            if record.state == .finished {
+                while !Task.isCancelled {
+                    do {
+                        try await manager.reportFinalized(sector)
+                        break
+                    } catch {
+                        log.warn("report finalized failed: \(error); retrying in \(settings.recoverInterval)", sectorField)
+                        if !(await sleep(settings.recoverInterval)) { return }
+                    }
+                }
+            } else {
+                do { try await manager.reportAborted(sector, reason: record.abortReason ?? "aborted") } catch {
+                    log.warn("report aborted failed: \(error)", sectorField)
+                }
+            }
+        }
+        if Task.isCancelled { return }
+        log.info(record.state == .finished ? "sector finished" : "sector aborted: \(record.abortReason ?? "-")", sectorField)
+        store.clearData()
+        let fresh = SectorRecord(plan: settings.plan)
+        do {
+            try await store.save(fresh)
+        } catch {
+            record.paused = true
+            record.lastError = error.description
+            return
+        }
+        record = fresh
+        idleRounds = 0
+        _ = await sleep(settings.sealInterval)
+    }
+
+    // MARK: - Waiting
+
+    /// Sleeps on the injected clock; false when a pause or shutdown cut it short.
+    private func sleep(_ duration: Duration) async -> Bool {
+        if pauseRequested || Task.isCancelled { return false }
+        guard duration > .zero else { return true }
+        let clock = self.clock
+        let wait = Task<Void, any Error> { try await clock.sleep(for: duration, tolerance: nil) }
+        interruptible = wait
+        let completed = await withTaskCancellationHandler {
+            (try? await wait.value) != nil
+        } onCancel: {
+            wait.cancel()
+        }
+        interruptible = nil
+        return completed && !pauseRequested && !Task.isCancelled
+    }
+
+    private func sleepOrInterrupt(_ duration: Duration) async throws(StepError) {
+        if !(await sleep(duration)) { throw .interrupted }
+    }
+
+    /// Runs a proof stage: waits for the stage's permit (interruptible), then computes.
+    private func run<T>(_ stage: ProofStage, _ body: () async throws(ProverError) -> T) async throws(StepError) -> T {
+        var permit: StageGate?
+        if let gate = gates[stage] {
+            activity = .waiting(since: .now, waitingFor: "\(stage) slot (limit \(gate.limit))")
+            let acquire = Task<Void, any Error> { try await gate.acquire() }
+            interruptible = acquire
+            let acquired = await withTaskCancellationHandler {
+                (try? await acquire.value) != nil
+            } onCancel: {
+                acquire.cancel()
+            }
+            interruptible = nil
+            if !acquired || pauseRequested || Task.isCancelled {
+                if acquired { await gate.release() }
+                activity = .idle
+                throw .interrupted
+            }
+            permit = gate
+        }
+        activity = .running(since: .now, proc: "\(proverName) \(stage)")
+        let result: Result<T, ProverError>
+        do { result = .success(try await body()) } catch { result = .failure(error) }
+        if let permit { await permit.release() }
+        activity = .idle
+        switch result {
+        case let .success(value): return value
+        case let .failure(error):
+            if Task.isCancelled { throw .interrupted }
+            throw .failure(.permanent("\(error)"))
+        }
+    }
+
+    /// Calls the manager, mapping its errors to damocles' levels.
+    private func call<T>(_ body: () async throws(ManagerError) -> T) async throws(StepError) -> T {
+        do {
+            return try await body()
+        } catch {
+            if Task.isCancelled { throw .interrupted }
+            throw .failure(error.failure)
+        }
+    }
+
+    // MARK: - Steps
+
+    private func sectorRef() throws(StepError) -> SectorRef {
+        guard let id = record.sector, let proof = record.proof else {
+            throw .failure(.abort("sector record in state \(record.state) has no sector id"))
+        }
+        return SectorRef(id: id, proof: proof, paths: SectorPaths(dataDirectory: store.dataDirectory, sector: id))
+    }
+
+    private func require<T>(_ value: T?, _ what: String) throws(StepError) -> T {
+        guard let value else { throw .failure(.abort("sector record in state \(record.state) lacks \(what)")) }
+        return value
+    }
+
+    /// Runs the handler of the current state: what to do now that this state's step is done.
+    private func step() async throws(StepError) -> Outcome {
+        switch record.plan {
+        case .sealer: return try await sealerStep()
+        case .snapup, .rebuild, .unseal, .wdpost: return try await allocationOnlyStep()
+        }
+    }
+
+    /// Plans whose manager-side allocation this worker does not request yet: the thread asks for
+    /// nothing and stays idle, as damocles' threads do when the manager has no such work.
+    private func allocationOnlyStep() async throws(StepError) -> Outcome {
+        guard record.state == .empty else {
+            throw .failure(.permanent("plan \(record.plan) has no handler for state \(record.state) in this build"))
+        }
+        return .idle
+    }
+
+    private func sealerStep() async throws(StepError) -> Outcome {
+        var next = record
+        switch record.state {
+        case .empty:
+            let spec = AllocateSectorSpec(AllowedMiners: settings.allowedMiners, AllowedProofTypes: settings.allowedProofTypes)
+            guard let allocated = try await call({ () async throws(ManagerError) in try await manager.allocateSector(spec) }) else {
+                return .idle
+            }
+            next.sector = allocated.ID
+            next.proof = allocated.ProofType
+            next.retry = 0
+            next.lastError = nil
+            next.abortReason = nil
+            return .advance(.allocate, next)
+
+        case .allocated:
+            let sector = try sectorRef().id
+            if !settings.enableDeals {
+                if settings.disableCC { return .idle }
+                next.phases.deals = []
+                return .advance(.acquireDeals, next)
+            }
+            let spec = AcquireDealsSpec(MaxDeals: settings.maxDeals, MinUsedSpace: settings.minDealSpace)
+            let deals = try await call({ () async throws(ManagerError) in try await manager.acquireDeals(sector, spec) }) ?? []
+            if deals.isEmpty, settings.disableCC { return .idle }
+            next.phases.deals = deals.map { DealPiece(dealID: $0.DealInfo?.DealID ?? 0, piece: PieceInfo(size: $0.Piece.Size, cid: $0.Piece.PieceCID.value)) }
+            return .advance(.acquireDeals, next)
+
+        case .dealsAcquired:
+            let ref = try sectorRef()
+            let deals = (record.phases.deals ?? []).map(\.piece)
+            next.phases.pieces = try await run(.addPieces) { () async throws(ProverError) in try await prover.addPieces(ref, pieces: deals) }
+            return .advance(.addPiece, next)
+
+        case .pieceAdded:
+            let ref = try sectorRef()
+            let pieces = try require(record.phases.pieces, "pieces")
+            next.phases.commD = Blob(try await run(.treeD) { () async throws(ProverError) in try await prover.buildTreeD(ref, pieces: pieces) })
+            return .advance(.buildTreeD, next)
+
+        case .treeDBuilt:
+            // The ticket is fetched lazily at PC1 time, as damocles does.
+            return .advance(.assignTicket, next)
+
+        case .ticketAssigned:
+            let ref = try sectorRef()
+            let pieces = try require(record.phases.pieces, "pieces")
+            let ticket: Ticket
+            if let stored = record.phases.ticket {
+                ticket = stored
+            } else {
+                let wire = try await call({ () async throws(ManagerError) in try await manager.assignTicket(ref.id) })
+                ticket = Ticket(ticket: wire.Ticket, epoch: wire.Epoch)
+                // Keep the ticket even if PC1 fails, so a retry seals with the same randomness.
+                record.phases.ticket = ticket
+                next.phases.ticket = ticket
+                await persistQuietly()
+            }
+            let out = try await run(.pc1) { () async throws(ProverError) in try await prover.pc1(ref, ticket: ticket.ticket.bytes, pieces: pieces) }
+            next.phases.pc1Output = Blob(out)
+            return .advance(.pc1, next)
+
+        case .pc1Done:
+            let ref = try sectorRef()
+            let pc1 = try require(record.phases.pc1Output, "PC1 output")
+            next.phases.commitments = try await run(.pc2) { () async throws(ProverError) in try await prover.pc2(ref, pc1Output: pc1.bytes) }
+            return .advance(ref.proof.needsSyntheticPoRep ? .pc2NeedSyntheticProof : .pc2, next)
+
+        case .syntheticPoRepNeeded:
+            let ref = try sectorRef()
+            let ticket = try require(record.phases.ticket, "ticket")
+            let commitments = try require(record.phases.commitments, "commitments")
+            try await run(.synthProof) { () async throws(ProverError) in
+                try await prover.syntheticProofs(ref, ticket: ticket.ticket.bytes, commitments: commitments)
+            }
+            return .advance(.syntheticPoRep, next)
+
+        case .pc2Done:
+            let ref = try sectorRef()
+            let ticket = try require(record.phases.ticket, "ticket")
+            let c = try require(record.phases.commitments, "commitments")
+            let info = PreCommitOnChainInfo(CommR: c.commR, CommD: c.commD, Ticket: WireTicket(Ticket: ticket.ticket, Epoch: ticket.epoch))
+            let reset = record.phases.pc2ReSubmit
+            let resp = try await call({ () async throws(ManagerError) in
+                try await manager.submitPreCommit(AllocatedSector(ID: ref.id, ProofType: ref.proof), info, reset: reset)
+            })
+            try check(resp, "PreCommit")
+            next.phases.pc2ReSubmit = false
+            return .advance(.submitPC, next)
+
+        case .pcSubmitted:
+            let id = try sectorRef().id
+            if try await pollUntilLanded("PreCommit", { () async throws(ManagerError) in try await manager.pollPreCommitState(id) }) {
+                return .advance(.checkPC, next)
+            }
+            next.phases.pc2ReSubmit = true
+            return .advance(.reSubmitPC, next)
+
+        case .pcLanded:
+            let ref = try sectorRef()
+            let size = ref.proof.sectorSize.bytes
+            let reserve = size < SectorSize.gib32.bytes ? size * 2 : size + size / 50
+            let candidates = settings.persistStores
+            while true {
+                if let store = try await call({ () async throws(ManagerError) in
+                    try await manager.storeReserveSpace(ref.id, size: reserve, candidates: candidates)
+                }) {
+                    next.phases.persistInstance = store.Name
+                    return .advance(.persist, next)
+                }
+                log.info("no persist store has room; waiting \(settings.rpcPollingInterval)", sectorField)
+                try await sleepOrInterrupt(settings.rpcPollingInterval)
+            }
+
+        case .persisted:
+            let id = try sectorRef().id
+            let instance = try require(record.phases.persistInstance, "persist instance")
+            guard try await call({ () async throws(ManagerError) in try await manager.submitPersistedEx(id, instance: instance, isUpgrade: false) }) else {
+                throw .failure(.permanent("manager refused persisted files in store \(instance)"))
+            }
+            return .advance(.submitPersistance, next)
+
+        case .persistanceSubmitted:
+            let ref = try sectorRef()
+            while true {
+                let resp = try await call({ () async throws(ManagerError) in try await manager.waitSeed(ref.id, proofType: ref.proof) })
+                if let seed = resp.Seed {
+                    next.phases.seed = Seed(seed: seed.Seed, epoch: seed.Epoch)
+                    return .advance(.assignSeed, next)
+                }
+                guard resp.ShouldWait else { throw .failure(.temporary("manager has no seed for \(ref.id) and says not to wait")) }
+                try await sleepOrInterrupt(.seconds(max(1, resp.Delay)))
+            }
+
+        case .seedAssigned:
+            let ref = try sectorRef()
+            let ticket = try require(record.phases.ticket, "ticket")
+            let seed = try require(record.phases.seed, "seed")
+            let c = try require(record.phases.commitments, "commitments")
+            next.phases.c1Output = Blob(try await run(.c1) { () async throws(ProverError) in
+                try await prover.c1(ref, ticket: ticket.ticket.bytes, seed: seed.seed.bytes, commitments: c)
+            })
+            return .advance(.c1, next)
+
+        case .c1Done:
+            let ref = try sectorRef()
+            let c1 = try require(record.phases.c1Output, "C1 output")
+            next.phases.proof = Blob(try await run(.c2) { () async throws(ProverError) in try await prover.c2(ref, c1Output: c1.bytes) })
+            return .advance(.c2, next)
+
+        case .c2Done:
+            let id = try sectorRef().id
+            let proof = try require(record.phases.proof, "proof")
+            let reset = record.phases.c2ReSubmit
+            let resp = try await call({ () async throws(ManagerError) in try await manager.submitProof(id, ProofOnChainInfo(Proof: proof), reset: reset) })
+            try check(resp, "Proof")
+            next.phases.c2ReSubmit = false
+            return .advance(.submitProof, next)
+
+        case .proofSubmitted:
+            let id = try sectorRef().id
+            if settings.ignoreProofCheck { return .advance(.finish, next) }
+            if try await pollUntilLanded("Proof", { () async throws(ManagerError) in try await manager.pollProofState(id) }) {
+                return .advance(.finish, next)
+            }
+            next.phases.c2ReSubmit = true
+            return .advance(.reSubmitProof, next)
+
+        default:
+            throw .failure(.critical("plan sealer has no handler for state \(record.state)"))
+        }
+    }
+
+    /// damocles' mapping of a submission result to an outcome.
+    private func check(_ resp: SubmitPreCommitResp, _ what: String) throws(StepError) {
+        let desc = resp.Desc.map { ": \($0)" } ?? ""
+        switch resp.Res {
+        case .accepted, .duplicateSubmit: return
+        case .mismatchedSubmission: throw .failure(.permanent("\(what) submission mismatched\(desc)"))
+        case .filesMissed: throw .failure(.permanent("\(what) submission: files missed\(desc)"))
+        case .rejected: throw .failure(.abort("\(what) submission rejected\(desc)"))
+        }
+    }
+
+    /// Polls an on-chain message until it lands (true) or fails and must be resubmitted (false).
+    private func pollUntilLanded(_ what: String, _ poll: () async throws(ManagerError) -> PollStateResp) async throws(StepError) -> Bool {
+        while true {
+            let resp = try await call(poll)
+            let desc = resp.Desc.map { ": \($0)" } ?? ""
+            switch resp.State {
+            case .landed: return true
+            case .pending, .packed: try await sleepOrInterrupt(settings.rpcPollingInterval)
+            case .failed:
+                log.warn("\(what) message failed\(desc); resubmitting", sectorField)
+                try await sleepOrInterrupt(settings.recoverInterval)
+                return false
+            case .notFound: throw .failure(.permanent("\(what) message not found\(desc)"))
+            case .permFailed: throw .failure(.permanent("\(what) message permanently failed\(desc)"))
+            case .shouldAbort: throw .failure(.abort("manager says abort after \(what)\(desc)"))
+            }
+        }
+    }
+}
+
+/// Why a pause or resume request was refused.
+public enum ControlError: Error, Sendable, Hashable, CustomStringConvertible {
+    case noSuchThread(index: Int, count: Int)
+    case notPaused(index: Int)
+    case invalidState(index: Int, ResumeError)
+
+    public var description: String {
+        switch self {
+        case let .noSuchThread(index, count): "worker #\(index) not found (this daemon has threads 0...\(max(0, count - 1)))"
+        case let .notPaused(index): "worker #\(index) is not paused"
+        case let .invalidState(index, error): "worker #\(index): \(error)"
+        }
+    }
+}
+
+/// A thread as `worker list` shows it.
+public struct ThreadInfo: Sendable, Hashable {
+    public var index: Int
+    public var location: String
+    public var plan: PlanKind
+    public var jobID: String?
+    public var jobState: String
+    public var jobStage: String?
+    public var activity: ThreadActivity
+    public var lastError: String?
+    public var retry: Int
+}

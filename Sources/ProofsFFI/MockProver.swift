@@ -1,0 +1,143 @@
+import Synchronization
+
+/// A deterministic stand-in for filecoin-ffi, for tests and demos.
+///
+/// Each stage sleeps its configured duration on the injected clock, and its outputs are digests
+/// of its inputs, so a proof verifies only if every earlier output it depends on was right.
+/// `failureRate` makes a fraction of calls fail, drawn from a seeded sequence.
+public final class MockProver: Prover {
+    public struct Options: Sendable, Hashable {
+        public var durations: [ProofStage: Duration]
+        public var failureRate: Double
+        public var seed: UInt64
+
+        public init(durations: [ProofStage: Duration] = [:], failureRate: Double = 0, seed: UInt64 = 1) {
+            self.durations = durations
+            self.failureRate = failureRate
+            self.seed = seed
+        }
+    }
+
+    public let options: Options
+    private let clock: any Clock<Duration>
+    /// Counts calls so each one draws a fresh failure decision; the only mutable state.
+    private let calls = Atomic<UInt64>(0)
+
+    public init(options: Options = .init(), clock: any Clock<Duration> = ContinuousClock()) {
+        self.options = options
+        self.clock = clock
+    }
+
+    private func work(_ stage: ProofStage, _ sector: SectorID?) async throws(ProverError) {
+        if let duration = options.durations[stage], duration > .zero {
+            do {
+                try await clock.sleep(for: duration, tolerance: nil)
+            } catch {
+                throw ProverError(stage: stage, message: "cancelled")
+            }
+        }
+        if Task.isCancelled { throw ProverError(stage: stage, message: "cancelled") }
+        guard options.failureRate > 0 else { return }
+        let n = calls.add(1, ordering: .relaxed).newValue
+        let draw = Double(MockDigest.mix(options.seed &+ n &* 0x9e37_79b9) >> 11) / Double(1 << 53)
+        if draw < options.failureRate {
+            throw ProverError(stage: stage, message: "mock failure injected (call \(n)\(sector.map { ", \($0)" } ?? ""))")
+        }
+    }
+
+    private static func bytes(_ id: SectorID) -> [UInt8] { Array("\(id)".utf8) }
+
+    public func addPieces(_ sector: SectorRef, pieces: [PieceInfo]) async throws(ProverError) -> [PieceInfo] {
+        try await work(.addPieces, sector.id)
+        if pieces.isEmpty {
+            // A CC sector is one pledge piece filling the sector.
+            let cid = "baga-pledge-" + MockDigest.digest("pledge", "\(sector.proof.sectorSize)").prefix(6).hex
+            return [PieceInfo(size: sector.proof.sectorSize.bytes, cid: cid)]
+        }
+        return pieces
+    }
+
+    public func buildTreeD(_ sector: SectorRef, pieces: [PieceInfo]) async throws(ProverError) -> [UInt8] {
+        try await work(.treeD, sector.id)
+        return MockDigest.digest([Array("commD".utf8)] + pieces.map { Array($0.cid.utf8) })
+    }
+
+    public func pc1(_ sector: SectorRef, ticket: [UInt8], pieces: [PieceInfo]) async throws(ProverError) -> [UInt8] {
+        try await work(.pc1, sector.id)
+        let commD = MockDigest.digest([Array("commD".utf8)] + pieces.map { Array($0.cid.utf8) })
+        // The PC1 output carries CommD forward, as the real labels depend on the data.
+        return MockDigest.digest([Array("pc1".utf8), Self.bytes(sector.id), ticket, commD]) + commD
+    }
+
+    public func pc2(_ sector: SectorRef, pc1Output: [UInt8]) async throws(ProverError) -> Commitments {
+        try await work(.pc2, sector.id)
+        guard pc1Output.count == 64 else {
+            throw ProverError(stage: .pc2, message: "malformed pc1 output (\(pc1Output.count) bytes, want 64)")
+        }
+        return Commitments(
+            commR: MockDigest.digest([Array("commR".utf8), Array(pc1Output.prefix(32))]),
+            commD: Array(pc1Output.suffix(32)))
+    }
+
+    public func syntheticProofs(_ sector: SectorRef, ticket: [UInt8], commitments: Commitments) async throws(ProverError) {
+        try await work(.synthProof, sector.id)
+    }
+
+    public func c1(_ sector: SectorRef, ticket: [UInt8], seed: [UInt8], commitments: Commitments) async throws(ProverError) -> [UInt8] {
+        try await work(.c1, sector.id)
+        return Self.c1Digest(sector.id, ticket, seed, commitments)
+    }
+
+    public func c2(_ sector: SectorRef, c1Output: [UInt8]) async throws(ProverError) -> [UInt8] {
+        try await work(.c2, sector.id)
+        return MockDigest.digest([Array("c2".utf8), c1Output])
+    }
+
+    public func snapEncode(_ sector: SectorRef, oldCommR: [UInt8], pieces: [PieceInfo]) async throws(ProverError) -> Commitments {
+        try await work(.snapEncode, sector.id)
+        let commD = MockDigest.digest([Array("commD".utf8)] + pieces.map { Array($0.cid.utf8) })
+        return Commitments(commR: MockDigest.digest([Array("snap-commR".utf8), oldCommR, commD]), commD: commD)
+    }
+
+    public func snapProve(_ sector: SectorRef, oldCommR: [UInt8], new: Commitments) async throws(ProverError) -> [UInt8] {
+        try await work(.snapProve, sector.id)
+        return MockDigest.digest([Array("snap-proof".utf8), Self.bytes(sector.id), oldCommR, new.commR, new.commD])
+    }
+
+    public func unseal(_ sector: SectorRef, piece: PieceInfo) async throws(ProverError) -> UInt64 {
+        try await work(.unseal, sector.id)
+        return piece.size
+    }
+
+    public func windowPost(miner: UInt64, sectors: [SectorID], randomness: [UInt8]) async throws(ProverError) -> [UInt8] {
+        try await work(.windowPost, nil)
+        return MockDigest.digest([Array("wdpost".utf8), randomness] + sectors.map(Self.bytes))
+    }
+
+    public func verifySeal(_ sector: SectorRef, ticket: [UInt8], seed: [UInt8], commitments: Commitments, proof: [UInt8]) -> Bool {
+        Self.expectedProof(sector.id, ticket: ticket, seed: seed, commitments: commitments) == proof
+    }
+
+    /// The proof this prover produces for these inputs; the mock manager checks submissions with it.
+    public static func expectedProof(_ id: SectorID, ticket: [UInt8], seed: [UInt8], commitments: Commitments) -> [UInt8] {
+        MockDigest.digest([Array("c2".utf8), c1Digest(id, ticket, seed, commitments)])
+    }
+
+    private static func c1Digest(_ id: SectorID, _ ticket: [UInt8], _ seed: [UInt8], _ c: Commitments) -> [UInt8] {
+        MockDigest.digest([Array("c1".utf8), bytes(id), ticket, seed, c.commR, c.commD])
+    }
+}
+
+extension Collection<UInt8> {
+    /// Lower-case hexadecimal, for logs and mock CIDs.
+    public var hex: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(count * 2)
+        for byte in self {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

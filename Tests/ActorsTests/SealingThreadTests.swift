@@ -1,0 +1,164 @@
+import Foundation
+import Testing
+import ProofsFFI
+import Scheduler
+@testable import Actors
+
+@Suite("SealingThread")
+struct SealingThreadTests {
+    @Test("a sealer thread seals sectors end to end; every proof verifies at the manager")
+    func sealsSectors() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let manager = MockManager()
+        let thread = SealingThread(settings: fastSettings(0, dir.path + "/t0"), manager: manager, prover: fastProver(), log: quietLog)
+        let task = Task { await thread.run() }
+        try await eventually("3 finalized sectors") { await manager.sectors.values.filter { $0.finalized > 0 }.count >= 3 }
+        task.cancel()
+        await task.value
+        let ledgers = await manager.sectors
+        #expect(await manager.mismatchedProofs.isEmpty)
+        for (id, ledger) in ledgers where ledger.finalized > 0 {
+            #expect(ledger.proofSubmitted != nil, "\(id) finalized without a proof")
+            #expect(ledger.preCommit != nil)
+        }
+        let history = try ThreadStore.readHistory(path: dir.path + "/t0/meta/history").entries
+        let first = history.filter { $0.sector == "s-t010000-1" }.map(\.event)
+        #expect(first == ["Allocate", "AcquireDeals", "AddPiece", "BuildTreeD", "AssignTicket", "PC1", "PC2", "SubmitPC",
+                          "CheckPC", "Persist", "SubmitPersistance", "AssignSeed", "C1", "C2", "SubmitProof", "Finish"])
+    }
+
+    @Test("a new thread on the same location resumes the persisted sector instead of allocating")
+    func resumesAfterRestart() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let location = dir.path + "/t0"
+        let manager = MockManager()
+        // Slow C2 so the first run stops with a sector in flight.
+        let slow = fastProver([.c2: .seconds(3600)])
+        let first = SealingThread(settings: fastSettings(0, location), manager: manager, prover: slow, log: quietLog)
+        let task = Task { await first.run() }
+        try await eventually("C1Done") { await first.info().jobState == "C1Done" }
+        task.cancel()
+        await task.value
+
+        let second = SealingThread(settings: fastSettings(0, location), manager: manager, prover: fastProver(), log: quietLog)
+        let task2 = Task { await second.run() }
+        try await eventually("sector 1 finalized") { await manager.sectors[SectorID(miner: 10000, number: 1)]?.finalized == 1 }
+        task2.cancel()
+        await task2.value
+        // Sector 1 was finished by the second run; it was never re-allocated under another number first.
+        let history = try ThreadStore.readHistory(path: location + "/meta/history").entries
+        let afterRestart = history.filter { $0.sector == "s-t010000-1" }.map(\.event)
+        #expect(afterRestart.suffix(3) == ["C2", "SubmitProof", "Finish"])
+        #expect(await manager.mismatchedProofs.isEmpty)
+    }
+
+    @Test("a pause takes effect while the thread waits for a stage slot")
+    func pauseWhileWaiting() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let gate = StageGate(limit: 1)
+        try await gate.acquire() // the slot is busy elsewhere
+        let thread = SealingThread(settings: fastSettings(0, dir.path + "/t0"), manager: MockManager(), prover: fastProver(),
+                                   gates: [.pc1: gate], log: quietLog)
+        let task = Task { await thread.run() }
+        try await eventually("waiting for pc1") { await thread.info().activity.name == "Waiting" }
+        #expect(await thread.pause())
+        try await eventually("paused") { await thread.isPaused }
+        #expect(await gate.usage.waiting == 0, "the cancelled waiter left the queue")
+        #expect(await thread.info().jobState == "TicketAssigned")
+        // A second pause of a paused thread is a no-op, not a queued re-pause.
+        #expect(await thread.pause())
+        await gate.release()
+        try await thread.resume(state: nil)
+        try await eventually("past PC1") { await thread.info().jobState != "TicketAssigned" }
+        #expect(!(await thread.isPaused), "the second pause was not queued")
+        task.cancel()
+        await task.value
+    }
+
+    @Test("resume validates the state against the plan and names the valid ones")
+    func resumeValidatesState() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let gate = StageGate(limit: 1)
+        try await gate.acquire() // PC1 never gets a slot, so the thread waits (pausable) at TicketAssigned
+        let thread = SealingThread(settings: fastSettings(0, dir.path + "/t0"), manager: MockManager(),
+                                   prover: fastProver(), gates: [.pc1: gate], log: quietLog)
+        await #expect(throws: ControlError.notPaused(index: 0)) { try await thread.resume(state: nil) }
+        let task = Task { await thread.run() }
+        try await eventually("waiting for pc1") { await thread.info().activity.name == "Waiting" }
+        await thread.pause()
+        try await eventually("paused") { await thread.isPaused }
+        do {
+            try await thread.resume(state: "SnapEncoded")
+            Issue.record("SnapEncoded is not a sealer state")
+        } catch {
+            #expect(error.description.contains("valid states: Empty, Allocated"))
+        }
+        try await thread.resume(state: "Aborted")
+        try await eventually("the next sector") { await thread.info().jobID == "s-t010000-2" }
+        let history = try ThreadStore.readHistory(path: dir.path + "/t0/meta/history").entries
+        #expect(history.contains { $0.sector == "s-t010000-1" && $0.event == "SetState" && $0.to == .aborted })
+        task.cancel()
+        await task.value
+    }
+
+    @Test("temporary failures retry max_retries times, then the thread pauses with last_error")
+    func temporaryFailuresPause() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        var options = MockManager.Options()
+        options.transportErrorRate = 1
+        let thread = SealingThread(settings: fastSettings(0, dir.path + "/t0"), manager: MockManager(options: options),
+                                   prover: fastProver(), log: quietLog)
+        let task = Task { await thread.run() }
+        try await eventually("paused") { await thread.isPaused }
+        let info = await thread.info()
+        #expect(info.lastError?.hasPrefix("permanent: manager AllocateSector: injected transport error") == true)
+        task.cancel()
+        await task.value
+    }
+
+    @Test("a rejected submission aborts the sector, reports it and moves on")
+    func rejectionAborts() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        var options = MockManager.Options()
+        options.rejectSubmitRate = 1
+        let manager = MockManager(options: options)
+        let thread = SealingThread(settings: fastSettings(0, dir.path + "/t0"), manager: manager, prover: fastProver(), log: quietLog)
+        let task = Task { await thread.run() }
+        try await eventually("two aborted sectors") { await manager.sectors.values.filter { $0.aborted != nil }.count >= 2 }
+        task.cancel()
+        await task.value
+        let aborted = await manager.sectors[SectorID(miner: 10000, number: 1)]?.aborted
+        #expect(aborted?.contains("PreCommit submission rejected") == true)
+    }
+
+    @Test("a corrupt state file pauses the thread with a critical error and is left untouched")
+    func corruptStateFile() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let location = dir.path + "/t0"
+        try FileManager.default.createDirectory(atPath: location + "/meta", withIntermediateDirectories: true)
+        let garbage = Data("not a state file".utf8)
+        try garbage.write(to: URL(fileURLWithPath: location + "/meta/state"))
+        let thread = SealingThread(settings: fastSettings(0, location), manager: MockManager(), prover: fastProver(), log: quietLog)
+        let task = Task { await thread.run() }
+        try await eventually("paused") { await thread.isPaused }
+        let info = await thread.info()
+        #expect(info.lastError?.contains(location + "/meta/state") == true)
+        task.cancel()
+        await task.value
+        #expect(try Data(contentsOf: URL(fileURLWithPath: location + "/meta/state")) == garbage)
+    }
+
+    @Test("the manager's 11001 (sector unknown) aborts the sector")
+    func unknownSectorAborts() {
+        let error = ManagerError.rpc(method: "ReportState", code: 11001, message: "not found")
+        #expect(error.failure.level == .abort)
+        #expect(ManagerError.transport(method: "X", reason: "refused").failure.level == .temporary)
+    }
+}

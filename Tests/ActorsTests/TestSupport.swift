@@ -1,0 +1,51 @@
+import Foundation
+import ProofsFFI
+import Scheduler
+@testable import Actors
+
+/// A fresh directory under the system temp dir, removed by `cleanup()`.
+struct TempDir {
+    let path: String
+    init(_ name: String = #function) {
+        let safe = name.filter { $0.isLetter || $0.isNumber }
+        path = NSTemporaryDirectory() + "sealer-\(safe)-\(UUID().uuidString.prefix(8))"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    func cleanup() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+struct TimedOut: Error, CustomStringConvertible {
+    var what: String
+    var description: String { "timed out waiting for \(what)" }
+}
+
+/// Waits until `condition` holds, checking after every scheduling turn; fails after `timeout`.
+func eventually(_ what: String, timeout: Duration = .seconds(20), _ condition: () async -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while !(await condition()) {
+        if ContinuousClock.now > deadline { throw TimedOut(what: what) }
+        try await Task.sleep(for: .milliseconds(1))
+    }
+}
+
+/// Settings for a fast test thread: millisecond waits, so threads sleep rather than spin and
+/// parallel tests share the two-core machine fairly.
+func fastSettings(_ index: Int, _ location: String, plan: PlanKind = .sealer) -> ThreadSettings {
+    var s = ThreadSettings(index: index, location: location, plan: plan, instance: "test")
+    s.sealInterval = .milliseconds(1)
+    s.recoverInterval = .milliseconds(1)
+    s.rpcPollingInterval = .milliseconds(1)
+    s.maxRetries = 2
+    s.persistStores = ["persist-a"]
+    return s
+}
+
+/// A mock prover whose every stage takes a millisecond, overridable per stage.
+func fastProver(_ overrides: [ProofStage: Duration] = [:]) -> MockProver {
+    var durations = Dictionary(uniqueKeysWithValues: ProofStage.allCases.map { ($0, Duration.milliseconds(1)) })
+    durations.merge(overrides) { $1 }
+    return MockProver(options: .init(durations: durations))
+}
+
+/// A logger that discards lines (tests assert on state, not log text).
+let quietLog = Log(minimum: .error, fd: -1)
