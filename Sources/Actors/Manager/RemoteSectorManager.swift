@@ -21,7 +21,7 @@ public struct RemoteSectorManager: SectorManager {
             result = try await client.call("Venus." + method, encoded)
         } catch {
             switch error {
-            case let .rpc(rpc): throw .rpc(method: method, code: rpc.code, message: rpc.message)
+            case let .rpc(_, rpc): throw .rpc(method: method, code: rpc.code, message: rpc.message)
             default: throw .transport(method: method, reason: "\(error)")
             }
         }
