@@ -101,7 +101,12 @@ public final class MockProver: Prover {
 
     public func snapProve(_ sector: SectorRef, oldCommR: [UInt8], new: Commitments) async throws(ProverError) -> [UInt8] {
         try await work(.snapProve, sector.id)
-        return MockDigest.digest([Array("snap-proof".utf8), Self.bytes(sector.id), oldCommR, new.commR, new.commD])
+        return Self.expectedSnapProof(sector.id, oldCommR: oldCommR, new: new)
+    }
+
+    /// The snap proof this prover produces; the mock manager checks upgrades with it.
+    public static func expectedSnapProof(_ id: SectorID, oldCommR: [UInt8], new: Commitments) -> [UInt8] {
+        MockDigest.digest([Array("snap-proof".utf8), bytes(id), oldCommR, new.commR, new.commD])
     }
 
     public func unseal(_ sector: SectorRef, piece: PieceInfo) async throws(ProverError) -> UInt64 {

@@ -162,3 +162,35 @@ struct SealingThreadTests {
         #expect(ManagerError.transport(method: "X", reason: "refused").failure.level == .temporary)
     }
 }
+
+@Suite("Snapup and rebuild plans")
+struct UpgradePlanTests {
+    @Test("snapup upgrades sealed sectors and rebuild re-seals them; every proof verifies")
+    func snapupAndRebuild() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let manager = MockManager()
+        let threads = [
+            SealingThread(settings: fastSettings(0, dir.path + "/sealer"), manager: manager, prover: fastProver(), log: quietLog),
+            SealingThread(settings: fastSettings(1, dir.path + "/snapup", plan: .snapup), manager: manager, prover: fastProver(), log: quietLog),
+            SealingThread(settings: fastSettings(2, dir.path + "/rebuild", plan: .rebuild), manager: manager, prover: fastProver(), log: quietLog),
+        ]
+        let tasks = threads.map { thread in Task { await thread.run() } }
+        try await eventually("a snapped sector and a rebuilt one") {
+            let ledgers = await manager.sectors.values
+            return ledgers.contains { $0.snapProof != nil } && ledgers.contains { $0.rebuilt > 0 }
+        }
+        for task in tasks { task.cancel() }
+        for task in tasks { await task.value }
+        #expect(await manager.mismatchedProofs.isEmpty)
+        let snap = try ThreadStore.readHistory(path: dir.path + "/snapup/meta/history").entries
+        let firstSnap = snap.first?.sector
+        #expect(snap.filter { $0.sector == firstSnap }.map(\.event).prefix(7) ==
+                ["AllocatedSnapUpSector", "AddPiece", "BuildTreeD", "SnapEncode", "SnapProve", "Persist", "Finish"])
+        let rebuild = try ThreadStore.readHistory(path: dir.path + "/rebuild/meta/history").entries
+        let events = rebuild.filter { $0.sector == rebuild.first?.sector }.map(\.event)
+        #expect(events.first == "AllocatedRebuildSector")
+        #expect(events.contains("CheckSealed"))
+        #expect(events.last == "SubmitPersistance")
+    }
+}

@@ -215,3 +215,69 @@ public struct WorkerPingInfo: Sendable, Hashable, Codable {
         self.Summary = Summary
     }
 }
+
+public struct SnapUpAllocateSpec: Sendable, Hashable, Codable {
+    public var Sector: AllocateSectorSpec
+    public var Deals: AcquireDealsSpec
+    public init(Sector: AllocateSectorSpec, Deals: AcquireDealsSpec) {
+        self.Sector = Sector
+        self.Deals = Deals
+    }
+}
+
+/// A CC sector to upgrade with deal data (`AllocateSanpUpSector`, damocles' spelling).
+public struct AllocatedSnapUpSector: Sendable, Hashable, Codable {
+    public struct PublicInfo: Sendable, Hashable, Codable {
+        public var CommR: [UInt8]
+        public init(CommR: [UInt8]) { self.CommR = CommR }
+    }
+    public struct PrivateInfo: Sendable, Hashable, Codable {
+        public var AccessInstance: String
+        public init(AccessInstance: String) { self.AccessInstance = AccessInstance }
+    }
+    public var Sector: AllocatedSector
+    public var Pieces: [WireDeal]
+    public var Public: PublicInfo
+    public var Private: PrivateInfo
+    public init(Sector: AllocatedSector, Pieces: [WireDeal], Public: PublicInfo, Private: PrivateInfo) {
+        self.Sector = Sector
+        self.Pieces = Pieces
+        self.Public = Public
+        self.Private = Private
+    }
+}
+
+public struct SnapUpOnChainInfo: Sendable, Hashable, Codable {
+    public var CommR: [UInt8]
+    public var CommD: [UInt8]
+    public var AccessInstance: String
+    public var Pieces: [WireCID]
+    public var Proof: Blob
+    public init(CommR: [UInt8], CommD: [UInt8], AccessInstance: String, Pieces: [WireCID], Proof: Blob) {
+        self.CommR = CommR
+        self.CommD = CommD
+        self.AccessInstance = AccessInstance
+        self.Pieces = Pieces
+        self.Proof = Proof
+    }
+}
+
+/// A sector whose replica must be rebuilt from its original ticket (`AllocateRebuildSector`).
+public struct AllocatedRebuildSector: Sendable, Hashable, Codable {
+    public struct UpgradeInfo: Sendable, Hashable, Codable {
+        public var CommR: [UInt8]
+        public init(CommR: [UInt8]) { self.CommR = CommR }
+    }
+    public var Sector: AllocatedSector
+    public var Ticket: WireTicket
+    public var Pieces: [WireDeal]?
+    public var IsSnapUp: Bool
+    public var UpgradePublic: UpgradeInfo?
+    public init(Sector: AllocatedSector, Ticket: WireTicket, Pieces: [WireDeal]?, IsSnapUp: Bool, UpgradePublic: UpgradeInfo?) {
+        self.Sector = Sector
+        self.Ticket = Ticket
+        self.Pieces = Pieces
+        self.IsSnapUp = IsSnapUp
+        self.UpgradePublic = UpgradePublic
+    }
+}

@@ -39,9 +39,10 @@ public enum ManagerRPCServer {
                 try await manager.workerPing(arg(p, 0))
                 return .null
             },
-            // Plans this mock does not allocate for, like `damocles-manager mock`: nothing to do.
-            "AllocateSanpUpSector": { _ in .null },
-            "AllocateRebuildSector": { _ in .null },
+            "AllocateSanpUpSector": { p in try encode(await manager.allocateSnapUpSector(arg(p, 0))) },
+            "SubmitSnapUpProof": { p in try encode(await manager.submitSnapUpProof(arg(p, 0), arg(p, 1))) },
+            "AllocateRebuildSector": { p in try encode(await manager.allocateRebuildSector(arg(p, 0))) },
+            // Work this mock never hands out, like `damocles-manager mock`: nothing to do.
             "AllocateUnsealSector": { _ in .null },
             "WdPoStAllocateJobs": { _ in .array([]) },
         ]

@@ -36,6 +36,13 @@ public actor MockManager: SectorManager {
         public var reports = 0
         public var finalized = 0
         public var aborted: String?
+        /// Snap upgrade: handed to a snapup thread, and its accepted proof.
+        public var snapAllocated = false
+        public var snapProof: Blob?
+        public var snapCommR: [UInt8]?
+        /// Rebuild: handed to a rebuild thread, and how often a rebuild completed.
+        public var rebuilding = false
+        public var rebuilt = 0
     }
 
     public let options: Options
@@ -142,6 +149,10 @@ public actor MockManager: SectorManager {
         try await enter("SubmitPersistedEx")
         var ledger = try known(sector, "SubmitPersistedEx")
         ledger.persisted = instance
+        if ledger.rebuilding {
+            ledger.rebuilding = false
+            ledger.rebuilt += 1
+        }
         sectors[sector] = ledger
         return true
     }
@@ -214,5 +225,53 @@ public actor MockManager: SectorManager {
         try await enter("WorkerPing")
         pings.append(info)
         if pings.count > 100 { pings.removeFirst(pings.count - 100) }
+    }
+
+    /// Offers a finalized CC sector, once, for a snap upgrade with one deal piece.
+    public func allocateSnapUpSector(_ spec: SnapUpAllocateSpec) async throws(ManagerError) -> AllocatedSnapUpSector? {
+        try await enter("AllocateSanpUpSector")
+        guard let (id, ledger) = sectors.filter({ $0.value.finalized > 0 && !$0.value.snapAllocated && !$0.value.rebuilding })
+            .min(by: { $0.key < $1.key }), let pre = ledger.preCommit else { return nil }
+        sectors[id]?.snapAllocated = true
+        let size = ledger.proof.sectorSize.bytes
+        let deal = WireDeal(Piece: WirePiece(Size: size, PieceCID: WireCID("baga-deal-\(id.number)")), DealInfo: WireDealInfo(DealID: id.number))
+        return AllocatedSnapUpSector(
+            Sector: AllocatedSector(ID: id, ProofType: ledger.proof), Pieces: [deal],
+            Public: .init(CommR: pre.CommR), Private: .init(AccessInstance: ledger.persisted ?? "persist"))
+    }
+
+    public func submitSnapUpProof(_ sector: SectorID, _ info: SnapUpOnChainInfo) async throws(ManagerError) -> SubmitPreCommitResp {
+        try await enter("SubmitSnapUpProof")
+        var ledger = try known(sector, "SubmitSnapUpProof")
+        defer { sectors[sector] = ledger }
+        guard ledger.snapAllocated, let pre = ledger.preCommit else {
+            return SubmitPreCommitResp(Res: .rejected, Desc: "\(sector) was not allocated for a snap upgrade")
+        }
+        let expected = MockProver.expectedSnapProof(sector, oldCommR: pre.CommR, new: Commitments(commR: info.CommR, commD: info.CommD))
+        guard expected == info.Proof.bytes else {
+            mismatchedProofs.append(sector)
+            return SubmitPreCommitResp(Res: .mismatchedSubmission, Desc: "snap proof does not verify")
+        }
+        if let existing = ledger.snapProof {
+            return SubmitPreCommitResp(Res: existing == info.Proof ? .duplicateSubmit : .mismatchedSubmission)
+        }
+        ledger.snapProof = info.Proof
+        ledger.snapCommR = info.CommR
+        return SubmitPreCommitResp(Res: .accepted)
+    }
+
+    /// Offers a finalized sector, once, for a rebuild from its original ticket.
+    public func allocateRebuildSector(_ spec: AllocateSectorSpec) async throws(ManagerError) -> AllocatedRebuildSector? {
+        try await enter("AllocateRebuildSector")
+        guard let (id, ledger) = sectors.filter({ $0.value.finalized > 0 && $0.value.rebuilt == 0 && !$0.value.rebuilding
+            && ($0.value.snapAllocated == ($0.value.snapProof != nil)) })
+            .min(by: { $0.key < $1.key }), let pre = ledger.preCommit else { return nil }
+        sectors[id]?.rebuilding = true
+        let snapped = ledger.snapProof != nil
+        let deals = snapped ? [WireDeal(Piece: WirePiece(Size: ledger.proof.sectorSize.bytes, PieceCID: WireCID("baga-deal-\(id.number)")),
+                                        DealInfo: WireDealInfo(DealID: id.number))] : nil
+        return AllocatedRebuildSector(
+            Sector: AllocatedSector(ID: id, ProofType: ledger.proof), Ticket: pre.Ticket, Pieces: deals, IsSnapUp: snapped,
+            UpgradePublic: ledger.snapCommR.map { .init(CommR: $0) })
     }
 }

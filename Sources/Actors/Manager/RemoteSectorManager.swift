@@ -83,4 +83,13 @@ public struct RemoteSectorManager: SectorManager {
     public func workerPing(_ info: WorkerPingInfo) async throws(ManagerError) {
         try await callVoid("WorkerPing", [info])
     }
+    public func allocateSnapUpSector(_ spec: SnapUpAllocateSpec) async throws(ManagerError) -> AllocatedSnapUpSector? {
+        try await optional("AllocateSanpUpSector", [spec])
+    }
+    public func submitSnapUpProof(_ sector: SectorID, _ info: SnapUpOnChainInfo) async throws(ManagerError) -> SubmitPreCommitResp {
+        try await call("SubmitSnapUpProof", [sector, info])
+    }
+    public func allocateRebuildSector(_ spec: AllocateSectorSpec) async throws(ManagerError) -> AllocatedRebuildSector? {
+        try await optional("AllocateRebuildSector", [spec])
+    }
 }

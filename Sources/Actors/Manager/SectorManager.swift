@@ -48,4 +48,7 @@ public protocol SectorManager: Sendable {
     func reportFinalized(_ sector: SectorID) async throws(ManagerError)
     func reportAborted(_ sector: SectorID, reason: String) async throws(ManagerError)
     func workerPing(_ info: WorkerPingInfo) async throws(ManagerError)
+    func allocateSnapUpSector(_ spec: SnapUpAllocateSpec) async throws(ManagerError) -> AllocatedSnapUpSector?
+    func submitSnapUpProof(_ sector: SectorID, _ info: SnapUpOnChainInfo) async throws(ManagerError) -> SubmitPreCommitResp
+    func allocateRebuildSector(_ spec: AllocateSectorSpec) async throws(ManagerError) -> AllocatedRebuildSector?
 }

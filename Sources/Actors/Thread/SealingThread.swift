@@ -22,18 +22,18 @@ public actor SealingThread {
     }
 
     public nonisolated let index: Int
-    public private(set) var settings: ThreadSettings
-    private let store: ThreadStore
-    private let manager: any SectorManager
-    private let prover: any Prover
+    public internal(set) var settings: ThreadSettings
+    let store: ThreadStore
+    let manager: any SectorManager
+    let prover: any Prover
     private let proverName: String
     private let gates: [ProofStage: StageGate]
     private let clock: any Clock<Duration>
-    private let log: Log
+    let log: Log
     /// Re-reads the hot config: returns new settings when they changed (`force` after SIGHUP).
     private let reloadSettings: (@Sendable (ThreadSettings, _ force: Bool) -> ThreadSettings?)?
 
-    private var record: SectorRecord
+    var record: SectorRecord
     private var journal: Journal?
     /// Set when the state file could not be read; the thread stays paused until it can be.
     private var loadFailure: SealingFailure?
@@ -161,7 +161,7 @@ public actor SealingThread {
         log.info("stopped", [("state", record.state.rawValue)] + sectorField)
     }
 
-    private var sectorField: [(String, String)] { record.jobID.map { [("sector", $0)] } ?? [] }
+    var sectorField: [(String, String)] { record.jobID.map { [("sector", $0)] } ?? [] }
 
     private func loadRecord() async {
         do {
@@ -306,7 +306,7 @@ public actor SealingThread {
         }
     }
 
-    private func persistQuietly() async {
+    func persistQuietly() async {
         do { try await store.save(record) } catch { log.error("\(error)", sectorField) }
     }
 
@@ -388,12 +388,12 @@ public actor SealingThread {
         return completed && !pauseRequested && !Task.isCancelled
     }
 
-    private func sleepOrInterrupt(_ duration: Duration) async throws(StepError) {
+    func sleepOrInterrupt(_ duration: Duration) async throws(StepError) {
         if !(await sleep(duration)) { throw .interrupted }
     }
 
     /// Runs a proof stage: waits for the stage's permit (interruptible), then computes.
-    private func run<T>(_ stage: ProofStage, _ body: () async throws(ProverError) -> T) async throws(StepError) -> T {
+    func run<T>(_ stage: ProofStage, _ body: () async throws(ProverError) -> T) async throws(StepError) -> T {
         var permit: StageGate?
         if let gate = gates[stage] {
             activity = .waiting(since: .now, waitingFor: "\(stage) slot (limit \(gate.limit))")
@@ -426,7 +426,7 @@ public actor SealingThread {
     }
 
     /// Calls the manager, mapping its errors to damocles' levels.
-    private func call<T>(_ body: () async throws(ManagerError) -> T) async throws(StepError) -> T {
+    func call<T>(_ body: () async throws(ManagerError) -> T) async throws(StepError) -> T {
         do {
             return try await body()
         } catch {
@@ -437,236 +437,24 @@ public actor SealingThread {
 
     // MARK: - Steps
 
-    private func sectorRef() throws(StepError) -> SectorRef {
-        guard let id = record.sector, let proof = record.proof else {
-            throw .failure(.abort("sector record in state \(record.state) has no sector id"))
-        }
-        return SectorRef(id: id, proof: proof, paths: SectorPaths(dataDirectory: store.dataDirectory, sector: id))
-    }
-
-    private func require<T>(_ value: T?, _ what: String) throws(StepError) -> T {
-        guard let value else { throw .failure(.abort("sector record in state \(record.state) lacks \(what)")) }
-        return value
-    }
-
     /// Runs the handler of the current state: what to do now that this state's step is done.
-    private func step() async throws(StepError) -> Outcome {
+    /// Each plan's handlers live in the file named after the plan.
+    func step() async throws(StepError) -> Outcome {
         switch record.plan {
-        case .sealer: return try await sealerStep()
-        case .snapup, .rebuild, .unseal, .wdpost: return try await allocationOnlyStep()
+        case .sealer: try await sealerStep()
+        case .snapup: try await snapUpStep()
+        case .rebuild: try await rebuildStep()
+        case .unseal, .wdpost: try await unassignedStep()
         }
     }
 
-    /// Plans whose manager-side allocation this worker does not request yet: the thread asks for
+    /// Plans whose work this worker does not take yet (unseal, wdpost): the thread asks for
     /// nothing and stays idle, as damocles' threads do when the manager has no such work.
-    private func allocationOnlyStep() async throws(StepError) -> Outcome {
+    private func unassignedStep() async throws(StepError) -> Outcome {
         guard record.state == .empty else {
             throw .failure(.permanent("plan \(record.plan) has no handler for state \(record.state) in this build"))
         }
         return .idle
-    }
-
-    private func sealerStep() async throws(StepError) -> Outcome {
-        var next = record
-        switch record.state {
-        case .empty:
-            let spec = AllocateSectorSpec(AllowedMiners: settings.allowedMiners, AllowedProofTypes: settings.allowedProofTypes)
-            guard let allocated = try await call({ () async throws(ManagerError) in try await manager.allocateSector(spec) }) else {
-                return .idle
-            }
-            next.sector = allocated.ID
-            next.proof = allocated.ProofType
-            next.retry = 0
-            next.lastError = nil
-            next.abortReason = nil
-            return .advance(.allocate, next)
-
-        case .allocated:
-            let sector = try sectorRef().id
-            if !settings.enableDeals {
-                if settings.disableCC { return .idle }
-                next.phases.deals = []
-                return .advance(.acquireDeals, next)
-            }
-            let spec = AcquireDealsSpec(MaxDeals: settings.maxDeals, MinUsedSpace: settings.minDealSpace)
-            let deals = try await call({ () async throws(ManagerError) in try await manager.acquireDeals(sector, spec) }) ?? []
-            if deals.isEmpty, settings.disableCC { return .idle }
-            next.phases.deals = deals.map { DealPiece(dealID: $0.DealInfo?.DealID ?? 0, piece: PieceInfo(size: $0.Piece.Size, cid: $0.Piece.PieceCID.value)) }
-            return .advance(.acquireDeals, next)
-
-        case .dealsAcquired:
-            let ref = try sectorRef()
-            let deals = (record.phases.deals ?? []).map(\.piece)
-            next.phases.pieces = try await run(.addPieces) { () async throws(ProverError) in try await prover.addPieces(ref, pieces: deals) }
-            return .advance(.addPiece, next)
-
-        case .pieceAdded:
-            let ref = try sectorRef()
-            let pieces = try require(record.phases.pieces, "pieces")
-            next.phases.commD = Blob(try await run(.treeD) { () async throws(ProverError) in try await prover.buildTreeD(ref, pieces: pieces) })
-            return .advance(.buildTreeD, next)
-
-        case .treeDBuilt:
-            // The ticket is fetched lazily at PC1 time, as damocles does.
-            return .advance(.assignTicket, next)
-
-        case .ticketAssigned:
-            let ref = try sectorRef()
-            let pieces = try require(record.phases.pieces, "pieces")
-            let ticket: Ticket
-            if let stored = record.phases.ticket {
-                ticket = stored
-            } else {
-                let wire = try await call({ () async throws(ManagerError) in try await manager.assignTicket(ref.id) })
-                ticket = Ticket(ticket: wire.Ticket, epoch: wire.Epoch)
-                // Keep the ticket even if PC1 fails, so a retry seals with the same randomness.
-                record.phases.ticket = ticket
-                next.phases.ticket = ticket
-                await persistQuietly()
-            }
-            let out = try await run(.pc1) { () async throws(ProverError) in try await prover.pc1(ref, ticket: ticket.ticket.bytes, pieces: pieces) }
-            next.phases.pc1Output = Blob(out)
-            return .advance(.pc1, next)
-
-        case .pc1Done:
-            let ref = try sectorRef()
-            let pc1 = try require(record.phases.pc1Output, "PC1 output")
-            next.phases.commitments = try await run(.pc2) { () async throws(ProverError) in try await prover.pc2(ref, pc1Output: pc1.bytes) }
-            return .advance(ref.proof.needsSyntheticPoRep ? .pc2NeedSyntheticProof : .pc2, next)
-
-        case .syntheticPoRepNeeded:
-            let ref = try sectorRef()
-            let ticket = try require(record.phases.ticket, "ticket")
-            let commitments = try require(record.phases.commitments, "commitments")
-            try await run(.synthProof) { () async throws(ProverError) in
-                try await prover.syntheticProofs(ref, ticket: ticket.ticket.bytes, commitments: commitments)
-            }
-            return .advance(.syntheticPoRep, next)
-
-        case .pc2Done:
-            let ref = try sectorRef()
-            let ticket = try require(record.phases.ticket, "ticket")
-            let c = try require(record.phases.commitments, "commitments")
-            let info = PreCommitOnChainInfo(CommR: c.commR, CommD: c.commD, Ticket: WireTicket(Ticket: ticket.ticket, Epoch: ticket.epoch))
-            let reset = record.phases.pc2ReSubmit
-            let resp = try await call({ () async throws(ManagerError) in
-                try await manager.submitPreCommit(AllocatedSector(ID: ref.id, ProofType: ref.proof), info, reset: reset)
-            })
-            try check(resp, "PreCommit")
-            next.phases.pc2ReSubmit = false
-            return .advance(.submitPC, next)
-
-        case .pcSubmitted:
-            let id = try sectorRef().id
-            if try await pollUntilLanded("PreCommit", { () async throws(ManagerError) in try await manager.pollPreCommitState(id) }) {
-                return .advance(.checkPC, next)
-            }
-            next.phases.pc2ReSubmit = true
-            return .advance(.reSubmitPC, next)
-
-        case .pcLanded:
-            let ref = try sectorRef()
-            let size = ref.proof.sectorSize.bytes
-            let reserve = size < SectorSize.gib32.bytes ? size * 2 : size + size / 50
-            let candidates = settings.persistStores
-            while true {
-                if let store = try await call({ () async throws(ManagerError) in
-                    try await manager.storeReserveSpace(ref.id, size: reserve, candidates: candidates)
-                }) {
-                    next.phases.persistInstance = store.Name
-                    return .advance(.persist, next)
-                }
-                log.info("no persist store has room; waiting \(settings.rpcPollingInterval)", sectorField)
-                try await sleepOrInterrupt(settings.rpcPollingInterval)
-            }
-
-        case .persisted:
-            let id = try sectorRef().id
-            let instance = try require(record.phases.persistInstance, "persist instance")
-            guard try await call({ () async throws(ManagerError) in try await manager.submitPersistedEx(id, instance: instance, isUpgrade: false) }) else {
-                throw .failure(.permanent("manager refused persisted files in store \(instance)"))
-            }
-            return .advance(.submitPersistance, next)
-
-        case .persistanceSubmitted:
-            let ref = try sectorRef()
-            while true {
-                let resp = try await call({ () async throws(ManagerError) in try await manager.waitSeed(ref.id, proofType: ref.proof) })
-                if let seed = resp.Seed {
-                    next.phases.seed = Seed(seed: seed.Seed, epoch: seed.Epoch)
-                    return .advance(.assignSeed, next)
-                }
-                guard resp.ShouldWait else { throw .failure(.temporary("manager has no seed for \(ref.id) and says not to wait")) }
-                try await sleepOrInterrupt(.seconds(max(1, resp.Delay)))
-            }
-
-        case .seedAssigned:
-            let ref = try sectorRef()
-            let ticket = try require(record.phases.ticket, "ticket")
-            let seed = try require(record.phases.seed, "seed")
-            let c = try require(record.phases.commitments, "commitments")
-            next.phases.c1Output = Blob(try await run(.c1) { () async throws(ProverError) in
-                try await prover.c1(ref, ticket: ticket.ticket.bytes, seed: seed.seed.bytes, commitments: c)
-            })
-            return .advance(.c1, next)
-
-        case .c1Done:
-            let ref = try sectorRef()
-            let c1 = try require(record.phases.c1Output, "C1 output")
-            next.phases.proof = Blob(try await run(.c2) { () async throws(ProverError) in try await prover.c2(ref, c1Output: c1.bytes) })
-            return .advance(.c2, next)
-
-        case .c2Done:
-            let id = try sectorRef().id
-            let proof = try require(record.phases.proof, "proof")
-            let reset = record.phases.c2ReSubmit
-            let resp = try await call({ () async throws(ManagerError) in try await manager.submitProof(id, ProofOnChainInfo(Proof: proof), reset: reset) })
-            try check(resp, "Proof")
-            next.phases.c2ReSubmit = false
-            return .advance(.submitProof, next)
-
-        case .proofSubmitted:
-            let id = try sectorRef().id
-            if settings.ignoreProofCheck { return .advance(.finish, next) }
-            if try await pollUntilLanded("Proof", { () async throws(ManagerError) in try await manager.pollProofState(id) }) {
-                return .advance(.finish, next)
-            }
-            next.phases.c2ReSubmit = true
-            return .advance(.reSubmitProof, next)
-
-        default:
-            throw .failure(.critical("plan sealer has no handler for state \(record.state)"))
-        }
-    }
-
-    /// damocles' mapping of a submission result to an outcome.
-    private func check(_ resp: SubmitPreCommitResp, _ what: String) throws(StepError) {
-        let desc = resp.Desc.map { ": \($0)" } ?? ""
-        switch resp.Res {
-        case .accepted, .duplicateSubmit: return
-        case .mismatchedSubmission: throw .failure(.permanent("\(what) submission mismatched\(desc)"))
-        case .filesMissed: throw .failure(.permanent("\(what) submission: files missed\(desc)"))
-        case .rejected: throw .failure(.abort("\(what) submission rejected\(desc)"))
-        }
-    }
-
-    /// Polls an on-chain message until it lands (true) or fails and must be resubmitted (false).
-    private func pollUntilLanded(_ what: String, _ poll: () async throws(ManagerError) -> PollStateResp) async throws(StepError) -> Bool {
-        while true {
-            let resp = try await call(poll)
-            let desc = resp.Desc.map { ": \($0)" } ?? ""
-            switch resp.State {
-            case .landed: return true
-            case .pending, .packed: try await sleepOrInterrupt(settings.rpcPollingInterval)
-            case .failed:
-                log.warn("\(what) message failed\(desc); resubmitting", sectorField)
-                try await sleepOrInterrupt(settings.recoverInterval)
-                return false
-            case .notFound: throw .failure(.permanent("\(what) message not found\(desc)"))
-            case .permFailed: throw .failure(.permanent("\(what) message permanently failed\(desc)"))
-            case .shouldAbort: throw .failure(.abort("manager says abort after \(what)\(desc)"))
-            }
-        }
     }
 }
 

@@ -1,0 +1,118 @@
+import ProofsFFI
+import Scheduler
+
+/// Steps shared by several plans; each returns the record as it should be after the step.
+extension SealingThread {
+    func sectorRef() throws(StepError) -> SectorRef {
+        guard let id = record.sector, let proof = record.proof else {
+            throw .failure(.abort("sector record in state \(record.state) has no sector id"))
+        }
+        return SectorRef(id: id, proof: proof, paths: SectorPaths(dataDirectory: store.dataDirectory, sector: id))
+    }
+
+    /// A phase output the current state requires; its absence means the record is unusable.
+    func require<T>(_ value: T?, _ what: String) throws(StepError) -> T {
+        guard let value else { throw .failure(.abort("sector record in state \(record.state) lacks \(what)")) }
+        return value
+    }
+
+    func addPieces(_ pieces: [PieceInfo], into next: inout SectorRecord) async throws(StepError) {
+        let ref = try sectorRef()
+        next.phases.pieces = try await run(.addPieces) { () async throws(ProverError) in try await prover.addPieces(ref, pieces: pieces) }
+    }
+
+    func buildTreeD(into next: inout SectorRecord) async throws(StepError) {
+        let ref = try sectorRef()
+        let pieces = try require(record.phases.pieces, "pieces")
+        next.phases.commD = Blob(try await run(.treeD) { () async throws(ProverError) in try await prover.buildTreeD(ref, pieces: pieces) })
+    }
+
+    func pc1(ticket: Ticket, into next: inout SectorRecord) async throws(StepError) {
+        let ref = try sectorRef()
+        let pieces = try require(record.phases.pieces, "pieces")
+        let out = try await run(.pc1) { () async throws(ProverError) in try await prover.pc1(ref, ticket: ticket.ticket.bytes, pieces: pieces) }
+        next.phases.pc1Output = Blob(out)
+    }
+
+    /// PC2, then the event that says whether synthetic proofs must follow.
+    func pc2(into next: inout SectorRecord) async throws(StepError) -> SealingEvent {
+        let ref = try sectorRef()
+        let pc1 = try require(record.phases.pc1Output, "PC1 output")
+        next.phases.commitments = try await run(.pc2) { () async throws(ProverError) in try await prover.pc2(ref, pc1Output: pc1.bytes) }
+        return ref.proof.needsSyntheticPoRep ? .pc2NeedSyntheticProof : .pc2
+    }
+
+    func syntheticProofs() async throws(StepError) {
+        let ref = try sectorRef()
+        let ticket = try require(record.phases.ticket, "ticket")
+        let commitments = try require(record.phases.commitments, "commitments")
+        try await run(.synthProof) { () async throws(ProverError) in
+            try await prover.syntheticProofs(ref, ticket: ticket.ticket.bytes, commitments: commitments)
+        }
+    }
+
+    func snapEncode(into next: inout SectorRecord) async throws(StepError) {
+        let ref = try sectorRef()
+        let old = try require(record.phases.oldCommR, "old CommR")
+        let pieces = try require(record.phases.pieces, "pieces")
+        next.phases.snapCommitments = try await run(.snapEncode) { () async throws(ProverError) in
+            try await prover.snapEncode(ref, oldCommR: old.bytes, pieces: pieces)
+        }
+    }
+
+    func snapProve(into next: inout SectorRecord) async throws(StepError) {
+        let ref = try sectorRef()
+        let old = try require(record.phases.oldCommR, "old CommR")
+        let new = try require(record.phases.snapCommitments, "snap commitments")
+        next.phases.snapProof = Blob(try await run(.snapProve) { () async throws(ProverError) in
+            try await prover.snapProve(ref, oldCommR: old.bytes, new: new)
+        })
+    }
+
+    /// Reserves room in a persist store, waiting while none has any (damocles' PCLanded step).
+    func reservePersistStore() async throws(StepError) -> String {
+        let ref = try sectorRef()
+        let size = ref.proof.sectorSize.bytes
+        let reserve = size < SectorSize.gib32.bytes ? size * 2 : size + size / 50
+        let candidates = settings.persistStores
+        while true {
+            if let store = try await call({ () async throws(ManagerError) in
+                try await manager.storeReserveSpace(ref.id, size: reserve, candidates: candidates)
+            }) {
+                return store.Name
+            }
+            log.info("no persist store has room; waiting \(settings.rpcPollingInterval)", sectorField)
+            try await sleepOrInterrupt(settings.rpcPollingInterval)
+        }
+    }
+
+    /// damocles' mapping of a submission result to an outcome.
+    func check(_ resp: SubmitPreCommitResp, _ what: String) throws(StepError) {
+        let desc = resp.Desc.map { ": \($0)" } ?? ""
+        switch resp.Res {
+        case .accepted, .duplicateSubmit: return
+        case .mismatchedSubmission: throw .failure(.permanent("\(what) submission mismatched\(desc)"))
+        case .filesMissed: throw .failure(.permanent("\(what) submission: files missed\(desc)"))
+        case .rejected: throw .failure(.abort("\(what) submission rejected\(desc)"))
+        }
+    }
+
+    /// Polls an on-chain message until it lands (true) or fails and must be resubmitted (false).
+    func pollUntilLanded(_ what: String, _ poll: () async throws(ManagerError) -> PollStateResp) async throws(StepError) -> Bool {
+        while true {
+            let resp = try await call(poll)
+            let desc = resp.Desc.map { ": \($0)" } ?? ""
+            switch resp.State {
+            case .landed: return true
+            case .pending, .packed: try await sleepOrInterrupt(settings.rpcPollingInterval)
+            case .failed:
+                log.warn("\(what) message failed\(desc); resubmitting", sectorField)
+                try await sleepOrInterrupt(settings.recoverInterval)
+                return false
+            case .notFound: throw .failure(.permanent("\(what) message not found\(desc)"))
+            case .permFailed: throw .failure(.permanent("\(what) message permanently failed\(desc)"))
+            case .shouldAbort: throw .failure(.abort("manager says abort after \(what)\(desc)"))
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import ProofsFFI
+import Scheduler
+
+/// The `snapup` plan's handlers: upgrade a sealed CC sector with deal data (spec 2.3).
+extension SealingThread {
+    func snapUpStep() async throws(StepError) -> Outcome {
+        var next = record
+        switch record.state {
+        case .empty:
+            let spec = SnapUpAllocateSpec(
+                Sector: AllocateSectorSpec(AllowedMiners: settings.allowedMiners, AllowedProofTypes: settings.allowedProofTypes),
+                Deals: AcquireDealsSpec(MaxDeals: settings.maxDeals, MinUsedSpace: settings.minDealSpace))
+            guard let allocated = try await call({ () async throws(ManagerError) in try await manager.allocateSnapUpSector(spec) }) else {
+                return .idle
+            }
+            next.sector = allocated.Sector.ID
+            next.proof = allocated.Sector.ProofType
+            next.phases.deals = allocated.Pieces.map(DealPiece.init(wire:))
+            next.phases.oldCommR = Blob(allocated.Public.CommR)
+            next.phases.accessInstance = allocated.Private.AccessInstance
+            // damocles aborts an upgrade without data or without the old replica's location.
+            if allocated.Pieces.isEmpty || allocated.Private.AccessInstance.isEmpty {
+                next.abortReason = "snapup allocation without pieces or access instance"
+                record = next
+                throw .failure(.abort(next.abortReason ?? ""))
+            }
+            return .advance(.allocatedSnapUpSector, next)
+
+        case .allocated:
+            try await addPieces((record.phases.deals ?? []).map(\.piece), into: &next)
+            return .advance(.addPiece, next)
+
+        case .pieceAdded:
+            try await buildTreeD(into: &next)
+            return .advance(.buildTreeD, next)
+
+        case .treeDBuilt:
+            try await snapEncode(into: &next)
+            return .advance(.snapEncode, next)
+
+        case .snapEncoded:
+            try await snapProve(into: &next)
+            return .advance(.snapProve, next)
+
+        case .snapProved:
+            next.phases.persistInstance = try await reservePersistStore()
+            return .advance(.persist, next)
+
+        case .persisted:
+            let id = try sectorRef().id
+            let new = try require(record.phases.snapCommitments, "snap commitments")
+            let proof = try require(record.phases.snapProof, "snap proof")
+            let info = SnapUpOnChainInfo(
+                CommR: new.commR, CommD: new.commD, AccessInstance: try require(record.phases.persistInstance, "persist instance"),
+                Pieces: (record.phases.deals ?? []).map { WireCID($0.piece.cid) }, Proof: proof)
+            let resp = try await call({ () async throws(ManagerError) in try await manager.submitSnapUpProof(id, info) })
+            let desc = resp.Desc.map { ": \($0)" } ?? ""
+            switch resp.Res {
+            case .accepted, .duplicateSubmit: return .advance(.finish, next)
+            case .filesMissed:
+                log.warn("snapup files missed\(desc); persisting again", sectorField)
+                return .advance(.rePersist, next)
+            case .mismatchedSubmission, .rejected:
+                throw .failure(.abort("snapup proof submission \(resp.Res)\(desc)"))
+            }
+
+        default:
+            throw .failure(.critical("plan snapup has no handler for state \(record.state)"))
+        }
+    }
+}
