@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+import ProofsFFI
+import Scheduler
+@testable import Actors
+
+@Suite("Daemon in process")
+struct DaemonTests {
+    @Test("starts on an ephemeral port, seals with the embedded manager, answers WorkerList, stops within the bound")
+    func startStop() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        var options = DaemonOptions(
+            workerName: "t", threads: (0..<3).map { fastSettings($0, dir.path + "/t\($0)") }, manager: .embedded(.init()),
+            prover: .init(durations: [.pc1: .milliseconds(2)]), stageLimits: [.pc1: 1], rpcPort: 0,
+            pingInterval: .milliseconds(20), shutdownTimeout: .seconds(5))
+        options.rpcToken = "tok"
+        let daemon = Daemon(options: options, log: quietLog)
+        let port = try await daemon.start()
+        let client = JSONRPCClient(endpoint: HTTPEndpoint(host: "127.0.0.1", port: port, path: "/"),
+                                   headers: [("Authorization", "Bearer tok")], timeout: .seconds(5))
+        let infos = try await client.call("VenusWorker.WorkerList", []).decode([WorkerInfo].self)
+        #expect(infos.map(\.index) == [0, 1, 2])
+        let manager = try #require(daemon.manager as? MockManager)
+        try await eventually("sectors sealed and a ping received") {
+            let sealed = await manager.sectors.values.filter { $0.finalized > 0 }.count
+            let pinged = await manager.pings.count
+            return sealed >= 3 && pinged > 0
+        }
+        let ping = try #require(await manager.pings.last)
+        #expect(ping.Summary.Threads == 3)
+        #expect(ping.Dest == "127.0.0.1:\(port)")
+        let unauthorized = JSONRPCClient(endpoint: HTTPEndpoint(host: "127.0.0.1", port: port, path: "/"), timeout: .seconds(5))
+        await #expect(throws: JSONRPCClientError.self) { _ = try await unauthorized.call("VenusWorker.WorkerList", []) }
+        let start = ContinuousClock.now
+        #expect(await daemon.stop())
+        #expect(ContinuousClock.now - start < .seconds(5))
+    }
+
+    @Test("a port already in use is a clear startup error naming the address")
+    func portInUse() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let first = Daemon(options: DaemonOptions(workerName: "a", threads: [], manager: .embedded(.init()), rpcPort: 0), log: quietLog)
+        let port = try await first.start()
+        let second = Daemon(options: DaemonOptions(workerName: "b", threads: [], manager: .embedded(.init()), rpcPort: port), log: quietLog)
+        do {
+            _ = try await second.start()
+            Issue.record("the second daemon bound a busy port")
+        } catch {
+            #expect(error.description.contains("127.0.0.1:\(port)"), "\(error)")
+        }
+        _ = await second.stop()
+        _ = await first.stop()
+    }
+}
