@@ -1,1 +1,58 @@
-print("wip")
+import Actors
+import Foundation
+import Scheduler
+
+// sealer: a sealing scheduler daemon for Filecoin boxes, wire-compatible with damocles-manager.
+
+let usage = """
+usage: sealer <command> [options]
+
+commands:
+  daemon -c FILE                 run the sealing daemon
+  config check -c FILE           print the effective config (defaults resolved) or its errors
+  worker ... list|pause|resume   manage a running daemon (see 'sealer worker --help')
+  manager mock [--listen H:P]    serve a mock damocles-manager (see 'sealer manager --help')
+  history -l LOCATION            print a thread's per-sector history
+  bench [--threads N]            measure transitions/s, idle CPU and RSS, pause latency
+  version                        print the version
+"""
+
+/// Runs `body` on the concurrency runtime and exits with its status.
+func runAsync(_ body: @escaping @Sendable () async -> Int32) -> Never {
+    let box = ExitStatus()
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        box.set(await body())
+        done.signal()
+    }
+    done.wait()
+    exit(box.get())
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let command = arguments.first else {
+    print(usage)
+    exit(2)
+}
+let rest = Array(arguments.dropFirst())
+switch command {
+case "daemon":
+    runAsync { await DaemonCommand.run(rest) }
+case "config":
+    exit(ConfigCommand.run(rest))
+case "worker":
+    runAsync { await WorkerCommand.run(rest) }
+case "manager":
+    runAsync { await ManagerCommand.run(rest) }
+case "history":
+    exit(HistoryCommand.run(rest))
+case "bench":
+    runAsync { await BenchCommand.run(rest) }
+case "version", "--version":
+    print("sealer \(SealerVersion.string)")
+case "help", "--help", "-h":
+    print(usage)
+default:
+    FileHandle.standardError.write(Data("sealer: unknown command '\(command)'\n\(usage)\n".utf8))
+    exit(2)
+}

@@ -1,0 +1,75 @@
+import Actors
+import Foundation
+import Scheduler
+
+/// `sealer daemon -c FILE`: loads the config, starts the threads and the management server,
+/// and runs until SIGTERM / SIGINT.
+enum DaemonCommand {
+    static let spec = OptionSpec(command: "sealer daemon", options: [
+        .init(["--config", "-c"], value: true, help: "config file (damocles-worker.toml format; $SEALER_CONFIG)"),
+        .init(["--log-level"], value: true, help: "debug, info (default), warn or error"),
+        .init(["--help", "-h"], value: false, help: "show this help"),
+    ])
+
+    static func run(_ args: [String]) async -> Int32 {
+        let parsed: ParsedOptions
+        do { parsed = try spec.parse(args) } catch { return fail("\(error)") }
+        if parsed.has("--help") {
+            print("usage: sealer daemon -c FILE\n\n" + spec.help)
+            return 0
+        }
+        guard let path = parsed.value("--config") ?? ProcessInfo.processInfo.environment["SEALER_CONFIG"] else {
+            return fail("daemon needs a config: sealer daemon -c FILE (try config/mock.toml)")
+        }
+        var log = Log()
+        if let level = parsed.value("--log-level") {
+            switch level {
+            case "debug": log.minimum = .debug
+            case "info": log.minimum = .info
+            case "warn": log.minimum = .warn
+            case "error": log.minimum = .error
+            default: return fail("--log-level expects debug, info, warn or error, got '\(level)'")
+            }
+        }
+        let loaded = ConfigBridge.load(path: path, log: log)
+        for diagnostic in loaded.diagnostics {
+            if diagnostic.isError { FileHandle.standardError.write(Data(("\(diagnostic)\n").utf8)) } else { log.warn("\(diagnostic)") }
+        }
+        guard let options = loaded.options else {
+            return fail("\(path): the config has errors (listed above); nothing was started")
+        }
+        let daemon = Daemon(options: options, log: log)
+        do {
+            _ = try await daemon.start()
+        } catch {
+            _ = await daemon.stop()
+            return fail("\(error)")
+        }
+        return await daemon.runUntilSignalled() ? 0 : 1
+    }
+}
+
+/// `sealer config check -c FILE`.
+enum ConfigCommand {
+    static let spec = OptionSpec(command: "sealer config check", options: [
+        .init(["--config", "-c"], value: true, help: "config file to check"),
+        .init(["--help", "-h"], value: false, help: "show this help"),
+    ], maxPositionals: 1)
+
+    static func run(_ args: [String]) -> Int32 {
+        let parsed: ParsedOptions
+        do { parsed = try spec.parse(args) } catch { return fail("\(error)") }
+        guard parsed.positionals.first == "check", !parsed.has("--help") else {
+            print("usage: sealer config check -c FILE\n\nprints the effective config (defaults resolved) or its errors\n\n" + spec.help)
+            return parsed.has("--help") ? 0 : 2
+        }
+        guard let path = parsed.value("--config") else { return fail("config check needs -c FILE") }
+        let loaded = ConfigBridge.load(path: path)
+        for diagnostic in loaded.diagnostics { FileHandle.standardError.write(Data(("\(diagnostic)\n").utf8)) }
+        guard loaded.options != nil, let effective = loaded.effective else {
+            return fail("\(path): \(loaded.diagnostics.filter(\.isError).count) error(s)")
+        }
+        print(effective, terminator: effective.hasSuffix("\n") ? "" : "\n")
+        return 0
+    }
+}

@@ -1,0 +1,134 @@
+import Actors
+import Foundation
+import Scheduler
+
+/// `sealer worker [-c CFG | -H HOST:PORT] list [--json] | pause -i N | resume -i N [-s STATE]`:
+/// damocles-worker's management client, talking to a running daemon.
+enum WorkerCommand {
+    static let spec = OptionSpec(command: "sealer worker", options: [
+        .init(["--config", "-c"], value: true, help: "daemon config file; its [worker] rpc_server is used"),
+        .init(["--host", "-H"], value: true, help: "daemon address HOST:PORT (default 127.0.0.1:17890)"),
+        .init(["--token"], value: true, help: "bearer token (default: [worker] rpc_server.token or $SEALER_RPC_TOKEN)"),
+        .init(["--json"], value: false, help: "list: print the WorkerInfo array as JSON"),
+        .init(["--index", "-i"], value: true, help: "pause/resume: thread index from 'list'"),
+        .init(["--state", "-s"], value: true, help: "resume: continue from this state of the thread's plan"),
+        .init(["--help", "-h"], value: false, help: "show this help"),
+    ], maxPositionals: 1)
+
+    static let usage = """
+    usage: sealer worker [-c CFG | -H HOST:PORT] list [--json]
+           sealer worker [-c CFG | -H HOST:PORT] pause -i N
+           sealer worker [-c CFG | -H HOST:PORT] resume -i N [-s STATE]
+    """
+
+    static func run(_ args: [String]) async -> Int32 {
+        let parsed: ParsedOptions
+        do { parsed = try spec.parse(args) } catch {
+            return fail("\(error)\n\(usage)")
+        }
+        if parsed.has("--help") || parsed.positionals.isEmpty {
+            print(usage + "\n\n" + spec.help)
+            return parsed.has("--help") ? 0 : 2
+        }
+        let target: (host: String, port: UInt16, token: String?)
+        do { target = try resolveTarget(parsed) } catch { return fail("\(error)") }
+        let client = JSONRPCClient(
+            endpoint: HTTPEndpoint(host: target.host, port: target.port, path: "/"),
+            headers: target.token.map { [("Authorization", "Bearer \($0)")] } ?? [], timeout: .seconds(10))
+        let where_ = "\(target.host):\(target.port)"
+        do {
+            switch parsed.positionals[0] {
+            case "list":
+                let result = try await client.call("VenusWorker.WorkerList", [])
+                if parsed.has("--json") {
+                    print(String(decoding: result.serialized(), as: UTF8.self))
+                } else {
+                    let infos = try result.decode([WorkerInfo].self)
+                    print(WorkerTable.render(infos), terminator: "")
+                }
+            case "pause":
+                guard let index = try parsed.int("--index") else { return fail("pause needs -i N\n\(usage)") }
+                let ok = try await client.call("VenusWorker.WorkerPause", [.int(Int64(index))])
+                print(ok.boolValue == true ? "thread #\(index) will pause at its next checkpoint" : "thread #\(index): pause not accepted")
+            case "resume":
+                guard let index = try parsed.int("--index") else { return fail("resume needs -i N\n\(usage)") }
+                let state: JSONValue = parsed.value("--state").map { .string($0) } ?? .null
+                _ = try await client.call("VenusWorker.WorkerResume", [.int(Int64(index)), state])
+                print("thread #\(index) resumed" + (parsed.value("--state").map { " from state \($0)" } ?? ""))
+            case let other:
+                return fail("unknown worker subcommand '\(other)'\n\(usage)")
+            }
+        } catch let error as JSONRPCClientError {
+            if case let .rpc(_, rpc) = error { return fail("daemon at \(where_): \(rpc.message)") }
+            return fail("cannot reach the daemon at \(where_): \(error)")
+        } catch {
+            return fail("\(error)")
+        }
+        return 0
+    }
+
+    /// `--host` wins over the environment; `--config` wins over both (damocles' order).
+    static func resolveTarget(_ parsed: ParsedOptions) throws -> (host: String, port: UInt16, token: String?) {
+        let env = ProcessInfo.processInfo.environment
+        var token = parsed.value("--token") ?? env["SEALER_RPC_TOKEN"]
+        if let path = parsed.value("--config") ?? env["SEALER_CONFIG"] {
+            let rpc = try ConfigBridge.managementAddress(configPath: path)
+            token = token ?? rpc.token
+            return (rpc.host == "0.0.0.0" ? "127.0.0.1" : rpc.host, rpc.port, token)
+        }
+        let text = parsed.value("--host") ?? env["SEALER_WORKER_HOST"] ?? "127.0.0.1:17890"
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else {
+            throw UsageError("--host expects HOST:PORT, got '\(text)'")
+        }
+        return (String(text[..<colon]), port, token)
+    }
+}
+
+/// damocles' `worker list` table: `# location Plan JobID JobState JobStage ThreadState LastErr`.
+enum WorkerTable {
+    static func render(_ infos: [WorkerInfo]) -> String {
+        var rows = [["#", "location", "Plan", "JobID", "JobState", "JobStage", "ThreadState", "LastErr"]]
+        for info in infos {
+            rows.append([
+                "\(info.index)", info.location, info.plan, info.job_id ?? "-", info.job_state, info.job_stage ?? "-",
+                threadState(info.thread_state), info.last_error.map(debugQuoted) ?? "-",
+            ])
+        }
+        var widths = [Int](repeating: 0, count: rows[0].count)
+        for row in rows { for (i, cell) in row.enumerated() where i < row.count - 1 { widths[i] = max(widths[i], cell.count) } }
+        return rows.map { row in
+            row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ")
+        }.joined(separator: "\n") + "\n"
+    }
+
+    static func threadState(_ s: WorkerInfo.ThreadState) -> String {
+        var text = s.state
+        if let elapsed = s.elapsed { text += "(\(humanSeconds(elapsed)))" }
+        if let proc = s.proc { text += " \(proc)" }
+        if let waiting = s.waiting_for { text += " for \(waiting)" }
+        return text
+    }
+
+    static func humanSeconds(_ total: UInt64) -> String {
+        if total == 0 { return "0s" }
+        var parts: [String] = []
+        let units: [(UInt64, String)] = [(86400, "d"), (3600, "h"), (60, "m"), (1, "s")]
+        var rest = total
+        for (size, name) in units where rest >= size {
+            parts.append("\(rest / size)\(name)")
+            rest %= size
+        }
+        return parts.joined(separator: " ")
+    }
+
+    static func debugQuoted(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n") + "\""
+    }
+}
+
+func fail(_ message: String) -> Int32 {
+    FileHandle.standardError.write(Data(("sealer: " + message + "\n").utf8))
+    return 1
+}
