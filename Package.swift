@@ -22,7 +22,7 @@ let package = Package(
         .executableTarget(name: "toml-test-decoder", dependencies: ["Scheduler"], swiftSettings: strict),
         .executableTarget(name: "persist-torture", dependencies: ["Actors"], swiftSettings: strict),
         .testTarget(name: "ProofsFFITests", dependencies: ["ProofsFFI"], swiftSettings: strict),
-        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "ProofsFFI"], swiftSettings: strict),
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "ProofsFFI"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "ActorsTests", dependencies: ["Actors", "Scheduler", "ProofsFFI"], swiftSettings: strict),
         .testTarget(name: "SealerEndToEndTests", dependencies: ["Actors", "Scheduler", "ProofsFFI"], swiftSettings: strict),
     ]

@@ -74,7 +74,7 @@ public enum ConfigDecoder {
 
         validate(config, root: root, &log)
         let hasErrors = log.diagnostics.contains(where: \.isError)
-        return ConfigResult(config: hasErrors ? nil : config, diagnostics: log.diagnostics)
+        return ConfigResult(config: hasErrors ? nil : config, diagnostics: sorted(log.diagnostics))
     }
 
     /// A thread's hot file (`<location>/config.toml`): `plan` and `sealing.*`, nothing else.
@@ -96,10 +96,21 @@ public enum ConfigDecoder {
             sealing = decodeSealing(&table, &log)
             table.reportUnknown(&log)
         }
-        if root["location"] != nil { reader.table.position(of: "location").map { log.warning("location", $0, "a hot config cannot move its thread (ignored)") } }
-        _ = reader.string("location", &log)
+        if let position = root.position(of: "location") {
+            _ = reader.string("location", &log)
+            log.warning("location", position, "a hot config cannot move its thread (ignored)")
+        }
         reader.reportUnknown(&log)
-        return (plan, sealing, log.diagnostics)
+        return (plan, sealing, sorted(log.diagnostics))
+    }
+
+    /// In file order, so the list reads top to bottom; file-wide ones first.
+    static func sorted(_ diagnostics: [ConfigDiagnostic]) -> [ConfigDiagnostic] {
+        diagnostics.enumerated().sorted { a, b in
+            let pa = a.element.position.map { ($0.line, $0.column) } ?? (0, 0)
+            let pb = b.element.position.map { ($0.line, $0.column) } ?? (0, 0)
+            return pa != pb ? pa < pb : a.offset < b.offset
+        }.map(\.element)
     }
 
     static func unknownPlan(_ name: String) -> String {

@@ -54,7 +54,7 @@ public enum EffectiveConfig {
             for ext in p.external[stage] ?? [] {
                 out += "\n[[processors.\(stage)]]\n"
                 if let bin = ext.bin { out += "bin = \(q(bin))\n" }
-                out += "args = \(list(ext.args ?? ["processor", stage]))\n"
+                if let args = ext.args { out += "args = \(list(args))\n" } else { out += "# args: default, [\"processor\", \"\(stage)\"]\n" }
                 out += "stable_wait = \(d(ext.stableWait))\n"
                 if let cpuset = ext.cpuset { out += "cgroup.cpuset = \(q(cpuset))\n" }
                 out += "cgroup.group_name = \(q(ext.groupName))\n"
