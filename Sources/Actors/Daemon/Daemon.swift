@@ -69,17 +69,27 @@ public final class Daemon: Sendable {
     /// SIGHUP (re-read hot configs). Returns true when every thread stopped within the bound.
     public func runUntilSignalled() async -> Bool {
         let stream = SignalStream([SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGHUP])
-        for await number in stream.signals {
+        waiting: for await number in stream.signals {
             switch number {
             case SIGUSR1: await supervisor.pauseAll()
             case SIGUSR2: await supervisor.resumeAll()
             case SIGHUP: await supervisor.reloadHotConfig()
             default:
-                log.info("received \(number == SIGTERM ? "SIGTERM" : "SIGINT"); stopping")
-                return await stop()
+                log.info("received \(number == SIGTERM ? "SIGTERM" : "SIGINT"); stopping (send it again to exit at once)")
+                break waiting
             }
         }
-        return await stop()
+        // A second stop signal while stopping means the operator will not wait.
+        let log = self.log
+        let impatient = Task {
+            for await again in stream.signals where again == SIGTERM || again == SIGINT {
+                log.warn("second stop signal: exiting now; every thread's last persisted state stands")
+                exit(1)
+            }
+        }
+        let clean = await stop()
+        impatient.cancel()
+        return clean
     }
 
     /// Stops threads (their states are already persisted) and the server.
