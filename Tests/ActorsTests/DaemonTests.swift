@@ -54,3 +54,12 @@ struct DaemonTests {
         _ = await first.stop()
     }
 }
+
+@Suite("Local address")
+struct LocalAddressTests {
+    @Test("the address toward loopback is loopback; an unresolvable host gives nil")
+    func loopback() {
+        #expect(LocalAddress.toward(host: "127.0.0.1", port: 1789) == "127.0.0.1")
+        #expect(LocalAddress.toward(host: "no-such-host.invalid", port: 1789) == nil)
+    }
+}

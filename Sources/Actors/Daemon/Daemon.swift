@@ -52,7 +52,7 @@ public final class Daemon: Sendable {
         }
         log.info("management RPC listening on \(options.rpcHost):\(port)" + (options.rpcToken == nil ? "" : " (bearer token required)"))
         await supervisor.start()
-        let dest = "\(options.rpcHost):\(port)"
+        let dest = "\(options.advertisedHost ?? options.rpcHost):\(port)"
         await supervisor.startPinging(name: options.workerName, dest: dest, version: SealerVersion.string, every: options.pingInterval)
         log.info("sealer \(SealerVersion.string) started: \(options.threads.count) sealing threads, manager \(managerDescription)")
         return port

@@ -6,7 +6,10 @@ extension DaemonOptions {
     /// Resolves a validated config into what the daemon runs with; refuses what this build
     /// cannot do (the ffi prover, TLS managers) with a message naming the key.
     public init(config: SealerConfig, file: String, log: Log = Log()) throws(DaemonError) {
-        let name = config.worker.name ?? ProcessInfo.processInfo.hostName
+        // damocles names a worker after its local address toward the manager.
+        var towardManager: String?
+        if case let .url(_, host, port, _) = config.sectorManager.address { towardManager = LocalAddress.toward(host: host, port: port) }
+        let name = config.worker.name ?? towardManager ?? ProcessInfo.processInfo.hostName
         var threads: [ThreadSettings] = []
         var reloaders: [String: HotConfig] = [:]
         let persistStores = config.attached.filter { !$0.readonly }.map(\.name)
@@ -53,6 +56,7 @@ extension DaemonOptions {
             prover: MockProver.Options(durations: config.proofs.resolvedMockDurations, failureRate: config.proofs.mockFailureRate),
             stageLimits: limits, rpcHost: config.worker.rpcHost, rpcPort: config.worker.rpcPort, rpcToken: config.worker.rpcToken,
             pingInterval: config.worker.pingInterval, shutdownTimeout: config.worker.shutdownTimeout,
+            advertisedHost: ["0.0.0.0", "::"].contains(config.worker.rpcHost) ? towardManager : nil,
             reloadSettings: { settings, force in hot[settings.location]?.reload(settings, force: force) })
     }
 

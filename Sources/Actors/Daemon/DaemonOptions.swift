@@ -20,13 +20,16 @@ public struct DaemonOptions: Sendable {
     public var rpcToken: String?
     public var pingInterval: Duration
     public var shutdownTimeout: Duration
+    /// The address the manager should use to reach the management server (ping `Dest`);
+    /// nil means `rpcHost`.
+    public var advertisedHost: String?
     /// Re-reads a thread's hot config; nil when the daemon has none.
     public var reloadSettings: (@Sendable (ThreadSettings, Bool) -> ThreadSettings?)?
 
     public init(
         workerName: String, threads: [ThreadSettings], manager: ManagerChoice, prover: MockProver.Options = .init(),
         stageLimits: [ProofStage: Int] = [:], rpcHost: String = "127.0.0.1", rpcPort: UInt16 = 17890, rpcToken: String? = nil,
-        pingInterval: Duration = .seconds(30), shutdownTimeout: Duration = .seconds(10),
+        pingInterval: Duration = .seconds(30), shutdownTimeout: Duration = .seconds(10), advertisedHost: String? = nil,
         reloadSettings: (@Sendable (ThreadSettings, Bool) -> ThreadSettings?)? = nil
     ) {
         self.workerName = workerName
@@ -39,6 +42,7 @@ public struct DaemonOptions: Sendable {
         self.rpcToken = rpcToken
         self.pingInterval = pingInterval
         self.shutdownTimeout = shutdownTimeout
+        self.advertisedHost = advertisedHost
         self.reloadSettings = reloadSettings
     }
 }
