@@ -36,4 +36,21 @@ public struct WorkerInfo: Sendable, Hashable, Codable {
         case let .waiting(since, what): thread_state = ThreadState(state: "Waiting", elapsed: secs(since), waiting_for: what)
         }
     }
+
+    enum CodingKeys: String, CodingKey {
+        case location, plan, job_id, index, thread_state, job_state, job_stage, last_error
+    }
+
+    /// Absent values are written as `null`, as damocles writes them, so scripts can rely on the keys.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(location, forKey: .location)
+        try c.encode(plan, forKey: .plan)
+        try c.encode(job_id, forKey: .job_id)
+        try c.encode(index, forKey: .index)
+        try c.encode(thread_state, forKey: .thread_state)
+        try c.encode(job_state, forKey: .job_state)
+        try c.encode(job_stage, forKey: .job_stage)
+        try c.encode(last_error, forKey: .last_error)
+    }
 }

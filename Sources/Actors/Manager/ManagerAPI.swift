@@ -176,12 +176,13 @@ public struct ReportStateReq: Sendable, Hashable, Codable {
     }
 }
 
+/// The manager's view of a sector after a state report (damocles' `SectorState`).
 public struct ReportStateResp: Sendable, Hashable, Codable {
-    public var Id: String?
+    public var ID: SectorID
     public var Finalized: Bool
     public var AbortReason: String?
-    public init(Id: String? = nil, Finalized: Bool = false, AbortReason: String? = nil) {
-        self.Id = Id
+    public init(ID: SectorID, Finalized: Bool = false, AbortReason: String? = nil) {
+        self.ID = ID
         self.Finalized = Finalized
         self.AbortReason = AbortReason
     }
@@ -270,14 +271,37 @@ public struct AllocatedRebuildSector: Sendable, Hashable, Codable {
     }
     public var Sector: AllocatedSector
     public var Ticket: WireTicket
-    public var Pieces: [WireDeal]?
+    /// Legacy deal shape (`DealInfo{ID, PayloadSize, Piece{Size, Offset, Cid}}`).
+    public var Pieces: [WireDealV1]?
+    public var PiecesV2: [WireDeal]?
     public var IsSnapUp: Bool
     public var UpgradePublic: UpgradeInfo?
-    public init(Sector: AllocatedSector, Ticket: WireTicket, Pieces: [WireDeal]?, IsSnapUp: Bool, UpgradePublic: UpgradeInfo?) {
+    public init(Sector: AllocatedSector, Ticket: WireTicket, Pieces: [WireDealV1]? = nil, PiecesV2: [WireDeal]?, IsSnapUp: Bool,
+                UpgradePublic: UpgradeInfo?) {
         self.Sector = Sector
         self.Ticket = Ticket
         self.Pieces = Pieces
+        self.PiecesV2 = PiecesV2
         self.IsSnapUp = IsSnapUp
         self.UpgradePublic = UpgradePublic
     }
+
+    /// The deals in the current shape, whichever the manager sent.
+    public var deals: [WireDeal] {
+        PiecesV2 ?? (Pieces ?? []).map {
+            WireDeal(Piece: WirePiece(Size: $0.Piece.Size, PieceCID: $0.Piece.Cid), DealInfo: WireDealInfo(DealID: $0.ID, PayloadSize: $0.PayloadSize))
+        }
+    }
+}
+
+/// damocles' legacy `DealInfo`, still sent by some managers for rebuilds.
+public struct WireDealV1: Sendable, Hashable, Codable {
+    public struct Piece: Sendable, Hashable, Codable {
+        public var Size: UInt64
+        public var Offset: UInt64?
+        public var Cid: WireCID
+    }
+    public var ID: UInt64
+    public var PayloadSize: UInt64
+    public var Piece: Piece
 }

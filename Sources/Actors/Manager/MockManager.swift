@@ -204,7 +204,7 @@ public actor MockManager: SectorManager {
         ledger.reports += 1
         ledger.lastReportedState = req.StateChange.Next
         sectors[sector] = ledger
-        return ReportStateResp(Id: "\(sector)", Finalized: false)
+        return ReportStateResp(ID: sector, Finalized: false)
     }
 
     public func reportFinalized(_ sector: SectorID) async throws(ManagerError) {
@@ -234,7 +234,8 @@ public actor MockManager: SectorManager {
             .min(by: { $0.key < $1.key }), let pre = ledger.preCommit else { return nil }
         sectors[id]?.snapAllocated = true
         let size = ledger.proof.sectorSize.bytes
-        let deal = WireDeal(Piece: WirePiece(Size: size, PieceCID: WireCID("baga-deal-\(id.number)")), DealInfo: WireDealInfo(DealID: id.number))
+        let deal = WireDeal(Piece: WirePiece(Size: size, PieceCID: WireCID("baga-deal-\(id.number)")),
+                            DealInfo: WireDealInfo(DealID: id.number, AllocationID: 0, PayloadSize: size, IsBuiltinMarket: true))
         return AllocatedSnapUpSector(
             Sector: AllocatedSector(ID: id, ProofType: ledger.proof), Pieces: [deal],
             Public: .init(CommR: pre.CommR), Private: .init(AccessInstance: ledger.persisted ?? "persist"))
@@ -268,10 +269,11 @@ public actor MockManager: SectorManager {
             .min(by: { $0.key < $1.key }), let pre = ledger.preCommit else { return nil }
         sectors[id]?.rebuilding = true
         let snapped = ledger.snapProof != nil
-        let deals = snapped ? [WireDeal(Piece: WirePiece(Size: ledger.proof.sectorSize.bytes, PieceCID: WireCID("baga-deal-\(id.number)")),
-                                        DealInfo: WireDealInfo(DealID: id.number))] : nil
+        let size = ledger.proof.sectorSize.bytes
+        let deals = snapped ? [WireDeal(Piece: WirePiece(Size: size, PieceCID: WireCID("baga-deal-\(id.number)")),
+                                        DealInfo: WireDealInfo(DealID: id.number, AllocationID: 0, PayloadSize: size, IsBuiltinMarket: true))] : nil
         return AllocatedRebuildSector(
-            Sector: AllocatedSector(ID: id, ProofType: ledger.proof), Ticket: pre.Ticket, Pieces: deals, IsSnapUp: snapped,
+            Sector: AllocatedSector(ID: id, ProofType: ledger.proof), Ticket: pre.Ticket, PiecesV2: deals, IsSnapUp: snapped,
             UpgradePublic: ledger.snapCommR.map { .init(CommR: $0) })
     }
 }

@@ -15,7 +15,7 @@ extension SealingThread {
             next.sector = allocated.Sector.ID
             next.proof = allocated.Sector.ProofType
             next.phases.ticket = Ticket(ticket: allocated.Ticket.Ticket, epoch: allocated.Ticket.Epoch)
-            next.phases.deals = (allocated.Pieces ?? []).map(DealPiece.init(wire:))
+            next.phases.deals = allocated.deals.map(DealPiece.init(wire:))
             next.phases.isSnapRebuild = allocated.IsSnapUp
             return .advance(.allocatedRebuildSector, next)
 
