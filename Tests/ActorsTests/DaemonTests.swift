@@ -63,3 +63,28 @@ struct LocalAddressTests {
         #expect(LocalAddress.toward(host: "no-such-host.invalid", port: 1789) == nil)
     }
 }
+
+@Suite("Daemon startup checks")
+struct DaemonStartupTests {
+    @Test("a persist store the manager does not know stops the start, naming the store")
+    func unknownStore() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let rpc = JSONRPCServer(methods: ["Venus.StoreBasicInfo": { _ async throws(JSONRPCError) in .null }])
+        let manager = HTTPServer(host: "127.0.0.1", port: 0) { await rpc.handle($0) }
+        let port = try manager.start()
+        defer { Task { await manager.shutdown() } }
+        var settings = fastSettings(0, dir.path + "/t0")
+        settings.persistStores = ["persist-x"]
+        let daemon = Daemon(options: DaemonOptions(
+            workerName: "t", threads: [settings], manager: .remote(HTTPEndpoint(host: "127.0.0.1", port: port, path: "/rpc/v0"), headers: []),
+            rpcPort: 0), log: quietLog)
+        do {
+            _ = try await daemon.start()
+            Issue.record("started with an unknown persist store")
+            _ = await daemon.stop()
+        } catch {
+            #expect(error.description.contains("persist store \"persist-x\""), "\(error)")
+        }
+    }
+}

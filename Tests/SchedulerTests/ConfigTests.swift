@@ -12,6 +12,7 @@ private func decode(_ text: String, file: String = "test.toml") -> ConfigResult 
 /// A minimal valid config plus `extra`.
 private func config(_ extra: String) -> String {
     "[sector_manager]\nrpc_client.addr = \"embedded\"\n[[sealing_thread]]\nlocation = \"/tmp/t0\"\n" + extra
+        + "\n[[attached]]\nlocation = \"/tmp/persist\"\n"
 }
 
 @Suite("Config: real damocles files")
@@ -136,6 +137,13 @@ struct ConfigErrorTests {
             "test.toml:7:1: warning: sealing.max_retires: unknown key (ignored)",
             "test.toml:9:1: warning: worker.nmae: unknown key (ignored)",
         ])
+    }
+
+    @Test("a config without a persist store is warned about")
+    func noPersistStore() {
+        let result = decode("[sector_manager]\nrpc_client.addr = \"embedded\"\n[[sealing_thread]]\nlocation = \"/tmp/t0\"\n")
+        #expect(result.config != nil)
+        #expect(result.warnings.map(\.keyPath) == ["attached"])
     }
 
     @Test("missing sections, missing locations and undeclared locks are errors")

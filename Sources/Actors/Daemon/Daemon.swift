@@ -50,12 +50,31 @@ public final class Daemon: Sendable {
         } catch {
             throw DaemonError("management server: \(error)")
         }
+        try await checkPersistStores()
         log.info("management RPC listening on \(options.rpcHost):\(port)" + (options.rpcToken == nil ? "" : " (bearer token required)"))
         await supervisor.start()
         let dest = "\(options.advertisedHost ?? options.rpcHost):\(port)"
         await supervisor.startPinging(name: options.workerName, dest: dest, version: SealerVersion.string, every: options.pingInterval)
         log.info("sealer \(SealerVersion.string) started: \(options.threads.count) sealing threads, manager \(managerDescription)")
         return port
+    }
+
+    /// damocles refuses to start when the manager does not know an attached store; so do we.
+    /// An unreachable manager is only a warning: threads retry their calls anyway.
+    private func checkPersistStores() async throws(DaemonError) {
+        let names = Set(options.threads.flatMap(\.persistStores)).sorted()
+        for name in names {
+            do {
+                guard try await manager.storeBasicInfo(name) != nil else {
+                    await server.shutdown()
+                    throw DaemonError("persist store \"\(name)\" ([[attached]] name) is unknown to the manager; add it to the manager's persist stores or fix the name")
+                }
+            } catch let error as DaemonError {
+                throw error
+            } catch {
+                log.warn("cannot check persist store \"\(name)\" with the manager: \(error)")
+            }
+        }
     }
 
     private var managerDescription: String {

@@ -16,10 +16,7 @@ public enum ManagerRPCServer {
             "StoreReserveSpace": { p in
                 try encode(await manager.storeReserveSpace(arg(p, 0), size: arg(p, 1), candidates: arg(p, 2)))
             },
-            "StoreBasicInfo": { p in
-                let name: String = try arg(p, 0)
-                return try encode(StoreInfo(Name: name, Path: name))
-            },
+            "StoreBasicInfo": { p in try encode(await manager.storeBasicInfo(arg(p, 0))) },
             "SubmitPersistedEx": { p in
                 try encode(await manager.submitPersistedEx(arg(p, 0), instance: arg(p, 1), isUpgrade: arg(p, 2)))
             },

@@ -227,6 +227,12 @@ public actor MockManager: SectorManager {
         if pings.count > 100 { pings.removeFirst(pings.count - 100) }
     }
 
+    /// Knows every store name, as `damocles-manager mock` does.
+    public func storeBasicInfo(_ name: String) async throws(ManagerError) -> StoreInfo? {
+        try await enter("StoreBasicInfo")
+        return StoreInfo(Name: name, Path: name)
+    }
+
     /// Offers a finalized CC sector, once, for a snap upgrade with one deal piece.
     public func allocateSnapUpSector(_ spec: SnapUpAllocateSpec) async throws(ManagerError) -> AllocatedSnapUpSector? {
         try await enter("AllocateSanpUpSector")

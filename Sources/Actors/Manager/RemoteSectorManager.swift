@@ -83,6 +83,9 @@ public struct RemoteSectorManager: SectorManager {
     public func workerPing(_ info: WorkerPingInfo) async throws(ManagerError) {
         try await callVoid("WorkerPing", [info])
     }
+    public func storeBasicInfo(_ name: String) async throws(ManagerError) -> StoreInfo? {
+        try await optional("StoreBasicInfo", [name])
+    }
     public func allocateSnapUpSector(_ spec: SnapUpAllocateSpec) async throws(ManagerError) -> AllocatedSnapUpSector? {
         try await optional("AllocateSanpUpSector", [spec])
     }

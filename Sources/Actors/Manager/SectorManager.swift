@@ -48,6 +48,8 @@ public protocol SectorManager: Sendable {
     func reportFinalized(_ sector: SectorID) async throws(ManagerError)
     func reportAborted(_ sector: SectorID, reason: String) async throws(ManagerError)
     func workerPing(_ info: WorkerPingInfo) async throws(ManagerError)
+    /// The manager's record of a persist store, nil when it does not know the name.
+    func storeBasicInfo(_ name: String) async throws(ManagerError) -> StoreInfo?
     func allocateSnapUpSector(_ spec: SnapUpAllocateSpec) async throws(ManagerError) -> AllocatedSnapUpSector?
     func submitSnapUpProof(_ sector: SectorID, _ info: SnapUpOnChainInfo) async throws(ManagerError) -> SubmitPreCommitResp
     func allocateRebuildSector(_ spec: AllocateSectorSpec) async throws(ManagerError) -> AllocatedRebuildSector?

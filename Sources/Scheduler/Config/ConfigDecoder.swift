@@ -338,6 +338,9 @@ public enum ConfigDecoder {
                 seen[key] = (index, thread.position)
             }
         }
+        if config.attached.isEmpty, config.sealingThreads.contains(where: { [.sealer, .snapup, .rebuild].contains($0.plan) }) {
+            log.warning("attached", nil, "no [[attached]] persist store: sealed sectors will wait at PCLanded for one")
+        }
         var names = Set<String>()
         for (index, store) in config.attached.enumerated() where !names.insert(store.name).inserted {
             log.error("attached[\(index)].name", nil, "persist store name \"\(store.name)\" is used twice")
