@@ -194,3 +194,21 @@ struct UpgradePlanTests {
         #expect(events.last == "SubmitPersistance")
     }
 }
+
+@Suite("Threads without a location")
+struct LocationlessThreadTests {
+    @Test("a wdpost thread without a location keeps its state in memory and touches no files")
+    func wdpost() async throws {
+        let store = ThreadStore(location: "")
+        #expect(!store.isPersistent)
+        #expect(try store.load() == nil)
+        try await store.save(SectorRecord(plan: .wdpost))
+        let thread = SealingThread(settings: fastSettings(0, "", plan: .wdpost), manager: MockManager(), prover: fastProver(), log: quietLog)
+        let task = Task { await thread.run() }
+        try await eventually("idle") { await thread.info().activity == .idle }
+        #expect(await thread.info().lastError == nil)
+        #expect(WorkerInfo(await thread.info()).location == "-")
+        task.cancel()
+        await task.value
+    }
+}

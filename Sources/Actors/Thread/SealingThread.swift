@@ -113,11 +113,13 @@ public actor SealingThread {
     public func run() async {
         do {
             try store.prepare()
-            let journal = try Journal(path: store.historyPath)
-            if let torn = journal.recovered {
-                log.warn("history had an incomplete last record (\(torn)); it was moved aside and the history truncated")
+            if store.isPersistent {
+                let journal = try Journal(path: store.historyPath)
+                if let torn = journal.recovered {
+                    log.warn("history had an incomplete last record (\(torn)); it was moved aside and the history truncated")
+                }
+                self.journal = journal
             }
-            self.journal = journal
         } catch let failure as SealingFailure {
             loadFailure = failure
         } catch {

@@ -3,8 +3,12 @@ import Scheduler
 
 /// A sealing location on disk: `meta/state` (the current sector record, replaced atomically after
 /// every applied event), `meta/history` (append-only per-sector history), `data/` (work files).
+///
+/// A thread without a location (`plan = "wdpost"`) keeps its state in memory only, as damocles does.
 public struct ThreadStore: Sendable {
     public let location: String
+    /// False for a thread without a location: nothing is read or written.
+    public var isPersistent: Bool { !location.isEmpty }
     public var metaDirectory: String { location + "/meta" }
     public var dataDirectory: String { location + "/data" }
     public var statePath: String { metaDirectory + "/state" }
@@ -14,6 +18,7 @@ public struct ThreadStore: Sendable {
 
     /// Creates the location's directories if missing (damocles #899: no manual init needed).
     public func prepare() throws(SealingFailure) {
+        guard isPersistent else { return }
         for dir in [location, metaDirectory, dataDirectory] {
             do {
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -26,6 +31,7 @@ public struct ThreadStore: Sendable {
 
     /// The persisted record, nil for a fresh location; a damaged file is an error, never replaced.
     public func load() throws(SealingFailure) -> SectorRecord? {
+        guard isPersistent else { return nil }
         let bytes: [UInt8]?
         do {
             bytes = try DurableFile(path: statePath).read()
@@ -54,6 +60,7 @@ public struct ThreadStore: Sendable {
 
     /// Makes `record` durable before returning, blocking the calling thread.
     public func saveNow(_ record: SectorRecord) throws(SealingFailure) {
+        guard isPersistent else { return }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         do {
@@ -66,6 +73,7 @@ public struct ThreadStore: Sendable {
 
     /// Removes a finished sector's work files.
     public func clearData() {
+        guard isPersistent else { return }
         let fm = FileManager.default
         guard let entries = try? fm.contentsOfDirectory(atPath: dataDirectory) else { return }
         for entry in entries { try? fm.removeItem(atPath: dataDirectory + "/" + entry) }
