@@ -221,6 +221,7 @@ struct CrashTortureTests {
             try acknowledged.take(line)
             seen += 1
         }
+        // A sub-line delay so the kill lands mid-write rather than just after an acknowledgement.
         if delayMicroseconds > 0 { usleep(delayMicroseconds) }
         kill(child.pid, SIGKILL)
         killed = true

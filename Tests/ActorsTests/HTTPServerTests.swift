@@ -556,7 +556,7 @@ func expectHTTPServerHealthy(_ port: UInt16, sourceLocation: SourceLocation = #_
                 for byte in "GET / HTTP/1.1\r\nHost: slow-client-that-never-finishes\r\n".utf8 {
                     if (try? c.write([byte])) == nil { break }
                     if ContinuousClock.now - start > .seconds(2) { break }
-                    usleep(40_000)
+                    usleep(40_000)  // the slow client under test: one byte every 40 ms
                     var pfd = pollfd(fd: c.fd, events: Int16(POLLIN), revents: 0)
                     if poll(&pfd, 1, 0) > 0 { break }  // server answered / closed
                 }

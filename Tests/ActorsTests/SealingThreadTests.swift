@@ -212,3 +212,29 @@ struct LocationlessThreadTests {
         await task.value
     }
 }
+
+@Suite("Pause survives a restart")
+struct PausePersistenceTests {
+    @Test("a thread paused by an operator is still paused after the daemon restarts")
+    func pausedAcrossRestart() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let gate = StageGate(limit: 1)
+        try await gate.acquire()
+        let first = SealingThread(settings: fastSettings(0, dir.path + "/t0"), manager: MockManager(), prover: fastProver(),
+                                  gates: [.pc1: gate], log: quietLog)
+        let task = Task { await first.run() }
+        try await eventually("waiting for pc1") { await first.info().activity.name == "Waiting" }
+        await first.pause()
+        try await eventually("paused") { await first.isPaused }
+        task.cancel()
+        await task.value
+
+        let second = SealingThread(settings: fastSettings(0, dir.path + "/t0"), manager: MockManager(), prover: fastProver(), log: quietLog)
+        let task2 = Task { await second.run() }
+        try await eventually("paused again after restart") { await second.isPaused }
+        #expect(await second.info().jobState == "TicketAssigned")
+        task2.cancel()
+        await task2.value
+    }
+}
