@@ -30,6 +30,9 @@ private final class TableNode {
 
     init(origin: TOMLPosition?) { self.origin = origin }
 
+    /// Where `key` was first defined, for messages.
+    func definedAt(_ key: String) -> String { positions[key]?.description ?? "?" }
+
     func set(_ key: String, _ child: Child, at position: TOMLPosition) {
         if children[key] == nil { order.append(key) }
         children[key] = child
@@ -219,7 +222,7 @@ struct TOMLParser {
                 guard let last = nodes.last else { throw error("empty array of tables '\(name)'", at: start) }
                 table = last
             case .value?:
-                throw TOMLError("'\(name)' is already a value (defined at \(table.positions[name]!)), not a table", at: keyPosition)
+                throw TOMLError("'\(name)' is already a value (defined at \(table.definedAt(name))), not a table", at: keyPosition)
             }
         }
         let (name, keyPosition) = keys[keys.count - 1]
@@ -233,7 +236,7 @@ struct TOMLParser {
                 nodes.append(node)
                 table.children[name] = .tables(nodes)
             default:
-                throw TOMLError("cannot define array of tables '\(name)': it is already defined at \(table.positions[name]!)", at: keyPosition)
+                throw TOMLError("cannot define array of tables '\(name)': it is already defined at \(table.definedAt(name))", at: keyPosition)
             }
             return node
         }
@@ -245,12 +248,12 @@ struct TOMLParser {
             return node
         case let .table(node)?:
             if node.headerDefined || node.dottedDefined {
-                throw TOMLError("table '\(keys.map(\.0).joined(separator: "."))' is already defined at \(table.positions[name]!)", at: keyPosition)
+                throw TOMLError("table '\(keys.map(\.0).joined(separator: "."))' is already defined at \(table.definedAt(name))", at: keyPosition)
             }
             node.headerDefined = true
             return node
         default:
-            throw TOMLError("cannot define table '\(name)': it is already defined at \(table.positions[name]!)", at: keyPosition)
+            throw TOMLError("cannot define table '\(name)': it is already defined at \(table.definedAt(name))", at: keyPosition)
         }
     }
 
@@ -275,11 +278,11 @@ struct TOMLParser {
                 table = node
             case let .table(node)?:
                 guard node.dottedDefined, !node.headerDefined else {
-                    throw TOMLError("cannot add to table '\(name)' with dotted keys: it was defined at \(table.positions[name]!)", at: keyPosition)
+                    throw TOMLError("cannot add to table '\(name)' with dotted keys: it was defined at \(table.definedAt(name))", at: keyPosition)
                 }
                 table = node
             default:
-                throw TOMLError("'\(name)' is already defined at \(table.positions[name]!) and is not a table", at: keyPosition)
+                throw TOMLError("'\(name)' is already defined at \(table.definedAt(name)) and is not a table", at: keyPosition)
             }
         }
         let (name, keyPosition) = keys[keys.count - 1]
