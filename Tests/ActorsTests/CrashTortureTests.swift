@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import ProofsFFI
 
 import Actors
 
@@ -21,18 +22,6 @@ import Darwin
 private struct TortureFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// SplitMix64: a tiny seeded generator so every run picks the same kill points.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 /// Identical copy of `torturePad(seq:)` in Sources/persist-torture/main.swift.
@@ -190,7 +179,7 @@ struct CrashTortureTests {
             Issue.record(Comment(rawValue: message))
             return
         }
-        var generator = SplitMix64(state: 0x5EA1_E500 &+ UInt64(seed))
+        var generator = SplitMix64(seed: 0x5EA1_E500 &+ UInt64(seed))  // the same kill points every run
         // Lines to wait for before the kill (each iteration prints "state i" then "ok i"),
         // then a further random delay so the kill lands anywhere inside an iteration.
         // Every sixth run kills within the first 15 ms instead: during start-up, journal

@@ -1,19 +1,15 @@
 import Foundation
 import Testing
+import ProofsFFI
 @testable import Actors
 
 /// Untrusted bytes from the network must give errors, never crashes.
 @Suite("HTTP and JSON parser robustness")
 struct ParserRobustnessTests {
     struct Mutator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9e37_79b9_7f4a_7c15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-            return z ^ (z >> 31)
-        }
+        var rng: SplitMix64
+        init(state: UInt64) { rng = SplitMix64(seed: state) }
+        mutating func next() -> UInt64 { rng.next() }
         mutating func mutate(_ input: [UInt8]) -> [UInt8] {
             var bytes = input
             let interesting: [UInt8] = Array("{}[]\":,0-9eE.\\u\r\n: \tchunked".utf8) + [0x00, 0xFF, 0xC3]

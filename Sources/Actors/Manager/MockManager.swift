@@ -47,7 +47,7 @@ public actor MockManager: SectorManager {
 
     public let options: Options
     private let clock: any Clock<Duration>
-    private var rng: UInt64
+    private var rng: SplitMix64
     private var nextNumber: UInt64 = 1
     public private(set) var sectors: [SectorID: SectorLedger] = [:]
     public private(set) var pings: [WorkerPingInfo] = []
@@ -58,16 +58,13 @@ public actor MockManager: SectorManager {
     public init(options: Options = .init(), clock: any Clock<Duration> = ContinuousClock()) {
         self.options = options
         self.clock = clock
-        rng = options.seed
+        rng = SplitMix64(seed: options.seed)
         // Like damocles' mock: one random ticket and seed for the lifetime of the process.
         ticket = WireTicket(Ticket: Blob(MockDigest.digest("ticket", "\(options.seed)")), Epoch: 100)
         seed = WireSeed(Seed: Blob(MockDigest.digest("seed", "\(options.seed)")), Epoch: 200)
     }
 
-    private func draw() -> Double {
-        rng &+= 0x9e37_79b9_7f4a_7c15
-        return Double(MockDigest.mix(rng) >> 11) / Double(UInt64(1) << 53)
-    }
+    private func draw() -> Double { rng.unit() }
 
     /// Applies the delay and transport-failure knobs common to every call.
     private func enter(_ method: String) async throws(ManagerError) {

@@ -491,6 +491,22 @@ struct TOMLParser {
         }
     }
 
+    /// Consumes a run of `quote` inside a multi-line string: three or more close it (up to two
+    /// more belong to the content, e.g. `""""a"""""`); fewer are content. True when it closed.
+    private mutating func quoteRun(_ quote: UInt8, into out: inout [UInt8]) throws(TOMLError) -> Bool {
+        var quotes = 0
+        while peek(quotes) == quote { quotes += 1 }
+        guard quotes >= 3 else {
+            out.append(contentsOf: [UInt8](repeating: quote, count: quotes))
+            i += quotes
+            return false
+        }
+        guard quotes <= 5 else { throw error("too many quotes at the end of a multi-line string") }
+        out.append(contentsOf: [UInt8](repeating: quote, count: quotes - 3))
+        i += quotes
+        return true
+    }
+
     private mutating func multilineBasicString() throws(TOMLError) -> String {
         i += 3
         if peek == 0x0A || (peek == 0x0D && peek(1) == 0x0A) { try newline() }
@@ -498,16 +514,7 @@ struct TOMLParser {
         while true {
             guard let c = peek else { throw error("unterminated multi-line string") }
             if c == UInt8(ascii: "\"") {
-                var quotes = 0
-                while peek(quotes) == UInt8(ascii: "\"") { quotes += 1 }
-                if quotes >= 3 {
-                    guard quotes <= 5 else { throw error("too many quotes at the end of a multi-line string") }
-                    out.append(contentsOf: [UInt8](repeating: UInt8(ascii: "\""), count: quotes - 3))
-                    i += quotes
-                    break
-                }
-                out.append(contentsOf: [UInt8](repeating: UInt8(ascii: "\""), count: quotes))
-                i += quotes
+                if try quoteRun(c, into: &out) { break }
                 continue
             }
             if c == UInt8(ascii: "\\") {
@@ -557,16 +564,7 @@ struct TOMLParser {
         while true {
             guard let c = peek else { throw error("unterminated multi-line literal string") }
             if c == UInt8(ascii: "'") {
-                var quotes = 0
-                while peek(quotes) == UInt8(ascii: "'") { quotes += 1 }
-                if quotes >= 3 {
-                    guard quotes <= 5 else { throw error("too many quotes at the end of a multi-line literal string") }
-                    out.append(contentsOf: [UInt8](repeating: UInt8(ascii: "'"), count: quotes - 3))
-                    i += quotes
-                    break
-                }
-                out.append(contentsOf: [UInt8](repeating: UInt8(ascii: "'"), count: quotes))
-                i += quotes
+                if try quoteRun(c, into: &out) { break }
                 continue
             }
             if c == 0x0A || c == 0x0D {
