@@ -20,7 +20,7 @@ struct TimedOut: Error, CustomStringConvertible {
 }
 
 /// Waits until `condition` holds, checking after every scheduling turn; fails after `timeout`.
-func eventually(_ what: String, timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws {
+func eventually(_ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while !(try await condition()) {
         if ContinuousClock.now > deadline { throw TimedOut(what: what) }

@@ -78,7 +78,7 @@ final class Child {
 
     /// Waits until the log contains `text`; returns the log.
     @discardableResult
-    func waitForLog(_ text: String, timeout: Duration = .seconds(30)) async throws -> String {
+    func waitForLog(_ text: String, timeout: Duration = .seconds(60)) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         while true {
             let current = log
@@ -116,7 +116,7 @@ func runSealer(_ arguments: [String], timeout: Duration = .seconds(30)) async th
 }
 
 /// Polls until `condition` holds.
-func eventually(_ what: String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws {
+func eventually(_ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while !(try await condition()) {
         if ContinuousClock.now > deadline { throw HarnessError("timed out waiting for \(what)") }
