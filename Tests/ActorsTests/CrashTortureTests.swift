@@ -171,7 +171,12 @@ private struct Acknowledged {
 @Suite("Crash torture (kill -9)")
 struct CrashTortureTests {
     @Test("state and journal survive SIGKILL at pseudo-random points", arguments: 0..<30)
-    func killAndVerify(seed: Int) throws {
+    func killAndVerify(seed: Int) async throws {
+        try await runBlocking { try Self.verifyKill(seed: seed) }
+    }
+
+    /// Blocks on the child's pipe: call through `runBlocking`.
+    static func verifyKill(seed: Int) throws {
         guard let binary = tortureBinary() else {
             let message =
                 "persist-torture binary not found next to the test executable or under .build/; "

@@ -47,7 +47,7 @@ func withTestRPCServer<T: Sendable>(
 func postRPC(_ port: UInt16, _ body: String, headers: [(name: String, value: String)] = [("Content-Type", "application/json")]) async throws -> HTTPResponse {
     try await HTTPClient.send(
         HTTPRequest(method: "POST", target: "/rpc/v0", headers: headers, body: Array(body.utf8)),
-        host: "127.0.0.1", port: port, timeout: .seconds(3)
+        host: "127.0.0.1", port: port, timeout: .seconds(30)
     )
 }
 
@@ -95,7 +95,7 @@ func postRPC(_ port: UInt16, _ body: String, headers: [(name: String, value: Str
         try await withTestRPCServer(makeTestRPCServer(token: "s3cret-token")) { port in
             let endpoint = HTTPEndpoint(host: "127.0.0.1", port: port, path: "/rpc/v0")
             for headers in [[], [("Authorization", "Bearer wrong")], [("Authorization", "Basic s3cret-token")], [("Authorization", "Bearer s3cret-toke")]] {
-                let client = JSONRPCClient(endpoint: endpoint, headers: headers, timeout: .seconds(3))
+                let client = JSONRPCClient(endpoint: endpoint, headers: headers, timeout: .seconds(30))
                 let failure: JSONRPCClientError
                 do throws(JSONRPCClientError) {
                     _ = try await client.call("Test.Echo", [])
@@ -190,7 +190,7 @@ func postRPC(_ port: UInt16, _ body: String, headers: [(name: String, value: Str
             let named = try JSONValue.parse(try await postRPC(port, #"{"jsonrpc":"2.0","id":5,"method":"Test.Echo","params":{"a":1}}"#).body)
             #expect(named["result"] == [["a": 1]])
 
-            let get = try await HTTPClient.send(HTTPRequest(method: "GET", target: "/rpc/v0"), host: "127.0.0.1", port: port, timeout: .seconds(3))
+            let get = try await HTTPClient.send(HTTPRequest(method: "GET", target: "/rpc/v0"), host: "127.0.0.1", port: port, timeout: .seconds(30))
             #expect(get.status == 405)
             #expect(get.header("Allow") == "POST")
         }
@@ -296,10 +296,10 @@ func postRPC(_ port: UInt16, _ body: String, headers: [(name: String, value: Str
 
         let fake = try PassiveTestSocket(listen: true)
         defer { fake.close() }
-        async let served: Void = httpOffPool {
+        async let served: Void = runBlocking {
             try fake.serveOnce(reply: Array("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nnot json!".utf8))
         }
-        let client = JSONRPCClient(endpoint: HTTPEndpoint(host: "127.0.0.1", port: fake.port), timeout: .seconds(3))
+        let client = JSONRPCClient(endpoint: HTTPEndpoint(host: "127.0.0.1", port: fake.port), timeout: .seconds(30))
         do throws(JSONRPCClientError) {
             _ = try await client.call("Sealer.Poll", [])
             Issue.record("expected malformed")

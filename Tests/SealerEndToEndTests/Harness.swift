@@ -164,3 +164,28 @@ func testConfig(dir: String, threads: Int, manager: String = "embedded", port: I
     }
     return text + "\n" + extra
 }
+
+/// Runs a tool from PATH (curl, python3) to completion off the cooperative pool; returns its
+/// status and combined output.
+func tool(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(status: Int32, output: String), any Error>) in
+        let thread = Thread {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = arguments
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            do {
+                try process.run()
+            } catch {
+                continuation.resume(throwing: HarnessError("cannot run \(arguments[0]): \(error)"))
+                return
+            }
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            continuation.resume(returning: (process.terminationStatus, String(decoding: data, as: UTF8.self)))
+        }
+        thread.start()
+    }
+}

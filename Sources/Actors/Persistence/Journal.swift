@@ -126,10 +126,19 @@ public final class Journal: Sendable {
         var preserved: String?
         var end = 0
         do throws(PersistenceError) {
+            // A process forked elsewhere in this program shares the open file description (and
+            // so the lock) until it execs, even with O_CLOEXEC: wait out such brief holders
+            // for up to a second before calling the journal taken.
+            var attempts = 0
             while flock(fd, LOCK_EX | LOCK_NB) != 0 {
                 let code = errno
                 if code == EINTR { continue }
-                if code == EWOULDBLOCK { throw PersistenceError.locked(path: path) }
+                if code == EWOULDBLOCK {
+                    attempts += 1
+                    if attempts > 100 { throw PersistenceError.locked(path: path) }
+                    usleep(10_000)
+                    continue
+                }
                 throw PersistenceIO.failure(path, "lock", code)
             }
             try Self.removeStaleTemporaries(of: path)

@@ -114,7 +114,8 @@ public actor SealingThread {
         do {
             try store.prepare()
             if store.isPersistent {
-                let journal = try Journal(path: store.historyPath)
+                let path = store.historyPath
+                let journal = try await offload { () throws(PersistenceError) in try Journal(path: path) }
                 if let torn = journal.recovered {
                     log.warn("history had an incomplete last record (\(torn)); it was moved aside and the history truncated")
                 }
