@@ -116,7 +116,12 @@ public final class MockProver: Prover {
 
     public func windowPost(miner: UInt64, sectors: [SectorID], randomness: [UInt8]) async throws(ProverError) -> [UInt8] {
         try await work(.windowPost, nil)
-        return MockDigest.digest([Array("wdpost".utf8), randomness] + sectors.map(Self.bytes))
+        return Self.expectedWindowPoSt(miner: miner, sectors: sectors, randomness: randomness)
+    }
+
+    /// The window PoSt this prover produces; the mock manager checks finished jobs with it.
+    public static func expectedWindowPoSt(miner: UInt64, sectors: [SectorID], randomness: [UInt8]) -> [UInt8] {
+        MockDigest.digest([Array("wdpost".utf8), Array("\(miner)".utf8), randomness] + sectors.map(bytes))
     }
 
     public func verifySeal(_ sector: SectorRef, ticket: [UInt8], seed: [UInt8], commitments: Commitments, proof: [UInt8]) -> Bool {

@@ -238,3 +238,51 @@ struct PausePersistenceTests {
         await task2.value
     }
 }
+
+@Suite("Unseal and window PoSt plans")
+struct UnsealAndPoStPlanTests {
+    @Test("an unseal thread unseals finished sectors; a wdpost thread proves them and the proof verifies")
+    func unsealAndPoSt() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let manager = MockManager()
+        let threads = [
+            SealingThread(settings: fastSettings(0, dir.path + "/sealer"), manager: manager, prover: fastProver(), log: quietLog),
+            SealingThread(settings: fastSettings(1, dir.path + "/unseal", plan: .unseal), manager: manager, prover: fastProver(), log: quietLog),
+            SealingThread(settings: fastSettings(2, "", plan: .wdpost), manager: manager, prover: fastProver(), log: quietLog),
+        ]
+        let tasks = threads.map { thread in Task { await thread.run() } }
+        try await eventually("an unsealed piece and a verified window PoSt") {
+            let unsealed = await manager.sectors.values.contains { $0.unsealAchieved == "" }
+            let proven = await manager.postJobs.values.contains { $0.verified == true }
+            return unsealed && proven
+        }
+        for task in tasks { task.cancel() }
+        for task in tasks { await task.value }
+        #expect(await manager.postJobs.values.allSatisfy { $0.verified != false }, "no window PoSt failed verification")
+        let unseal = try ThreadStore.readHistory(path: dir.path + "/unseal/meta/history").entries
+        let first = unseal.first?.sector
+        #expect(unseal.filter { $0.sector == first }.map(\.event).prefix(3) == ["AllocatedUnsealSector", "UnsealDone", "UploadPieceDone"])
+    }
+
+    @Test("a failed window PoSt is reported to the manager with its reason")
+    func failedPoSt() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let manager = MockManager()
+        let sealer = SealingThread(settings: fastSettings(0, dir.path + "/sealer"), manager: manager, prover: fastProver(), log: quietLog)
+        let sealing = Task { await sealer.run() }
+        try await eventually("a sealed sector") { await manager.sectors.values.contains { $0.finalized > 0 } }
+        sealing.cancel()
+        await sealing.value
+        let failing = MockProver(options: .init(failureRate: 1))
+        let post = SealingThread(settings: fastSettings(1, "", plan: .wdpost), manager: manager, prover: failing, log: quietLog)
+        let task = Task { await post.run() }
+        try await eventually("a failed job reported") { await manager.postJobs.values.contains { $0.errorReason != nil } }
+        task.cancel()
+        await task.value
+        let job = try #require(await manager.postJobs["wdpost-1"])
+        #expect(job.errorReason?.contains("window_post") == true, "\(job)")
+        #expect(job.verified == nil)
+    }
+}

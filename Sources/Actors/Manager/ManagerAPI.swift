@@ -305,3 +305,86 @@ public struct WireDealV1: Sendable, Hashable, Codable {
     public var PayloadSize: UInt64
     public var Piece: Piece
 }
+
+/// A piece to unseal from a sealed sector (`AllocateUnsealSector`).
+public struct AllocatedUnsealSector: Sendable, Hashable, Codable {
+    public var Sector: AllocatedSector
+    public var PieceCid: WireCID
+    public var CommD: [UInt8]
+    public var Ticket: WireTicket
+    public var Offset: UInt64
+    public var Size: UInt64
+    public var PrivateInfo: AllocatedSnapUpSector.PrivateInfo
+    public init(Sector: AllocatedSector, PieceCid: WireCID, CommD: [UInt8], Ticket: WireTicket, Offset: UInt64, Size: UInt64,
+                PrivateInfo: AllocatedSnapUpSector.PrivateInfo) {
+        self.Sector = Sector
+        self.PieceCid = PieceCid
+        self.CommD = CommD
+        self.Ticket = Ticket
+        self.Offset = Offset
+        self.Size = Size
+        self.PrivateInfo = PrivateInfo
+    }
+}
+
+/// Which window PoSt jobs this worker takes (`WdPoStAllocateJobs`).
+public struct AllocatePoStSpec: Sendable, Hashable, Codable {
+    public var AllowedMiners: [UInt64]?
+    public var AllowedProofTypes: [Int]?
+    public init(AllowedMiners: [UInt64]?, AllowedProofTypes: [Int]?) {
+        self.AllowedMiners = AllowedMiners
+        self.AllowedProofTypes = AllowedProofTypes
+    }
+}
+
+/// A window PoSt job as damocles-manager hands it out (only the fields a worker reads).
+public struct WdPoStJob: Sendable, Hashable, Codable {
+    public struct SectorInfo: Sendable, Hashable, Codable {
+        public struct Accesses: Sendable, Hashable, Codable {
+            public var SealedFile: String
+            public var CacheDir: String
+            public init(SealedFile: String, CacheDir: String) {
+                self.SealedFile = SealedFile
+                self.CacheDir = CacheDir
+            }
+        }
+        public var SectorId: UInt64
+        public var CommR: [UInt8]
+        public var Upgrade: Bool
+        public var Accesses: Accesses
+        public init(SectorId: UInt64, CommR: [UInt8], Upgrade: Bool, Accesses: Accesses) {
+            self.SectorId = SectorId
+            self.CommR = CommR
+            self.Upgrade = Upgrade
+            self.Accesses = Accesses
+        }
+    }
+    public struct Input: Sendable, Hashable, Codable {
+        public var Sectors: [SectorInfo]
+        public var MinerId: UInt64
+        public var ProofType: String
+        public var Seed: [UInt8]
+        public init(Sectors: [SectorInfo], MinerId: UInt64, ProofType: String, Seed: [UInt8]) {
+            self.Sectors = Sectors
+            self.MinerId = MinerId
+            self.ProofType = ProofType
+            self.Seed = Seed
+        }
+    }
+    public var Id: String
+    public var Input: Input
+    public init(Id: String, Input: Input) {
+        self.Id = Id
+        self.Input = Input
+    }
+}
+
+/// A computed window PoSt (snake_case, as damocles' processors write it).
+public struct WindowPoStOutput: Sendable, Hashable, Codable {
+    public var proofs: [Blob]
+    public var faults: [UInt64]
+    public init(proofs: [Blob], faults: [UInt64]) {
+        self.proofs = proofs
+        self.faults = faults
+    }
+}

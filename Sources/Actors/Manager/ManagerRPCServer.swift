@@ -39,9 +39,22 @@ public enum ManagerRPCServer {
             "AllocateSanpUpSector": { p in try encode(await manager.allocateSnapUpSector(arg(p, 0))) },
             "SubmitSnapUpProof": { p in try encode(await manager.submitSnapUpProof(arg(p, 0), arg(p, 1))) },
             "AllocateRebuildSector": { p in try encode(await manager.allocateRebuildSector(arg(p, 0))) },
-            // Work this mock never hands out, like `damocles-manager mock`: nothing to do.
-            "AllocateUnsealSector": { _ in .null },
-            "WdPoStAllocateJobs": { _ in .array([]) },
+            "AllocateUnsealSector": { p in try encode(await manager.allocateUnsealSector(arg(p, 0))) },
+            "AcquireUnsealDest": { p in try encode(await manager.acquireUnsealDest(arg(p, 0), piece: arg(p, 1))) },
+            "AchieveUnsealSector": { p in
+                try await manager.achieveUnsealSector(arg(p, 0), piece: arg(p, 1), error: arg(p, 2))
+                return .null
+            },
+            "WdPoStAllocateJobs": { p in try encode(await manager.wdPoStAllocateJobs(arg(p, 0), count: arg(p, 1), worker: arg(p, 2))) },
+            "WdPoStHeartbeatJobs": { p in
+                try await manager.wdPoStHeartbeatJobs(arg(p, 0), worker: arg(p, 1))
+                return .null
+            },
+            "WdPoStFinishJob": { p in
+                let output: WindowPoStOutput? = p.count > 1 && p[1] != .null ? try arg(p, 1) : nil
+                try await manager.wdPoStFinishJob(arg(p, 0), output: output, errorReason: arg(p, 2))
+                return .null
+            },
         ]
         var methods: [String: JSONRPCServer.Method] = [:]
         for (name, handler) in handlers { methods["Venus." + name] = wrap(name, handler) }

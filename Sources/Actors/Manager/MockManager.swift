@@ -43,6 +43,19 @@ public actor MockManager: SectorManager {
         /// Rebuild: handed to a rebuild thread, and how often a rebuild completed.
         public var rebuilding = false
         public var rebuilt = 0
+        /// Unseal: handed to an unseal thread, and what the worker said when it was done.
+        public var unsealAllocated = false
+        public var unsealAchieved: String?
+    }
+
+    /// A window PoSt job handed out, and how it ended.
+    public struct PoStLedger: Sendable, Hashable {
+        public var job: WdPoStJob
+        public var worker: String
+        public var heartbeats = 0
+        /// nil while running; true when the proof verified.
+        public var verified: Bool?
+        public var errorReason: String?
     }
 
     public let options: Options
@@ -52,6 +65,7 @@ public actor MockManager: SectorManager {
     public private(set) var sectors: [SectorID: SectorLedger] = [:]
     public private(set) var pings: [WorkerPingInfo] = []
     public private(set) var mismatchedProofs: [SectorID] = []
+    public private(set) var postJobs: [String: PoStLedger] = [:]
     private let ticket: WireTicket
     private let seed: WireSeed
 
@@ -278,5 +292,69 @@ public actor MockManager: SectorManager {
         return AllocatedRebuildSector(
             Sector: AllocatedSector(ID: id, ProofType: ledger.proof), Ticket: pre.Ticket, PiecesV2: deals, IsSnapUp: snapped,
             UpgradePublic: ledger.snapCommR.map { .init(CommR: $0) })
+    }
+
+    /// Offers a finalized sector, once, for unsealing its (single, mock) piece.
+    public func allocateUnsealSector(_ spec: AllocateSectorSpec) async throws(ManagerError) -> AllocatedUnsealSector? {
+        try await enter("AllocateUnsealSector")
+        guard let (id, ledger) = sectors.filter({ $0.value.finalized > 0 && !$0.value.unsealAllocated })
+            .min(by: { $0.key < $1.key }), let pre = ledger.preCommit else { return nil }
+        sectors[id]?.unsealAllocated = true
+        return AllocatedUnsealSector(
+            Sector: AllocatedSector(ID: id, ProofType: ledger.proof), PieceCid: WireCID("baga-unseal-\(id.number)"),
+            CommD: pre.CommD, Ticket: pre.Ticket, Offset: 0, Size: ledger.proof.sectorSize.bytes,
+            PrivateInfo: .init(AccessInstance: ledger.persisted ?? "persist"))
+    }
+
+    /// The mock keeps unsealed pieces where they are: no upload destinations.
+    public func acquireUnsealDest(_ sector: SectorID, piece: WireCID) async throws(ManagerError) -> [String] {
+        try await enter("AcquireUnsealDest")
+        _ = try known(sector, "AcquireUnsealDest")
+        return []
+    }
+
+    public func achieveUnsealSector(_ sector: SectorID, piece: WireCID, error: String) async throws(ManagerError) {
+        try await enter("AchieveUnsealSector")
+        _ = try known(sector, "AchieveUnsealSector")
+        sectors[sector]?.unsealAchieved = error
+    }
+
+    /// One job at a time over every finalized sector of the miner, with a fresh seed each time.
+    public func wdPoStAllocateJobs(_ spec: AllocatePoStSpec, count: Int, worker: String) async throws(ManagerError) -> [WdPoStJob] {
+        try await enter("WdPoStAllocateJobs")
+        guard count > 0, !postJobs.values.contains(where: { $0.verified == nil && $0.errorReason == nil }) else { return [] }
+        let proven = sectors.filter { $0.value.finalized > 0 }.sorted { $0.key < $1.key }
+        guard !proven.isEmpty else { return [] }
+        let id = "wdpost-\(postJobs.count + 1)"
+        let input = WdPoStJob.Input(
+            Sectors: proven.map { entry in
+                WdPoStJob.SectorInfo(SectorId: entry.key.number, CommR: entry.value.preCommit?.CommR ?? [], Upgrade: entry.value.snapProof != nil,
+                                     Accesses: .init(SealedFile: entry.value.persisted ?? "persist", CacheDir: entry.value.persisted ?? "persist"))
+            },
+            MinerId: options.miner, ProofType: "StackedDrgWindow\(options.sectorSize)V1_2", Seed: MockDigest.digest("post-seed", id))
+        let job = WdPoStJob(Id: id, Input: input)
+        postJobs[id] = PoStLedger(job: job, worker: worker)
+        return [job]
+    }
+
+    public func wdPoStHeartbeatJobs(_ ids: [String], worker: String) async throws(ManagerError) {
+        try await enter("WdPoStHeartbeatJobs")
+        for id in ids { postJobs[id]?.heartbeats += 1 }
+    }
+
+    public func wdPoStFinishJob(_ id: String, output: WindowPoStOutput?, errorReason: String) async throws(ManagerError) {
+        try await enter("WdPoStFinishJob")
+        guard var ledger = postJobs[id] else {
+            throw .rpc(method: "WdPoStFinishJob", code: 1, message: "no window PoSt job \(id)")
+        }
+        if let output {
+            let input = ledger.job.Input
+            let expected = MockProver.expectedWindowPoSt(
+                miner: input.MinerId, sectors: input.Sectors.map { SectorID(miner: input.MinerId, number: $0.SectorId) }, randomness: input.Seed)
+            ledger.verified = output.proofs.first?.bytes == expected
+        }
+        ledger.errorReason = errorReason.isEmpty ? nil : errorReason
+        if output == nil, ledger.errorReason == nil { ledger.errorReason = "finished without output" }
+        postJobs[id] = ledger
     }
 }

@@ -92,6 +92,26 @@ public struct RemoteSectorManager: SectorManager {
     public func submitSnapUpProof(_ sector: SectorID, _ info: SnapUpOnChainInfo) async throws(ManagerError) -> SubmitPreCommitResp {
         try await call("SubmitSnapUpProof", [sector, info])
     }
+    public func allocateUnsealSector(_ spec: AllocateSectorSpec) async throws(ManagerError) -> AllocatedUnsealSector? {
+        try await optional("AllocateUnsealSector", [spec])
+    }
+    public func acquireUnsealDest(_ sector: SectorID, piece: WireCID) async throws(ManagerError) -> [String] {
+        let dests: [String]? = try await optional("AcquireUnsealDest", [sector, piece])
+        return dests ?? []
+    }
+    public func achieveUnsealSector(_ sector: SectorID, piece: WireCID, error: String) async throws(ManagerError) {
+        try await callVoid("AchieveUnsealSector", [sector, piece, error])
+    }
+    public func wdPoStAllocateJobs(_ spec: AllocatePoStSpec, count: Int, worker: String) async throws(ManagerError) -> [WdPoStJob] {
+        let jobs: [WdPoStJob]? = try await optional("WdPoStAllocateJobs", [spec, count, worker])
+        return jobs ?? []
+    }
+    public func wdPoStHeartbeatJobs(_ ids: [String], worker: String) async throws(ManagerError) {
+        try await callVoid("WdPoStHeartbeatJobs", [ids, worker])
+    }
+    public func wdPoStFinishJob(_ id: String, output: WindowPoStOutput?, errorReason: String) async throws(ManagerError) {
+        try await callVoid("WdPoStFinishJob", [id, output, errorReason])
+    }
     public func allocateRebuildSector(_ spec: AllocateSectorSpec) async throws(ManagerError) -> AllocatedRebuildSector? {
         try await optional("AllocateRebuildSector", [spec])
     }

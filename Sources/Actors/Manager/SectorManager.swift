@@ -53,4 +53,11 @@ public protocol SectorManager: Sendable {
     func allocateSnapUpSector(_ spec: SnapUpAllocateSpec) async throws(ManagerError) -> AllocatedSnapUpSector?
     func submitSnapUpProof(_ sector: SectorID, _ info: SnapUpOnChainInfo) async throws(ManagerError) -> SubmitPreCommitResp
     func allocateRebuildSector(_ spec: AllocateSectorSpec) async throws(ManagerError) -> AllocatedRebuildSector?
+    func allocateUnsealSector(_ spec: AllocateSectorSpec) async throws(ManagerError) -> AllocatedUnsealSector?
+    /// Where an unsealed piece must be uploaded (`http(s)://`, `file://`, ...); may be empty.
+    func acquireUnsealDest(_ sector: SectorID, piece: WireCID) async throws(ManagerError) -> [String]
+    func achieveUnsealSector(_ sector: SectorID, piece: WireCID, error: String) async throws(ManagerError)
+    func wdPoStAllocateJobs(_ spec: AllocatePoStSpec, count: Int, worker: String) async throws(ManagerError) -> [WdPoStJob]
+    func wdPoStHeartbeatJobs(_ ids: [String], worker: String) async throws(ManagerError)
+    func wdPoStFinishJob(_ id: String, output: WindowPoStOutput?, errorReason: String) async throws(ManagerError)
 }

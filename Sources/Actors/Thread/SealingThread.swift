@@ -44,6 +44,8 @@ public actor SealingThread {
     /// The wait in progress, cancelled by a pause so it ends at once.
     private var interruptible: Task<Void, any Error>?
     private var idleRounds = 0
+    /// The window PoSt heartbeat while a job is held (wdpost plan).
+    var heartbeat: Task<Void, Never>?
     private var reloadRequested = false
 
     public init(
@@ -160,6 +162,7 @@ public actor SealingThread {
             }
         }
         activity = .idle
+        heartbeat?.cancel()
         journal?.close()
         log.info("stopped", [("state", record.state.rawValue)] + sectorField)
     }
@@ -320,6 +323,15 @@ public actor SealingThread {
             await persistQuietly()
             log.warn("\(failure); retry \(retry)/\(settings.maxRetries) in \(after)", [("state", record.state.rawValue)] + sectorField)
             _ = await sleep(after)
+        case let .pause(lastError, _) where record.plan == .wdpost && failure.level == .temporary:
+            // damocles gives a window PoSt job back (abort) rather than holding it paused.
+            var aborted = record
+            aborted.abortReason = lastError
+            log.error("aborting window PoSt job: \(lastError)", sectorField)
+            do { try await apply(.abort, to: aborted) } catch {
+                record.paused = true
+                record.lastError = "critical: could not record abort: \(error)"
+            }
         case let .pause(lastError, retry):
             record.retry = retry
             record.lastError = lastError
@@ -358,7 +370,15 @@ public actor SealingThread {
             }
         }
         if Task.isCancelled { return }
-        log.info(record.state == .finished ? "sector finished" : "sector aborted: \(record.abortReason ?? "-")", sectorField)
+        heartbeat?.cancel()
+        heartbeat = nil
+        if record.plan == .wdpost, record.state == .aborted, let job = record.phases.wdpostJob {
+            let reason = record.abortReason ?? "aborted"
+            do { try await manager.wdPoStFinishJob(job, output: nil, errorReason: reason) } catch {
+                log.warn("finish window PoSt job failed: \(error)", sectorField)
+            }
+        }
+        log.info(record.state == .finished ? "\(record.plan == .wdpost ? "job" : "sector") finished" : "\(record.plan == .wdpost ? "job" : "sector") aborted: \(record.abortReason ?? "-")", sectorField)
         store.clearData()
         let fresh = SectorRecord(plan: settings.plan)
         do {
@@ -447,17 +467,9 @@ public actor SealingThread {
         case .sealer: try await sealerStep()
         case .snapup: try await snapUpStep()
         case .rebuild: try await rebuildStep()
-        case .unseal, .wdpost: try await unassignedStep()
+        case .unseal: try await unsealStep()
+        case .wdpost: try await wdPoStStep()
         }
-    }
-
-    /// Plans whose work this worker does not take yet (unseal, wdpost): the thread asks for
-    /// nothing and stays idle, as damocles' threads do when the manager has no such work.
-    private func unassignedStep() async throws(StepError) -> Outcome {
-        guard record.state == .empty else {
-            throw .failure(.permanent("plan \(record.plan) has no handler for state \(record.state) in this build"))
-        }
-        return .idle
     }
 }
 

@@ -47,8 +47,12 @@ public struct SectorRecord: Sendable, Hashable, Codable {
         // Unseal and window PoSt.
         public var unsealPiece: PieceInfo?
         public var unsealedBytes: UInt64?
+        public var unsealOffset: UInt64?
         public var wdpostJob: String?
+        public var postInput: PoStInput?
         public var wdpostProof: Blob?
+        /// A window PoSt that failed is reported to the manager, not retried here (damocles).
+        public var wdpostError: String?
 
         public init() {}
     }
@@ -90,5 +94,18 @@ public struct Seed: Sendable, Hashable, Codable {
     public init(seed: Blob, epoch: Int64) {
         self.seed = seed
         self.epoch = epoch
+    }
+}
+
+/// What a window PoSt job proves: the miner, its sectors (numbers), the challenge seed.
+public struct PoStInput: Sendable, Hashable, Codable {
+    public var miner: UInt64
+    public var sectors: [UInt64]
+    public var seed: Blob
+
+    public init(miner: UInt64, sectors: [UInt64], seed: Blob) {
+        self.miner = miner
+        self.sectors = sectors
+        self.seed = seed
     }
 }

@@ -1,0 +1,74 @@
+import Foundation
+import ProofsFFI
+import Scheduler
+
+/// The `unseal` plan's handlers: unseal a piece from a sealed sector and upload it where the
+/// manager says (spec 2.3).
+extension SealingThread {
+    func unsealStep() async throws(StepError) -> Outcome {
+        var next = record
+        switch record.state {
+        case .empty:
+            let spec = AllocateSectorSpec(AllowedMiners: settings.allowedMiners, AllowedProofTypes: settings.allowedProofTypes)
+            guard let allocated = try await call({ () async throws(ManagerError) in try await manager.allocateUnsealSector(spec) }) else {
+                return .idle
+            }
+            next.sector = allocated.Sector.ID
+            next.proof = allocated.Sector.ProofType
+            next.phases.ticket = Ticket(ticket: allocated.Ticket.Ticket, epoch: allocated.Ticket.Epoch)
+            next.phases.commD = Blob(allocated.CommD)
+            next.phases.unsealPiece = PieceInfo(size: allocated.Size, cid: allocated.PieceCid.value)
+            next.phases.unsealOffset = allocated.Offset
+            next.phases.accessInstance = allocated.PrivateInfo.AccessInstance
+            return .advance(.allocatedUnsealSector, next)
+
+        case .allocated:
+            let ref = try sectorRef()
+            let piece = try require(record.phases.unsealPiece, "piece to unseal")
+            next.phases.unsealedBytes = try await run(.unseal) { () async throws(ProverError) in try await prover.unseal(ref, piece: piece) }
+            return .advance(.unsealDone, next)
+
+        case .unsealed:
+            let id = try sectorRef().id
+            let piece = WireCID(try require(record.phases.unsealPiece, "piece to unseal").cid)
+            let dests = try await call({ () async throws(ManagerError) in try await manager.acquireUnsealDest(id, piece: piece) })
+            let source = store.dataDirectory + "/unsealed/" + piece.value
+            for dest in dests { try await upload(source, to: dest) }
+            try await call({ () async throws(ManagerError) in try await manager.achieveUnsealSector(id, piece: piece, error: "") })
+            return .advance(.uploadPieceDone, next)
+
+        default:
+            throw .failure(.critical("plan unseal has no handler for state \(record.state)"))
+        }
+    }
+
+    /// Puts the unsealed piece at `dest`: `file:///path` copies, `http://` PUTs the bytes.
+    private func upload(_ source: String, to dest: String) async throws(StepError) {
+        guard let data = FileManager.default.contents(atPath: source) else {
+            throw .failure(.permanent("unsealed piece \(source) is missing; cannot upload it to \(dest)"))
+        }
+        if dest.hasPrefix("file://") {
+            let path = String(dest.dropFirst("file://".count))
+            do {
+                try? FileManager.default.removeItem(atPath: path)
+                try data.write(to: URL(fileURLWithPath: path))
+            } catch {
+                throw .failure(.permanent("cannot write the unsealed piece to \(path): \(error.localizedDescription)"))
+            }
+            return
+        }
+        guard dest.hasPrefix("http://"), let endpoint = HTTPEndpoint(url: dest) else {
+            throw .failure(.permanent("unseal destination \(dest): only file:// and http:// are supported by this build"))
+        }
+        let request = HTTPRequest(method: "PUT", target: endpoint.path, body: Array(data))
+        let response: HTTPResponse
+        do {
+            response = try await HTTPClient.send(request, host: endpoint.host, port: endpoint.port, timeout: .seconds(600))
+        } catch {
+            throw .failure(.temporary("upload to \(dest): \(error)"))
+        }
+        guard (200..<300).contains(response.status) else {
+            throw .failure(.permanent("upload to \(dest): HTTP \(response.status)"))
+        }
+    }
+}
