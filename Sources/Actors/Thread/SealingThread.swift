@@ -103,8 +103,8 @@ public actor SealingThread {
         let plan = record.plan.plan
         return ThreadInfo(
             index: index, location: settings.location, plan: record.plan, jobID: record.jobID,
-            jobState: record.sector == nil && record.state == .empty ? "" : record.state.rawValue,
-            jobStage: record.sector == nil ? nil : plan.stage(of: record.state),
+            jobState: record.jobID == nil && record.state == .empty ? "" : record.state.rawValue,
+            jobStage: record.jobID == nil ? nil : plan.stage(of: record.state),
             activity: activity, lastError: record.lastError ?? loadFailure?.description,
             retry: record.retry)
     }
