@@ -85,9 +85,9 @@ enum BenchCommand {
         var actors: [SealingThread] = []
         for i in 0..<threads {
             var settings = ThreadSettings(index: i, location: "\(dir)/t\(i)", instance: "bench")
-            settings.sealInterval = .zero
-            settings.recoverInterval = .milliseconds(10)
-            settings.rpcPollingInterval = .zero
+            settings.sealing.sealInterval = .zero
+            settings.sealing.recoverInterval = .milliseconds(10)
+            settings.sealing.rpcPollingInterval = .zero
             settings.persistStores = ["bench"]
             actors.append(SealingThread(settings: settings, manager: manager, prover: prover, log: log))
         }

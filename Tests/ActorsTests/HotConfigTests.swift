@@ -13,15 +13,15 @@ struct HotConfigTests {
         let config = try #require(ConfigDecoder.decode(bytes: Array(text.utf8), file: "x.toml").config)
         let hot = HotConfig(location: dir.path, base: config, index: 0, log: quietLog)
         var settings = ThreadSettings(index: 0, location: dir.path)
-        settings.maxRetries = 2
+        settings.sealing.maxRetries = 2
         #expect(hot.reload(settings, force: false) == nil, "no file, nothing changed")
-        #expect(hot.reload(settings, force: true)?.maxRetries == 2, "SIGHUP without a file: the main config's settings")
+        #expect(hot.reload(settings, force: true)?.sealing.maxRetries == 2, "SIGHUP without a file: the main config's settings")
 
         try "plan = \"snapup\"\nsealing.max_retries = 7\n".write(toFile: hot.path, atomically: false, encoding: .utf8)
         let changed = try #require(hot.reload(settings, force: false))
-        #expect(changed.plan == .snapup && changed.maxRetries == 7)
+        #expect(changed.plan == .snapup && changed.sealing.maxRetries == 7)
         #expect(hot.reload(changed, force: false) == nil)
-        #expect(hot.reload(changed, force: true)?.maxRetries == 7, "SIGHUP re-reads even when unchanged")
+        #expect(hot.reload(changed, force: true)?.sealing.maxRetries == 7, "SIGHUP re-reads even when unchanged")
 
         try "sealing.max_retries = \"many\"\n".write(toFile: hot.path, atomically: false, encoding: .utf8)
         try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(5)], ofItemAtPath: hot.path)
@@ -29,6 +29,6 @@ struct HotConfigTests {
 
         try FileManager.default.removeItem(atPath: hot.path)
         let reverted = try #require(hot.reload(changed, force: false))
-        #expect(reverted.plan == .sealer && reverted.maxRetries == 2, "deleting the file returns to the main config")
+        #expect(reverted.plan == .sealer && reverted.sealing.maxRetries == 2, "deleting the file returns to the main config")
     }
 }

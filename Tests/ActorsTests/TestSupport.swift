@@ -32,10 +32,10 @@ func eventually(_ what: String, timeout: Duration = .seconds(60), _ condition: (
 /// parallel tests share the two-core machine fairly.
 func fastSettings(_ index: Int, _ location: String, plan: PlanKind = .sealer) -> ThreadSettings {
     var s = ThreadSettings(index: index, location: location, plan: plan, instance: "test")
-    s.sealInterval = .milliseconds(1)
-    s.recoverInterval = .milliseconds(1)
-    s.rpcPollingInterval = .milliseconds(1)
-    s.maxRetries = 2
+    s.sealing.sealInterval = .milliseconds(1)
+    s.sealing.recoverInterval = .milliseconds(1)
+    s.sealing.rpcPollingInterval = .milliseconds(1)
+    s.sealing.maxRetries = 2
     s.persistStores = ["persist-a"]
     return s
 }

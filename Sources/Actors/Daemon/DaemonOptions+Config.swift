@@ -16,7 +16,7 @@ extension DaemonOptions {
         for (index, thread) in config.sealingThreads.enumerated() {
             let location = thread.location.map(Self.absolute) ?? ""
             var settings = ThreadSettings(index: index, location: location, plan: thread.plan, instance: name)
-            settings.apply(config.sealingOptions(forThread: index))
+            settings.sealing = config.sealingOptions(forThread: index)
             settings.persistStores = persistStores
             threads.append(settings)
             if !location.isEmpty {
@@ -65,20 +65,3 @@ extension DaemonOptions {
     }
 }
 
-extension ThreadSettings {
-    /// Takes the `[sealing]` options a thread resolved to.
-    mutating func apply(_ o: SealingOptions) {
-        allowedMiners = o.allowedMiners
-        allowedSizes = o.allowedSizes
-        enableDeals = o.enableDeals
-        disableCC = o.disableCC
-        maxDeals = o.maxDeals
-        minDealSpace = o.minDealSpace?.bytes
-        maxRetries = o.maxRetries
-        sealInterval = o.sealInterval
-        recoverInterval = o.recoverInterval
-        rpcPollingInterval = o.rpcPollingInterval
-        ignoreProofCheck = o.ignoreProofCheck
-        requestTaskMaxRetries = o.requestTaskMaxRetries
-    }
-}

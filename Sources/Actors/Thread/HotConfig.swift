@@ -30,7 +30,7 @@ public final class HotConfig: Sendable {
             // Deleted: back to the main config's settings for this thread.
             applied.withLock { $0 = nil }
             settings.plan = base.sealingThreads[index].plan
-            settings.apply(base.sealingOptions(forThread: index))
+            settings.sealing = base.sealingOptions(forThread: index)
             return settings
         }
         let hot = ConfigDecoder.decodeHot(bytes: Array(data), file: path)
@@ -40,7 +40,7 @@ public final class HotConfig: Sendable {
         applied.withLock { $0 = modified }
         guard !hot.diagnostics.contains(where: \.isError) else { return nil }
         settings.plan = hot.plan ?? base.sealingThreads[index].plan
-        settings.apply(base.sealingOptions(forThread: index).merged(with: hot.sealing))
+        settings.sealing = base.sealingOptions(forThread: index).merged(with: hot.sealing)
         return settings
     }
 }

@@ -81,8 +81,8 @@ extension SealingThread {
             }) {
                 return store.Name
             }
-            log.info("no persist store has room; waiting \(settings.rpcPollingInterval)", sectorField)
-            try await sleepOrInterrupt(settings.rpcPollingInterval)
+            log.info("no persist store has room; waiting \(settings.sealing.rpcPollingInterval)", sectorField)
+            try await sleepOrInterrupt(settings.sealing.rpcPollingInterval)
         }
     }
 
@@ -104,10 +104,10 @@ extension SealingThread {
             let desc = resp.Desc.map { ": \($0)" } ?? ""
             switch resp.State {
             case .landed: return true
-            case .pending, .packed: try await sleepOrInterrupt(settings.rpcPollingInterval)
+            case .pending, .packed: try await sleepOrInterrupt(settings.sealing.rpcPollingInterval)
             case .failed:
                 log.warn("\(what) message failed\(desc); resubmitting", sectorField)
-                try await sleepOrInterrupt(settings.recoverInterval)
+                try await sleepOrInterrupt(settings.sealing.recoverInterval)
                 return false
             case .notFound: throw .failure(.permanent("\(what) message not found\(desc)"))
             case .permFailed: throw .failure(.permanent("\(what) message permanently failed\(desc)"))

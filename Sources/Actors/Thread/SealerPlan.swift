@@ -7,7 +7,7 @@ extension SealingThread {
         var next = record
         switch record.state {
         case .empty:
-            let spec = AllocateSectorSpec(AllowedMiners: settings.allowedMiners, AllowedProofTypes: settings.allowedProofTypes)
+            let spec = AllocateSectorSpec(AllowedMiners: settings.sealing.allowedMiners, AllowedProofTypes: settings.allowedProofTypes)
             guard let allocated = try await call({ () async throws(ManagerError) in try await manager.allocateSector(spec) }) else {
                 return .idle
             }
@@ -17,14 +17,14 @@ extension SealingThread {
 
         case .allocated:
             let sector = try sectorRef().id
-            if !settings.enableDeals {
-                if settings.disableCC { return .idle }
+            if !settings.sealing.enableDeals {
+                if settings.sealing.disableCC { return .idle }
                 next.phases.deals = []
                 return .advance(.acquireDeals, next)
             }
-            let spec = AcquireDealsSpec(MaxDeals: settings.maxDeals, MinUsedSpace: settings.minDealSpace)
+            let spec = AcquireDealsSpec(MaxDeals: settings.sealing.maxDeals, MinUsedSpace: settings.sealing.minDealSpace?.bytes)
             let deals = try await call({ () async throws(ManagerError) in try await manager.acquireDeals(sector, spec) }) ?? []
-            if deals.isEmpty, settings.disableCC { return .idle }
+            if deals.isEmpty, settings.sealing.disableCC { return .idle }
             next.phases.deals = deals.map(DealPiece.init(wire:))
             return .advance(.acquireDeals, next)
 
@@ -135,7 +135,7 @@ extension SealingThread {
 
         case .proofSubmitted:
             let id = try sectorRef().id
-            if settings.ignoreProofCheck { return .advance(.finish, next) }
+            if settings.sealing.ignoreProofCheck { return .advance(.finish, next) }
             if try await pollUntilLanded("Proof", { () async throws(ManagerError) in try await manager.pollProofState(id) }) {
                 return .advance(.finish, next)
             }

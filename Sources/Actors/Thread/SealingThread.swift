@@ -149,8 +149,8 @@ public actor SealingThread {
                     try await apply(event, to: updated)
                 case .idle:
                     idleRounds += 1
-                    let wait = idleRounds > settings.requestTaskMaxRetries ? settings.sealInterval : settings.recoverInterval
-                    if idleRounds > settings.requestTaskMaxRetries { idleRounds = 0 }
+                    let wait = idleRounds > settings.sealing.requestTaskMaxRetries ? settings.sealing.sealInterval : settings.sealing.recoverInterval
+                    if idleRounds > settings.sealing.requestTaskMaxRetries { idleRounds = 0 }
                     _ = await sleep(wait)
                 }
             } catch {
@@ -317,11 +317,11 @@ public actor SealingThread {
     }
 
     private func handle(_ failure: SealingFailure) async {
-        switch RetryPolicy.decide(failure, retry: record.retry, maxRetries: settings.maxRetries, recoverInterval: settings.recoverInterval) {
+        switch RetryPolicy.decide(failure, retry: record.retry, maxRetries: settings.sealing.maxRetries, recoverInterval: settings.sealing.recoverInterval) {
         case let .retry(after, retry):
             record.retry = retry
             await persistQuietly()
-            log.warn("\(failure); retry \(retry)/\(settings.maxRetries) in \(after)", [("state", record.state.rawValue)] + sectorField)
+            log.warn("\(failure); retry \(retry)/\(settings.sealing.maxRetries) in \(after)", [("state", record.state.rawValue)] + sectorField)
             _ = await sleep(after)
         case let .pause(lastError, _) where record.plan == .wdpost && failure.level == .temporary:
             // damocles gives a window PoSt job back (abort) rather than holding it paused.
@@ -359,8 +359,8 @@ public actor SealingThread {
                         try await manager.reportFinalized(sector)
                         break
                     } catch {
-                        log.warn("report finalized failed: \(error); retrying in \(settings.recoverInterval)", sectorField)
-                        if !(await sleep(settings.recoverInterval)) { return }
+                        log.warn("report finalized failed: \(error); retrying in \(settings.sealing.recoverInterval)", sectorField)
+                        if !(await sleep(settings.sealing.recoverInterval)) { return }
                     }
                 }
             } else {
@@ -390,7 +390,7 @@ public actor SealingThread {
         }
         record = fresh
         idleRounds = 0
-        _ = await sleep(settings.sealInterval)
+        _ = await sleep(settings.sealing.sealInterval)
     }
 
     // MARK: - Waiting

@@ -8,8 +8,8 @@ extension SealingThread {
         switch record.state {
         case .empty:
             let spec = SnapUpAllocateSpec(
-                Sector: AllocateSectorSpec(AllowedMiners: settings.allowedMiners, AllowedProofTypes: settings.allowedProofTypes),
-                Deals: AcquireDealsSpec(MaxDeals: settings.maxDeals, MinUsedSpace: settings.minDealSpace))
+                Sector: AllocateSectorSpec(AllowedMiners: settings.sealing.allowedMiners, AllowedProofTypes: settings.allowedProofTypes),
+                Deals: AcquireDealsSpec(MaxDeals: settings.sealing.maxDeals, MinUsedSpace: settings.sealing.minDealSpace?.bytes))
             guard let allocated = try await call({ () async throws(ManagerError) in try await manager.allocateSnapUpSector(spec) }) else {
                 return .idle
             }

@@ -1,26 +1,15 @@
 import ProofsFFI
 import Scheduler
 
-/// What one sealing thread needs to know, resolved from the config (defaults, `[sealing]`,
-/// the thread's overrides, its hot file).
+/// What one sealing thread needs to know, resolved from the config: its identity and the
+/// `[sealing]` options it runs with (defaults ← `[sealing]` ← its `sealing.*` ← its hot file).
 public struct ThreadSettings: Sendable, Hashable {
     public var index: Int
     public var location: String
     public var plan: PlanKind
     /// The worker's instance name reported to the manager.
     public var instance: String
-    public var allowedMiners: [UInt64]?
-    public var allowedSizes: [SectorSize]?
-    public var enableDeals = false
-    public var disableCC = false
-    public var maxDeals: Int?
-    public var minDealSpace: UInt64?
-    public var maxRetries = 5
-    public var sealInterval: Duration = .seconds(30)
-    public var recoverInterval: Duration = .seconds(60)
-    public var rpcPollingInterval: Duration = .seconds(180)
-    public var ignoreProofCheck = false
-    public var requestTaskMaxRetries = 3
+    public var sealing = SealingOptions()
     /// Names of attached persist stores offered to `StoreReserveSpace`.
     public var persistStores: [String] = []
 
@@ -33,6 +22,6 @@ public struct ThreadSettings: Sendable, Hashable {
 
     /// Proof types to ask the manager for (every variant of each allowed size).
     public var allowedProofTypes: [Int]? {
-        allowedSizes.map { $0.flatMap { SealProof.all(for: $0).map(\.id) } }
+        sealing.allowedSizes.map { $0.flatMap { SealProof.all(for: $0).map(\.id) } }
     }
 }

@@ -10,7 +10,7 @@ extension SealingThread {
         var next = record
         switch record.state {
         case .empty:
-            let spec = AllocatePoStSpec(AllowedMiners: settings.allowedMiners, AllowedProofTypes: nil)
+            let spec = AllocatePoStSpec(AllowedMiners: settings.sealing.allowedMiners, AllowedProofTypes: nil)
             let worker = settings.instance
             let jobs = try await call({ () async throws(ManagerError) in try await manager.wdPoStAllocateJobs(spec, count: 1, worker: worker) })
             guard let job = jobs.first else { return .idle }
