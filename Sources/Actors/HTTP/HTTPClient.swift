@@ -477,14 +477,7 @@ private struct ResponseReader {
     }
 
     private static func parseHead(_ bytes: ArraySlice<UInt8>) -> Result<(Int, String, [(name: String, value: String)]), Failure> {
-        var lines: [ArraySlice<UInt8>] = []
-        var lineBegin = bytes.startIndex
-        for idx in bytes.indices where bytes[idx] == httpLF {
-            var lineEnd = idx
-            if lineEnd > lineBegin && bytes[lineEnd - 1] == httpCR { lineEnd -= 1 }
-            lines.append(bytes[lineBegin..<lineEnd])
-            lineBegin = idx + 1
-        }
+        var lines = httpLines(bytes)
         while let last = lines.last, last.isEmpty { lines.removeLast() }
         guard let statusLine = lines.first else { return .failure(.malformed("empty status line")) }
         let text = String(decoding: statusLine, as: UTF8.self)

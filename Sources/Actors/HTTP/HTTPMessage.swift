@@ -527,14 +527,7 @@ public struct HTTPRequestParser: Sendable {
     }
 
     private func parseHeadBytes(_ bytes: ArraySlice<UInt8>) throws(HTTPParseError) -> Head {
-        var lines: [ArraySlice<UInt8>] = []
-        var lineBegin = bytes.startIndex
-        for idx in bytes.indices where bytes[idx] == httpLF {
-            var lineEnd = idx
-            if lineEnd > lineBegin && bytes[lineEnd - 1] == httpCR { lineEnd -= 1 }
-            lines.append(bytes[lineBegin..<lineEnd])
-            lineBegin = idx + 1
-        }
+        var lines = httpLines(bytes)
         // Last line is the empty terminator.
         if let last = lines.last, last.isEmpty { lines.removeLast() }
         guard let requestLine = lines.first else { throw HTTPParseError(status: 400, reason: "missing request line") }
@@ -627,4 +620,17 @@ public struct HTTPRequestParser: Sendable {
             pendingContinue = bodyPending && head.version == "HTTP/1.1"
         }
     }
+}
+
+/// The LF-terminated lines of a message head, each without its line ending (CRLF or bare LF).
+func httpLines(_ bytes: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
+    var lines: [ArraySlice<UInt8>] = []
+    var lineBegin = bytes.startIndex
+    for idx in bytes.indices where bytes[idx] == httpLF {
+        var lineEnd = idx
+        if lineEnd > lineBegin && bytes[lineEnd - 1] == httpCR { lineEnd -= 1 }
+        lines.append(bytes[lineBegin..<lineEnd])
+        lineBegin = idx + 1
+    }
+    return lines
 }
