@@ -47,4 +47,14 @@ struct TOMLRobustnessTests {
         #expect(parsed + rejected > 4000)
         #expect(rejected > 0 && parsed > 0)
     }
+
+    @Test("nesting deeper than the limit is an error, not a stack overflow")
+    func deepNesting() throws {
+        for open in ["[", "{ a = "] {
+            let text = "a = " + String(repeating: open, count: 100_000)
+            #expect(throws: TOMLError.self) { try TOML.parse(text) }
+        }
+        let fine = "a = " + String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        #expect(try TOML.parse(fine)["a"] != nil)
+    }
 }

@@ -58,6 +58,10 @@ struct TOMLParser {
     private var i = 0
     private var line = 1
     private var lineStart = 0
+    /// Arrays and inline tables open around the current value; bounded so hostile input gets
+    /// an error instead of exhausting the stack.
+    private var depth = 0
+    static let maximumDepth = 128
 
     init(_ bytes: [UInt8]) {
         self.bytes = bytes
@@ -358,7 +362,14 @@ struct TOMLParser {
         return value
     }
 
+    private mutating func enter() throws(TOMLError) {
+        depth += 1
+        if depth > Self.maximumDepth { throw error("arrays and inline tables nest deeper than \(Self.maximumDepth) levels") }
+    }
+
     private mutating func array() throws(TOMLError) -> TOMLValue {
+        try enter()
+        defer { depth -= 1 }
         i += 1
         var elements: [TOMLValue] = []
         while true {
@@ -387,6 +398,8 @@ struct TOMLParser {
     }
 
     private mutating func inlineTable() throws(TOMLError) -> TOMLValue {
+        try enter()
+        defer { depth -= 1 }
         let node = TableNode(origin: position)
         i += 1
         skipWhitespace()
