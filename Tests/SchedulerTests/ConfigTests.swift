@@ -45,6 +45,23 @@ struct DamoclesConfigFileTests {
         #expect(result.diagnostics.isEmpty, "\(result.diagnostics)")
     }
 
+    @Test("the worked examples of damocles' docs load without an error", arguments: ["docs-example-1", "docs-example-3", "docs-example-4"])
+    func docsWorkedExamples(name: String) {
+        let result = ConfigDecoder.load(path: fixtures + "/damocles/\(name).toml")
+        #expect(result.config != nil, "\(result.diagnostics)")
+        #expect(result.errors.isEmpty, "\(result.diagnostics)")
+    }
+
+    @Test("the docs' minimal example is refused at its placeholder manager address, with the line")
+    func docsMinimalPlaceholder() {
+        let result = ConfigDecoder.load(path: fixtures + "/damocles/docs-en-03-minimal.toml")
+        #expect(result.config == nil)
+        let error = result.errors.first
+        #expect(error?.keyPath == "sector_manager.rpc_client.addr", "\(result.diagnostics)")
+        #expect(error?.position?.line == 2)
+        #expect(error?.message.contains("{some_ip}") == true)
+    }
+
     @Test("every key sealer knows loads as written")
     func fullExample() throws {
         let result = ConfigDecoder.load(path: fixtures + "/sealer/full.toml")
@@ -112,6 +129,8 @@ struct ConfigErrorTests {
         ("[[sealing_thread]]\nlocation = \"/tmp/t0\"\n", 5, "is also the location of sealing_thread[0] (line 3)"),
         ("[[processors.pc2]]\ncgroup.cpuset = \"0-x\"\n", 6, "invalid cpuset \"0-x\""),
         ("[worker]\nrpc_server.port = 70000\n", 6, "70000 is out of range"),
+        ("[worker]\nping_interval = \"0s\"\n", 6, "worker.ping_interval: must be longer than 0s"),
+        ("[processors.limitation.concurrent]\npc1 = 0\n", 6, "0 is out of range 1...1000000"),
         ("[sealing]\nenable_deals = yes\n", 6, "invalid TOML"),
     ])
     func errors(extra: String, line: Int, message: String) {
@@ -166,12 +185,17 @@ struct ConfigErrorTests {
         ("http://10.0.0.2:1789", "http://10.0.0.2:1789/rpc/v0"),
         ("http://10.0.0.2:1789/rpc/v1", "http://10.0.0.2:1789/rpc/v1"),
         ("embedded", "embedded"),
+        ("/ip6/::1/tcp/1789", "http://[::1]:1789/rpc/v0"),
+        ("http://[::1]:1789", "http://[::1]:1789/rpc/v0"),
     ])
     func addresses(text: String, expected: String) {
         #expect(ManagerAddress(parsing: text)?.description == expected)
     }
 
-    @Test("bad manager addresses are refused", arguments: ["10.0.0.2:1789", "/ip4/10.0.0.2/udp/1789", "ftp://x:1", ""])
+    @Test("bad manager addresses are refused", arguments: [
+        "10.0.0.2:1789", "/ip4/10.0.0.2/udp/1789", "ftp://x:1", "", "/ip4/{some_ip}/tcp/1789", "/ip4/10.0.0.256/tcp/1789",
+        "/ip4/10.0.0/tcp/1789", "http://{host}:1789", "/dns/bad host/tcp/1",
+    ])
     func badAddresses(text: String) {
         #expect(ManagerAddress(parsing: text) == nil)
     }

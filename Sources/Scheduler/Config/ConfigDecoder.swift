@@ -129,7 +129,7 @@ public enum ConfigDecoder {
             worker.rpcToken = rpc.string("token", &log)
             rpc.reportUnknown(&log)
         }
-        worker.pingInterval = w.duration("ping_interval", &log) ?? worker.pingInterval
+        worker.pingInterval = w.positiveDuration("ping_interval", &log) ?? worker.pingInterval
         let legacy = w.string("local_pieces_dir", &log)
         worker.localPiecesDirs = w.strings("local_pieces_dirs", &log) ?? legacy.map { [$0] } ?? []
         if w.table["ScanPersistStores"] != nil, w.table["scan_persist_stores"] == nil {
@@ -277,7 +277,7 @@ public enum ConfigDecoder {
                 var ext = ExternalProcessor()
                 ext.bin = r.string("bin", &log)
                 ext.args = r.strings("args", &log)
-                ext.stableWait = r.duration("stable_wait", &log) ?? ext.stableWait
+                ext.stableWait = r.positiveDuration("stable_wait", &log) ?? ext.stableWait
                 if var cgroup = r.table("cgroup", &log) {
                     if let cpuset = cgroup.string("cpuset", &log) {
                         if CPUSet.parse(cpuset) == nil {

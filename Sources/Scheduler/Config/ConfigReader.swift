@@ -94,6 +94,16 @@ struct TableReader {
         return d
     }
 
+    /// A duration that must be longer than zero (a zero ping or ready wait cannot work).
+    mutating func positiveDuration(_ key: String, _ log: inout DiagnosticLog) -> Duration? {
+        guard let d = duration(key, &log) else { return nil }
+        guard d > .zero else {
+            log.error(keyPath(key), position(key), "must be longer than 0s")
+            return nil
+        }
+        return d
+    }
+
     mutating func byteSize(_ key: String, _ log: inout DiagnosticLog) -> ByteSize? {
         guard let value = take(key) else { return nil }
         switch value {

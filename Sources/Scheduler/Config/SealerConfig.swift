@@ -1,4 +1,5 @@
 import ProofsFFI
+import Foundation
 
 /// A whole config file: damocles-worker's sections plus sealer's additions.
 public struct SealerConfig: Sendable, Hashable {
@@ -59,7 +60,7 @@ public enum ManagerAddress: Sendable, Hashable, CustomStringConvertible {
         if text.hasPrefix("/") {
             let parts = text.split(separator: "/").map(String.init)
             guard parts.count >= 4, ["ip4", "ip6", "dns", "dns4", "dns6"].contains(parts[0]), parts[2] == "tcp",
-                  let port = UInt16(parts[3]) else { return nil }
+                  let port = UInt16(parts[3]), Self.validHost(parts[1], kind: parts[0]) else { return nil }
             var scheme = "http"
             if parts.count >= 5 {
                 guard parts.count == 5, ["http", "https", "ws", "wss"].contains(parts[4]) else { return nil }
@@ -76,17 +77,34 @@ public enum ManagerAddress: Sendable, Hashable, CustomStringConvertible {
         let path = rest.dropFirst(hostPort.count)
         guard let colon = hostPort.lastIndex(of: ":"), let port = UInt16(hostPort[hostPort.index(after: colon)...]) else {
             let defaultPort: UInt16 = scheme == "https" || scheme == "wss" ? 443 : 80
-            guard !hostPort.isEmpty else { return nil }
+            guard !hostPort.isEmpty, Self.validHost(String(hostPort), kind: "dns") else { return nil }
             self = .url(scheme: scheme, host: String(hostPort), port: defaultPort, path: path.isEmpty || path == "/" ? "/rpc/v0" : String(path))
             return
         }
-        self = .url(scheme: scheme, host: String(hostPort[..<colon]), port: port, path: path.isEmpty || path == "/" ? "/rpc/v0" : String(path))
+        let host = String(hostPort[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        guard Self.validHost(host, kind: host.contains(":") ? "ip6" : "dns") else { return nil }
+        self = .url(scheme: scheme, host: host, port: port, path: path.isEmpty || path == "/" ? "/rpc/v0" : String(path))
+    }
+
+    /// Whether `host` is a dotted-quad IPv4 address, an IPv6 address, or a DNS name — so a
+    /// documentation placeholder like `{some_ip}` is refused at load time, not at first call.
+    static func validHost(_ host: String, kind: String) -> Bool {
+        switch kind {
+        case "ip4":
+            let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+            return octets.count == 4 && octets.allSatisfy { $0.count <= 3 && UInt8($0) != nil }
+        case "ip6":
+            return host.contains(":") && host.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." }
+        default:
+            return !host.isEmpty && host.count <= 253
+                && host.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "-" || $0 == "." || $0 == "_" }
+        }
     }
 
     public var description: String {
         switch self {
         case .embedded: "embedded"
-        case let .url(scheme, host, port, path): "\(scheme)://\(host):\(port)\(path)"
+        case let .url(scheme, host, port, path): "\(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)\(path)"
         }
     }
 }
