@@ -56,7 +56,7 @@ struct WireFormatTests {
     func workerInfo() throws {
         let start = ContinuousClock.now
         let info = ThreadInfo(index: 2, location: "/nvme0/t2", plan: .sealer, jobID: "s-t01000-7", jobState: "PC1Done", jobStage: "PC2",
-                              activity: .running(since: start, proc: "mock pc2"), lastError: nil, retry: 0)
+                              activity: .running(since: start, proc: "mock pc2"), lastError: nil)
         let encoded = try json(WorkerInfo(info, now: start + .seconds(65)))
         #expect(encoded == (try parse("""
             {"location":"/nvme0/t2","plan":"sealer","job_id":"s-t01000-7","index":2,

@@ -24,4 +24,12 @@ struct RetryPolicyTests {
         default: #expect(decision == .pause(lastError: "\(level): boom", retry: 3))
         }
     }
+
+    @Test("exhausted retries give a window PoSt job back instead of pausing")
+    func exhaustedAbort() {
+        let f = SealingFailure.temporary("manager unreachable")
+        #expect(RetryPolicy.decide(f, retry: 1, maxRetries: 2, recoverInterval: .seconds(1), exhausted: .abort) == .retry(after: .seconds(1), retry: 2))
+        #expect(RetryPolicy.decide(f, retry: 2, maxRetries: 2, recoverInterval: .seconds(1), exhausted: .abort)
+                == .abort(reason: "manager unreachable (gave up after 2 retries)"))
+    }
 }

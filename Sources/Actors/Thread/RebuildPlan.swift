@@ -8,7 +8,7 @@ extension SealingThread {
         var next = record
         switch record.state {
         case .empty:
-            let spec = AllocateSectorSpec(AllowedMiners: settings.sealing.allowedMiners, AllowedProofTypes: settings.allowedProofTypes)
+            let spec = settings.sectorSpec
             guard let allocated = try await call({ () async throws(ManagerError) in try await manager.allocateRebuildSector(spec) }) else {
                 return .idle
             }

@@ -7,7 +7,7 @@ extension SealingThread {
         var next = record
         switch record.state {
         case .empty:
-            let spec = AllocateSectorSpec(AllowedMiners: settings.sealing.allowedMiners, AllowedProofTypes: settings.allowedProofTypes)
+            let spec = settings.sectorSpec
             guard let allocated = try await call({ () async throws(ManagerError) in try await manager.allocateSector(spec) }) else {
                 return .idle
             }
@@ -22,7 +22,7 @@ extension SealingThread {
                 next.phases.deals = []
                 return .advance(.acquireDeals, next)
             }
-            let spec = AcquireDealsSpec(MaxDeals: settings.sealing.maxDeals, MinUsedSpace: settings.sealing.minDealSpace?.bytes)
+            let spec = settings.dealsSpec
             let deals = try await call({ () async throws(ManagerError) in try await manager.acquireDeals(sector, spec) }) ?? []
             if deals.isEmpty, settings.sealing.disableCC { return .idle }
             next.phases.deals = deals.map(DealPiece.init(wire:))

@@ -105,8 +105,7 @@ public actor SealingThread {
             index: index, location: settings.location, plan: record.plan, jobID: record.jobID,
             jobState: record.jobID == nil && record.state == .empty ? "" : record.state.rawValue,
             jobStage: record.jobID == nil ? nil : plan.stage(of: record.state),
-            activity: activity, lastError: record.lastError ?? loadFailure?.description,
-            retry: record.retry)
+            activity: activity, lastError: record.lastError ?? loadFailure?.description)
     }
 
     // MARK: - The loop
@@ -317,21 +316,15 @@ public actor SealingThread {
     }
 
     private func handle(_ failure: SealingFailure) async {
-        switch RetryPolicy.decide(failure, retry: record.retry, maxRetries: settings.sealing.maxRetries, recoverInterval: settings.sealing.recoverInterval) {
+        // damocles gives a window PoSt job back rather than holding it paused.
+        let exhausted: RetryPolicy.Exhausted = record.plan == .wdpost ? .abort : .pause
+        switch RetryPolicy.decide(failure, retry: record.retry, maxRetries: settings.sealing.maxRetries,
+                                  recoverInterval: settings.sealing.recoverInterval, exhausted: exhausted) {
         case let .retry(after, retry):
             record.retry = retry
             await persistQuietly()
             log.warn("\(failure); retry \(retry)/\(settings.sealing.maxRetries) in \(after)", [("state", record.state.rawValue)] + sectorField)
             _ = await sleep(after)
-        case let .pause(lastError, _) where record.plan == .wdpost && failure.level == .temporary:
-            // damocles gives a window PoSt job back (abort) rather than holding it paused.
-            var aborted = record
-            aborted.abortReason = lastError
-            log.error("aborting window PoSt job: \(lastError)", sectorField)
-            do { try await apply(.abort, to: aborted) } catch {
-                record.paused = true
-                record.lastError = "critical: could not record abort: \(error)"
-            }
         case let .pause(lastError, retry):
             record.retry = retry
             record.lastError = lastError
@@ -498,5 +491,4 @@ public struct ThreadInfo: Sendable, Hashable {
     public var jobStage: String?
     public var activity: ThreadActivity
     public var lastError: String?
-    public var retry: Int
 }

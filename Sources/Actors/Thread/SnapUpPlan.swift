@@ -7,9 +7,7 @@ extension SealingThread {
         var next = record
         switch record.state {
         case .empty:
-            let spec = SnapUpAllocateSpec(
-                Sector: AllocateSectorSpec(AllowedMiners: settings.sealing.allowedMiners, AllowedProofTypes: settings.allowedProofTypes),
-                Deals: AcquireDealsSpec(MaxDeals: settings.sealing.maxDeals, MinUsedSpace: settings.sealing.minDealSpace?.bytes))
+            let spec = SnapUpAllocateSpec(Sector: settings.sectorSpec, Deals: settings.dealsSpec)
             guard let allocated = try await call({ () async throws(ManagerError) in try await manager.allocateSnapUpSector(spec) }) else {
                 return .idle
             }

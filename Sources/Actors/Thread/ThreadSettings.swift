@@ -20,8 +20,15 @@ public struct ThreadSettings: Sendable, Hashable {
         self.instance = instance
     }
 
-    /// Proof types to ask the manager for (every variant of each allowed size).
-    public var allowedProofTypes: [Int]? {
-        sealing.allowedSizes.map { $0.flatMap { SealProof.all(for: $0).map(\.id) } }
+    /// What to ask the manager for: the allowed miners, and every proof variant of each allowed size.
+    public var sectorSpec: AllocateSectorSpec {
+        AllocateSectorSpec(
+            AllowedMiners: sealing.allowedMiners,
+            AllowedProofTypes: sealing.allowedSizes.map { $0.flatMap { SealProof.all(for: $0).map(\.id) } })
+    }
+
+    /// Which deals to ask for (`max_deals`, `min_deal_space`).
+    public var dealsSpec: AcquireDealsSpec {
+        AcquireDealsSpec(MaxDeals: sealing.maxDeals, MinUsedSpace: sealing.minDealSpace?.bytes)
     }
 }

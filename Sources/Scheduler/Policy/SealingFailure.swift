@@ -43,14 +43,24 @@ public enum FailureDecision: Sendable, Hashable {
 
 /// damocles' error handling (spec 2.4), as a pure function.
 public enum RetryPolicy {
-    public static func decide(_ failure: SealingFailure, retry: Int, maxRetries: Int, recoverInterval: Duration) -> FailureDecision {
+    /// What a temporary failure becomes once its retries are spent.
+    public enum Exhausted: Sendable, Hashable {
+        /// A permanent error: the thread pauses (sector plans).
+        case pause
+        /// The task is given back (window PoSt jobs, which the manager reassigns).
+        case abort
+    }
+
+    public static func decide(
+        _ failure: SealingFailure, retry: Int, maxRetries: Int, recoverInterval: Duration, exhausted: Exhausted = .pause
+    ) -> FailureDecision {
         switch failure.level {
         case .temporary:
             if retry >= maxRetries {
+                let reason = "\(failure.message) (gave up after \(maxRetries) retries)"
+                if exhausted == .abort { return .abort(reason: reason) }
                 // Escalate: the counter restarts so a resumed thread gets a fresh budget.
-                return .pause(
-                    lastError: SealingFailure(.permanent, "\(failure.message) (gave up after \(maxRetries) retries)").description,
-                    retry: 0)
+                return .pause(lastError: SealingFailure(.permanent, reason).description, retry: 0)
             }
             return .retry(after: recoverInterval, retry: retry + 1)
         case .permanent, .critical:

@@ -334,10 +334,10 @@ struct TOMLParser {
         guard let c = peek else { throw error("expected a value, found end of file") }
         switch c {
         case UInt8(ascii: "\""):
-            if peek(1) == UInt8(ascii: "\""), peek(2) == UInt8(ascii: "\"") { return .string(try multilineBasicString()) }
+            if peek(1) == UInt8(ascii: "\""), peek(2) == UInt8(ascii: "\"") { return .string(try multilineString(quote: c, escapes: true)) }
             return .string(try basicString())
         case UInt8(ascii: "'"):
-            if peek(1) == UInt8(ascii: "'"), peek(2) == UInt8(ascii: "'") { return .string(try multilineLiteralString()) }
+            if peek(1) == UInt8(ascii: "'"), peek(2) == UInt8(ascii: "'") { return .string(try multilineString(quote: c, escapes: false)) }
             return .string(try literalString())
         case UInt8(ascii: "["):
             return try array()
@@ -441,9 +441,8 @@ struct TOMLParser {
         i += length
     }
 
-    private mutating func checkControl(_ c: UInt8, allowNewline: Bool) throws(TOMLError) {
+    private mutating func checkControl(_ c: UInt8) throws(TOMLError) {
         if c == 0x09 { return }
-        if allowNewline, c == 0x0A { return }
         if c < 0x20 || c == 0x7F { throw error("control character \(Self.describe(c)) in a string") }
     }
 
@@ -458,7 +457,7 @@ struct TOMLParser {
                 try escape(into: &out)
                 continue
             }
-            try checkControl(c, allowNewline: false)
+            try checkControl(c)
             appendScalar(&out)
         }
         return String(decoding: out, as: UTF8.self)
@@ -520,17 +519,19 @@ struct TOMLParser {
         return true
     }
 
-    private mutating func multilineBasicString() throws(TOMLError) -> String {
+    /// `"""basic"""` (with escapes and line-ending backslashes) or `'''literal'''` (verbatim);
+    /// a newline right after the opening quotes is dropped, CRLF becomes LF.
+    private mutating func multilineString(quote: UInt8, escapes: Bool) throws(TOMLError) -> String {
         i += 3
         if peek == 0x0A || (peek == 0x0D && peek(1) == 0x0A) { try newline() }
         var out: [UInt8] = []
         while true {
-            guard let c = peek else { throw error("unterminated multi-line string") }
-            if c == UInt8(ascii: "\"") {
+            guard let c = peek else { throw error("unterminated multi-line \(escapes ? "" : "literal ")string") }
+            if c == quote {
                 if try quoteRun(c, into: &out) { break }
                 continue
             }
-            if c == UInt8(ascii: "\\") {
+            if escapes, c == UInt8(ascii: "\\") {
                 // A line-ending backslash trims the newline and following whitespace.
                 var k = i + 1
                 while k < bytes.count, bytes[k] == 0x20 || bytes[k] == 0x09 { k += 1 }
@@ -549,7 +550,7 @@ struct TOMLParser {
                 out.append(0x0A)
                 continue
             }
-            try checkControl(c, allowNewline: false)
+            try checkControl(c)
             appendScalar(&out)
         }
         return String(decoding: out, as: UTF8.self)
@@ -562,33 +563,12 @@ struct TOMLParser {
             guard let c = peek else { throw error("unterminated literal string") }
             if c == UInt8(ascii: "'") { break }
             if c == 0x0A || c == 0x0D { throw error("newline in a single-line literal string") }
-            try checkControl(c, allowNewline: false)
+            try checkControl(c)
             i += 1
         }
         let text = String(decoding: bytes[start..<i], as: UTF8.self)
         i += 1
         return text
-    }
-
-    private mutating func multilineLiteralString() throws(TOMLError) -> String {
-        i += 3
-        if peek == 0x0A || (peek == 0x0D && peek(1) == 0x0A) { try newline() }
-        var out: [UInt8] = []
-        while true {
-            guard let c = peek else { throw error("unterminated multi-line literal string") }
-            if c == UInt8(ascii: "'") {
-                if try quoteRun(c, into: &out) { break }
-                continue
-            }
-            if c == 0x0A || c == 0x0D {
-                try newline()
-                out.append(0x0A)
-                continue
-            }
-            try checkControl(c, allowNewline: false)
-            appendScalar(&out)
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 
     // MARK: numbers and dates
