@@ -278,15 +278,7 @@ public struct JSONRPCClient: Sendable {
     public func call(_ method: String, _ params: [JSONValue]) async throws(JSONRPCClientError) -> JSONValue {
         let id = ids.take()
         let body: JSONValue = .object(["jsonrpc": "2.0", "id": .int(id), "method": .string(method), "params": .array(params)])
-        let response: HTTPResponse
-        do {
-            response = try await HTTPClient.send(makeRequest(body), host: endpoint.host, port: endpoint.port, timeout: timeout)
-        } catch {
-            throw .transport(method: method, error)
-        }
-        guard (200..<300).contains(response.status) else {
-            throw .http(method: method, status: response.status, body: String(decoding: response.body.prefix(4096), as: UTF8.self))
-        }
+        let response = try await post(method, body)
         let document: JSONValue
         do {
             document = try JSONValue.parse(response.body)
@@ -311,6 +303,11 @@ public struct JSONRPCClient: Sendable {
     /// Sends a notification (no `id`, no result expected). Succeeds on any 2xx status.
     public func notify(_ method: String, _ params: [JSONValue]) async throws(JSONRPCClientError) {
         let body: JSONValue = .object(["jsonrpc": "2.0", "method": .string(method), "params": .array(params)])
+        _ = try await post(method, body)
+    }
+
+    /// POSTs one JSON-RPC document; a transport failure or non-2xx status is an error naming `method`.
+    private func post(_ method: String, _ body: JSONValue) async throws(JSONRPCClientError) -> HTTPResponse {
         let response: HTTPResponse
         do {
             response = try await HTTPClient.send(makeRequest(body), host: endpoint.host, port: endpoint.port, timeout: timeout)
@@ -320,5 +317,6 @@ public struct JSONRPCClient: Sendable {
         guard (200..<300).contains(response.status) else {
             throw .http(method: method, status: response.status, body: String(decoding: response.body.prefix(4096), as: UTF8.self))
         }
+        return response
     }
 }
