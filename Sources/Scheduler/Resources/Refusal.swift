@@ -1,0 +1,58 @@
+/// Why a request is not admitted yet, in the words `worker list` shows: which pool, how much is
+/// needed, how much is free at best (lotus' and Curio's users asked for exactly this).
+public struct Refusal: Sendable, Hashable, CustomStringConvertible {
+    public enum Pool: String, Sendable, Hashable { case cpu, memory, hugepages, gpu, headroom, queue }
+    public var pool: Pool
+    public var detail: String
+
+    public var description: String { "\(pool): \(detail)" }
+
+    /// The first pool that cannot serve `request` on any node or GPU.
+    public static func explain(_ request: ResourceRequest, in ledger: ResourceLedger) -> Refusal {
+        let nodes = ledger.capacity.nodes.filter { request.node == nil || $0.id == request.node }
+        let frees = nodes.compactMap { node in ledger.free(node: node.id).map { (node.id, $0) } }
+        func best<T: Comparable>(_ key: ((cpus: Int, memoryBytes: UInt64, hugepages: Int)) -> T) -> (Int, T)? {
+            frees.map { ($0.0, key($0.1)) }.max { $0.1 < $1.1 }
+        }
+        if let (node, memory) = best({ $0.memoryBytes }), memory < request.memoryBytes {
+            return Refusal(pool: .memory, detail: "needs \(bytes(request.memoryBytes)) on one node, most free \(bytes(memory)) (node \(node))")
+        }
+        if request.hugepages > 0, let (node, pages) = best({ $0.hugepages }), pages < request.hugepages {
+            return Refusal(pool: .hugepages, detail: "needs \(request.hugepages) x 1GiB on one node, most free \(pages) (node \(node))")
+        }
+        if let (node, cpus) = best({ $0.cpus }), cpus < request.cores {
+            return Refusal(pool: .cpu, detail: "needs \(request.cores) cores, most free \(cpus) (node \(node))")
+        }
+        if request.vramBytes > 0, ledger.hasGPUs {
+            let gpus = ledger.capacity.gpus.compactMap { gpu in ledger.free(gpu: gpu.index).map { (gpu.index, $0) } }
+            let usable = gpus.filter { $0.1.slots + request.extraGPUSlots > 0 }
+            if let top = usable.max(by: { $0.1.vramBytes < $1.1.vramBytes }) {
+                if top.1.vramBytes < request.vramBytes {
+                    return Refusal(pool: .gpu, detail: "needs \(bytes(request.vramBytes)) VRAM, most free \(bytes(top.1.vramBytes)) (gpu \(top.0))")
+                }
+            } else {
+                return Refusal(pool: .gpu, detail: "needs a GPU with \(bytes(request.vramBytes)) VRAM, all \(gpus.count) busy")
+            }
+        }
+        if request.sameL3, ledger.place(request) == nil {
+            return Refusal(pool: .cpu, detail: "needs \(request.cores) free cores under one L3 cache")
+        }
+        if ledger.place(request) != nil {
+            return Refusal(pool: .queue, detail: "fits, but resources are held for WindowPoSt headroom or an older request")
+        }
+        return Refusal(pool: .cpu, detail: "needs \(request.cores) cores and \(bytes(request.memoryBytes)) together on one node")
+    }
+
+    /// `12GiB`, `1.5GiB`, `512MiB`: short, for one-line explanations.
+    public static func bytes(_ count: UInt64) -> String {
+        let units: [(String, Double)] = [("TiB", 1_099_511_627_776), ("GiB", 1_073_741_824), ("MiB", 1_048_576), ("KiB", 1024)]
+        for (unit, scale) in units where Double(count) >= scale {
+            let value = Double(count) / scale
+            let text = value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value)
+            return text + unit
+        }
+        return "\(count)B"
+    }
+}
+
+import Foundation

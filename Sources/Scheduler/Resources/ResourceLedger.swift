@@ -1,0 +1,208 @@
+/// One NUMA node as the pools see it: its CPUs grouped by L3 cache, the memory sealing may use,
+/// and its 1 GiB hugepages.
+public struct NodeCapacity: Sendable, Hashable, Codable {
+    public var id: Int
+    /// CPUs grouped by shared L3 cache; a node without cache data is one group.
+    public var l3Groups: [[Int]]
+    public var memoryBytes: UInt64
+    public var hugepages: Int
+
+    public init(id: Int, l3Groups: [[Int]], memoryBytes: UInt64, hugepages: Int = 0) {
+        self.id = id
+        self.l3Groups = l3Groups.filter { !$0.isEmpty }
+        self.memoryBytes = memoryBytes
+        self.hugepages = hugepages
+    }
+
+    public var cpus: [Int] { l3Groups.flatMap { $0 }.sorted() }
+}
+
+/// One GPU: VRAM and how many stages may run on it at once (`slots`, 1 = exclusive).
+public struct GPUCapacity: Sendable, Hashable, Codable {
+    public var index: Int
+    public var node: Int?
+    public var vramBytes: UInt64
+    public var slots: Int
+
+    public init(index: Int, node: Int?, vramBytes: UInt64, slots: Int = 1) {
+        self.index = index
+        self.node = node
+        self.vramBytes = vramBytes
+        self.slots = max(1, slots)
+    }
+}
+
+/// What the box offers to the pools.
+public struct BoxCapacity: Sendable, Hashable, Codable {
+    public var nodes: [NodeCapacity]
+    public var gpus: [GPUCapacity]
+
+    public init(nodes: [NodeCapacity], gpus: [GPUCapacity]) {
+        self.nodes = nodes
+        self.gpus = gpus
+    }
+
+    public var cpuCount: Int { nodes.reduce(0) { $0 + $1.cpus.count } }
+    public var memoryBytes: UInt64 { nodes.reduce(0) { $0 + $1.memoryBytes } }
+    public var hugepages: Int { nodes.reduce(0) { $0 + $1.hugepages } }
+    public var vramBytes: UInt64 { gpus.reduce(0) { $0 + $1.vramBytes } }
+}
+
+/// The resources one admitted stage holds: cores and memory on one node, maybe a GPU.
+public struct Grant: Sendable, Hashable, Codable {
+    public var node: Int
+    public var cpus: [Int]
+    public var memoryBytes: UInt64
+    public var hugepages: Int
+    public var gpu: Int?
+    public var vramBytes: UInt64
+
+    public init(node: Int, cpus: [Int], memoryBytes: UInt64, hugepages: Int, gpu: Int?, vramBytes: UInt64) {
+        self.node = node
+        self.cpus = cpus
+        self.memoryBytes = memoryBytes
+        self.hugepages = hugepages
+        self.gpu = gpu
+        self.vramBytes = vramBytes
+    }
+}
+
+/// Resources set aside for a request that has waited too long: nobody else may take from them.
+public struct Reservation: Sendable, Hashable {
+    public var node: Int?
+    public var gpu: Int?
+}
+
+/// The free state of every pool: pure bookkeeping the pool actors own and the admission policy
+/// and simulator share. `take` and `give` are exact inverses; nothing here ever goes negative.
+public struct ResourceLedger: Sendable, Hashable {
+    public let capacity: BoxCapacity
+    /// Free CPUs per node, per L3 group (same shape as `capacity.nodes[i].l3Groups`).
+    public private(set) var freeCPUs: [[Set<Int>]]
+    public private(set) var freeMemory: [UInt64]
+    public private(set) var freeHugepages: [Int]
+    public private(set) var freeVRAM: [UInt64]
+    public private(set) var freeSlots: [Int]
+
+    public init(_ capacity: BoxCapacity) {
+        self.capacity = capacity
+        freeCPUs = capacity.nodes.map { $0.l3Groups.map(Set.init) }
+        freeMemory = capacity.nodes.map(\.memoryBytes)
+        freeHugepages = capacity.nodes.map(\.hugepages)
+        freeVRAM = capacity.gpus.map(\.vramBytes)
+        freeSlots = capacity.gpus.map(\.slots)
+    }
+
+    public var hasGPUs: Bool { !capacity.gpus.isEmpty }
+
+    private func nodeIndex(_ id: Int) -> Int? { capacity.nodes.firstIndex { $0.id == id } }
+    private func gpuIndex(_ index: Int) -> Int? { capacity.gpus.firstIndex { $0.index == index } }
+
+    public func freeCPUCount(node i: Int) -> Int { freeCPUs[i].reduce(0) { $0 + $1.count } }
+
+    /// Where `request` fits right now, avoiding `reserved` resources, or nil. Memory is packed
+    /// best-fit (the node left with the least free memory), so large requests find room; a GPU on
+    /// the chosen node is preferred to a remote one.
+    public func place(_ request: ResourceRequest, avoiding reserved: [Reservation] = []) -> Grant? {
+        let blockedNodes = Set(reserved.compactMap(\.node))
+        let blockedGPUs = Set(reserved.compactMap(\.gpu))
+        let wantsGPU = request.vramBytes > 0 && hasGPUs
+        var candidates: [(index: Int, left: UInt64)] = []
+        for (i, node) in capacity.nodes.enumerated() where !blockedNodes.contains(node.id) {
+            if let only = request.node, only != node.id { continue }
+            guard freeMemory[i] >= request.memoryBytes, freeHugepages[i] >= request.hugepages,
+                  pickCPUs(request, node: i) != nil else { continue }
+            candidates.append((i, freeMemory[i] - request.memoryBytes))
+        }
+        candidates.sort { ($0.left, capacity.nodes[$0.index].id) < ($1.left, capacity.nodes[$1.index].id) }
+        for candidate in candidates {
+            let node = capacity.nodes[candidate.index]
+            var gpu: Int?
+            if wantsGPU {
+                guard let chosen = pickGPU(request, near: node.id, avoiding: blockedGPUs) else { return nil }
+                gpu = chosen
+            }
+            let cpus = pickCPUs(request, node: candidate.index) ?? []
+            return Grant(node: node.id, cpus: cpus, memoryBytes: request.memoryBytes, hugepages: request.hugepages,
+                         gpu: gpu, vramBytes: wantsGPU ? request.vramBytes : 0)
+        }
+        return nil
+    }
+
+    /// The lowest free CPUs that satisfy the request on node `i`: inside the fullest L3 group
+    /// that still has room when the request wants one L3, else across groups.
+    private func pickCPUs(_ request: ResourceRequest, node i: Int) -> [Int]? {
+        let groups = freeCPUs[i].map { group in
+            request.allowedCPUs.map { group.intersection($0) } ?? group
+        }
+        let total = groups.reduce(0) { $0 + $1.count }
+        guard total >= request.cores else { return nil }
+        if request.cores == 0 { return [] }
+        let groupSize = capacity.nodes[i].l3Groups.map(\.count).max() ?? 0
+        if request.sameL3, request.cores <= groupSize {
+            let fitting = groups.filter { $0.count >= request.cores }.min { ($0.count, $0.min() ?? 0) < ($1.count, $1.min() ?? 0) }
+            guard let group = fitting else { return nil }
+            return Array(group.sorted().prefix(request.cores))
+        }
+        return Array(groups.flatMap { $0 }.sorted().prefix(request.cores))
+    }
+
+    private func pickGPU(_ request: ResourceRequest, near node: Int, avoiding blocked: Set<Int>) -> Int? {
+        let fitting = capacity.gpus.indices.filter { g in
+            !blocked.contains(capacity.gpus[g].index) && freeVRAM[g] >= request.vramBytes
+                && freeSlots[g] + request.extraGPUSlots > 0
+        }
+        // Local first, then the fullest that fits (best fit keeps whole GPUs free for big proofs).
+        let best = fitting.min { a, b in
+            let localA = capacity.gpus[a].node == node ? 0 : 1
+            let localB = capacity.gpus[b].node == node ? 0 : 1
+            return (localA, freeVRAM[a], capacity.gpus[a].index) < (localB, freeVRAM[b], capacity.gpus[b].index)
+        }
+        return best.map { capacity.gpus[$0].index }
+    }
+
+    /// Marks a grant's resources as held.
+    public mutating func take(_ grant: Grant) {
+        guard let i = nodeIndex(grant.node) else { return }
+        for cpu in grant.cpus {
+            for g in freeCPUs[i].indices where freeCPUs[i][g].remove(cpu) != nil { break }
+        }
+        freeMemory[i] -= grant.memoryBytes
+        freeHugepages[i] -= grant.hugepages
+        if let gpu = grant.gpu, let g = gpuIndex(gpu) {
+            freeVRAM[g] -= grant.vramBytes
+            freeSlots[g] -= 1
+        }
+    }
+
+    /// Returns a grant's resources.
+    public mutating func give(_ grant: Grant) {
+        guard let i = nodeIndex(grant.node) else { return }
+        for cpu in grant.cpus {
+            if let g = capacity.nodes[i].l3Groups.firstIndex(where: { $0.contains(cpu) }) { freeCPUs[i][g].insert(cpu) }
+        }
+        freeMemory[i] += grant.memoryBytes
+        freeHugepages[i] += grant.hugepages
+        if let gpu = grant.gpu, let g = gpuIndex(gpu) {
+            freeVRAM[g] += grant.vramBytes
+            freeSlots[g] += 1
+        }
+    }
+
+    /// Returns part of a grant's memory early (a stage that has freed its buffers).
+    public mutating func giveMemory(_ bytes: UInt64, node: Int) {
+        guard let i = nodeIndex(node) else { return }
+        freeMemory[i] += bytes
+    }
+
+    /// A node's free amounts, for explanations.
+    public func free(node id: Int) -> (cpus: Int, memoryBytes: UInt64, hugepages: Int)? {
+        guard let i = nodeIndex(id) else { return nil }
+        return (freeCPUCount(node: i), freeMemory[i], freeHugepages[i])
+    }
+
+    public func free(gpu index: Int) -> (vramBytes: UInt64, slots: Int)? {
+        guard let g = gpuIndex(index) else { return nil }
+        return (freeVRAM[g], freeSlots[g])
+    }
+}

@@ -1,0 +1,58 @@
+import ProofsFFI
+
+/// What one stage asks of the pools, all at once: admission grants the whole bundle or nothing.
+public struct ResourceRequest: Sendable, Hashable {
+    public var stage: ProofStage
+    public var cores: Int
+    public var sameL3: Bool
+    public var memoryBytes: UInt64
+    public var hugepages: Int
+    /// VRAM on one GPU; ignored (the stage runs on CPU) when the box has no GPU.
+    public var vramBytes: UInt64
+    /// Restricts the cores to a cpuset (a processor's `cgroup.cpuset`).
+    public var allowedCPUs: Set<Int>?
+    /// Restricts placement to one node (a processor's `numa_preferred`).
+    public var node: Int?
+    /// Lets the stage share a GPU beyond its slots (WindowPoSt's headroom); VRAM still bounds it.
+    public var extraGPUSlots: Int
+
+    public init(stage: ProofStage, cores: Int, sameL3: Bool = false, memoryBytes: UInt64, hugepages: Int = 0, vramBytes: UInt64 = 0,
+                allowedCPUs: Set<Int>? = nil, node: Int? = nil, extraGPUSlots: Int = 0) {
+        self.stage = stage
+        self.cores = cores
+        self.sameL3 = sameL3
+        self.memoryBytes = memoryBytes
+        self.hugepages = hugepages
+        self.vramBytes = vramBytes
+        self.allowedCPUs = allowedCPUs
+        self.node = node
+        self.extraGPUSlots = extraGPUSlots
+    }
+
+    /// The request for one run of `stage` costing `cost`.
+    public init(stage: ProofStage, cost: StageCost) {
+        self.init(stage: stage, cores: cost.cores, sameL3: cost.sameL3, memoryBytes: cost.hugepages > 0 ? 0 : cost.memoryBytes,
+                  hugepages: cost.hugepages, vramBytes: cost.vramBytes, extraGPUSlots: stage == .windowPost ? 1 : 0)
+    }
+
+    /// Admission order: a stage nearer the end of its sector goes first (C2 before PC2 before a
+    /// new PC1), WindowPoSt before all sealing; lotus orders its queue the same way.
+    public var priority: Int { Self.priority(stage) }
+
+    public static func priority(_ stage: ProofStage) -> Int {
+        switch stage {
+        case .windowPost: 100
+        case .c2: 90
+        case .snapProve: 85
+        case .c1: 80
+        case .synthProof: 75
+        case .pc2: 70
+        case .snapEncode: 60
+        case .transfer: 55
+        case .unseal: 50
+        case .treeD: 40
+        case .addPieces: 30
+        case .pc1: 20
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import ProofsFFI
+
+/// What one run of a stage holds while it runs: cores, memory on the cores' NUMA node,
+/// 1 GiB hugepages on that node, and a GPU with VRAM. `duration` is the expected run time, used by
+/// the simulator and by `worker list` estimates, never by admission.
+public struct StageCost: Sendable, Hashable {
+    public var cores: Int
+    /// Cores must share one L3 group (multicore SDR wants its producers under one cache).
+    public var sameL3: Bool
+    public var memoryBytes: UInt64
+    /// 1 GiB hugepages on the same node, taken instead of `memoryBytes` when the box has them.
+    public var hugepages: Int
+    /// VRAM on one GPU; 0 means the stage does not use a GPU.
+    public var vramBytes: UInt64
+    public var duration: Duration
+
+    public init(cores: Int, sameL3: Bool = false, memoryBytes: UInt64, hugepages: Int = 0, vramBytes: UInt64 = 0, duration: Duration) {
+        self.cores = cores
+        self.sameL3 = sameL3
+        self.memoryBytes = memoryBytes
+        self.hugepages = hugepages
+        self.vramBytes = vramBytes
+        self.duration = duration
+    }
+
+    public var usesGPU: Bool { vramBytes > 0 }
+}
+
+/// Per stage and sector size, what a run holds. Defaults come from the peers' published numbers
+/// (`shared/spec/peers.md` §3: lotus' table, Curio's costs, damocles' guide); config overrides them.
+public struct CostTable: Sendable, Hashable {
+    public var entries: [SectorSize: [ProofStage: StageCost]]
+
+    public init(entries: [SectorSize: [ProofStage: StageCost]]) { self.entries = entries }
+
+    /// The cost of `stage` for sectors of `size`.
+    public func cost(_ stage: ProofStage, _ size: SectorSize) -> StageCost {
+        entries[size]?[stage] ?? Self.defaultCost(stage, size)
+    }
+
+    public mutating func set(_ stage: ProofStage, _ size: SectorSize, _ cost: StageCost) {
+        entries[size, default: [:]][stage] = cost
+    }
+
+    public static let defaults = CostTable(entries: [:])
+
+    private static let gib: UInt64 = 1 << 30
+    private static let minute = Duration.seconds(60)
+
+    /// 32 GiB numbers, sourced: PC1 4 cores (multicore SDR, 3 producers + 1) under one L3, 64 GiB,
+    /// ~3 h; PC2 on GPU ~10 min, 32 GiB host, 5 GiB VRAM; C2 ~10 min, 128 GiB (Curio PR #932), 11 GiB
+    /// VRAM; WindowPoSt ~5 min per partition, 120 GiB, 11 GiB VRAM; snap encode/prove 3-5 min.
+    private static func base32(_ stage: ProofStage) -> StageCost {
+        switch stage {
+        case .addPieces: StageCost(cores: 1, memoryBytes: 4 * gib, duration: minute * 2)
+        case .treeD: StageCost(cores: 1, memoryBytes: 4 * gib, duration: minute * 1)
+        case .pc1: StageCost(cores: 4, sameL3: true, memoryBytes: 64 * gib, duration: minute * 180)
+        case .pc2: StageCost(cores: 8, memoryBytes: 32 * gib, vramBytes: 5 * gib, duration: minute * 10)
+        case .synthProof: StageCost(cores: 2, memoryBytes: 8 * gib, duration: minute * 2)
+        case .c1: StageCost(cores: 1, memoryBytes: 1 * gib, duration: .seconds(1))
+        case .c2: StageCost(cores: 8, memoryBytes: 128 * gib, vramBytes: 11 * gib, duration: minute * 10)
+        case .snapEncode: StageCost(cores: 4, memoryBytes: 8 * gib, vramBytes: 5 * gib, duration: minute * 4)
+        case .snapProve: StageCost(cores: 8, memoryBytes: 96 * gib, vramBytes: 11 * gib, duration: minute * 4)
+        case .unseal: StageCost(cores: 4, sameL3: true, memoryBytes: 64 * gib, duration: minute * 180)
+        case .windowPost: StageCost(cores: 8, memoryBytes: 120 * gib, vramBytes: 11 * gib, duration: minute * 5)
+        case .transfer: StageCost(cores: 1, memoryBytes: 1 * gib, duration: minute * 5)
+        }
+    }
+
+    /// 64 GiB sectors hold twice the PC1/PC2 memory and take twice PC1's time (2^31 nodes per
+    /// layer); C2 and PoSt follow lotus' 64 GiB rows (190 GiB and 64 GiB params).
+    private static func base64(_ stage: ProofStage) -> StageCost {
+        var cost = base32(stage)
+        switch stage {
+        case .pc1, .unseal:
+            cost.memoryBytes *= 2
+            cost.duration = cost.duration * 2
+        case .pc2, .addPieces, .treeD, .synthProof:
+            cost.memoryBytes *= 2
+            cost.duration = cost.duration * 2
+        case .c2, .snapProve:
+            cost.memoryBytes = 192 * gib
+            cost.duration = cost.duration * 3 / 2
+        case .windowPost:
+            cost.memoryBytes = 184 * gib
+        case .snapEncode:
+            cost.memoryBytes *= 2
+            cost.duration = cost.duration * 2
+        case .c1, .transfer:
+            cost.duration = cost.duration * 2
+        }
+        return cost
+    }
+
+    /// The default for any size: 32/64 GiB from the sources; test sizes (2 KiB-512 MiB) keep the
+    /// core counts and scale memory by sector size (at least 1 MiB), with no GPU: they run anywhere.
+    public static func defaultCost(_ stage: ProofStage, _ size: SectorSize) -> StageCost {
+        switch size {
+        case .gib32: return base32(stage)
+        case .gib64: return base64(stage)
+        case .kib2, .mib8, .mib512:
+            var cost = base32(stage)
+            let scaled = cost.memoryBytes / (SectorSize.gib32.bytes / size.bytes)
+            cost.memoryBytes = max(1 << 20, scaled)
+            cost.vramBytes = 0
+            cost.cores = 1
+            cost.sameL3 = false
+            return cost
+        }
+    }
+}
