@@ -73,24 +73,45 @@ public struct Reservation: Sendable, Hashable {
     public var gpu: Int?
 }
 
-/// The free state of every pool: pure bookkeeping the pool actors own and the admission policy
-/// and simulator share. `take` and `give` are exact inverses; nothing here ever goes negative.
+/// Free CPUs per node and L3 group: the CPU pool's books.
+public struct CPULedger: Sendable, Hashable {
+    /// Same shape as `BoxCapacity.nodes[i].l3Groups`.
+    public internal(set) var free: [[Set<Int>]]
+}
+
+/// Free bytes and 1 GiB hugepages per node: the memory pool's books.
+public struct MemoryLedger: Sendable, Hashable {
+    public internal(set) var freeBytes: [UInt64]
+    public internal(set) var freeHugepages: [Int]
+}
+
+/// Free VRAM and slots per GPU: the GPU pool's books.
+public struct GPULedger: Sendable, Hashable {
+    public internal(set) var freeVRAM: [UInt64]
+    public internal(set) var freeSlots: [Int]
+}
+
+/// The free state of every pool: pure bookkeeping that the pool actors own (one part each) and
+/// the admission policy and simulator share. `take` and `give` are exact inverses.
 public struct ResourceLedger: Sendable, Hashable {
     public let capacity: BoxCapacity
-    /// Free CPUs per node, per L3 group (same shape as `capacity.nodes[i].l3Groups`).
-    public private(set) var freeCPUs: [[Set<Int>]]
-    public private(set) var freeMemory: [UInt64]
-    public private(set) var freeHugepages: [Int]
-    public private(set) var freeVRAM: [UInt64]
-    public private(set) var freeSlots: [Int]
+    public var cpu: CPULedger
+    public var memory: MemoryLedger
+    public var gpu: GPULedger
 
     public init(_ capacity: BoxCapacity) {
         self.capacity = capacity
-        freeCPUs = capacity.nodes.map { $0.l3Groups.map(Set.init) }
-        freeMemory = capacity.nodes.map(\.memoryBytes)
-        freeHugepages = capacity.nodes.map(\.hugepages)
-        freeVRAM = capacity.gpus.map(\.vramBytes)
-        freeSlots = capacity.gpus.map(\.slots)
+        cpu = CPULedger(free: capacity.nodes.map { $0.l3Groups.map(Set.init) })
+        memory = MemoryLedger(freeBytes: capacity.nodes.map(\.memoryBytes), freeHugepages: capacity.nodes.map(\.hugepages))
+        gpu = GPULedger(freeVRAM: capacity.gpus.map(\.vramBytes), freeSlots: capacity.gpus.map(\.slots))
+    }
+
+    /// Reassembles a ledger from the pools' parts.
+    public init(capacity: BoxCapacity, cpu: CPULedger, memory: MemoryLedger, gpu: GPULedger) {
+        self.capacity = capacity
+        self.cpu = cpu
+        self.memory = memory
+        self.gpu = gpu
     }
 
     public var hasGPUs: Bool { !capacity.gpus.isEmpty }
@@ -98,7 +119,7 @@ public struct ResourceLedger: Sendable, Hashable {
     private func nodeIndex(_ id: Int) -> Int? { capacity.nodes.firstIndex { $0.id == id } }
     private func gpuIndex(_ index: Int) -> Int? { capacity.gpus.firstIndex { $0.index == index } }
 
-    public func freeCPUCount(node i: Int) -> Int { freeCPUs[i].reduce(0) { $0 + $1.count } }
+    public func freeCPUCount(node i: Int) -> Int { cpu.free[i].reduce(0) { $0 + $1.count } }
 
     /// Where `request` fits right now, avoiding `reserved` resources, or nil. Memory is packed
     /// best-fit (the node left with the least free memory), so large requests find room; a GPU on
@@ -110,9 +131,9 @@ public struct ResourceLedger: Sendable, Hashable {
         var candidates: [(index: Int, left: UInt64)] = []
         for (i, node) in capacity.nodes.enumerated() where !blockedNodes.contains(node.id) {
             if let only = request.node, only != node.id { continue }
-            guard freeMemory[i] >= request.memoryBytes, freeHugepages[i] >= request.hugepages,
+            guard memory.freeBytes[i] >= request.memoryBytes, memory.freeHugepages[i] >= request.hugepages,
                   pickCPUs(request, node: i) != nil else { continue }
-            candidates.append((i, freeMemory[i] - request.memoryBytes))
+            candidates.append((i, memory.freeBytes[i] - request.memoryBytes))
         }
         candidates.sort { ($0.left, capacity.nodes[$0.index].id) < ($1.left, capacity.nodes[$1.index].id) }
         for candidate in candidates {
@@ -132,7 +153,7 @@ public struct ResourceLedger: Sendable, Hashable {
     /// The lowest free CPUs that satisfy the request on node `i`: inside the fullest L3 group
     /// that still has room when the request wants one L3, else across groups.
     private func pickCPUs(_ request: ResourceRequest, node i: Int) -> [Int]? {
-        let groups = freeCPUs[i].map { group in
+        let groups = cpu.free[i].map { group in
             request.allowedCPUs.map { group.intersection($0) } ?? group
         }
         let total = groups.reduce(0) { $0 + $1.count }
@@ -149,14 +170,14 @@ public struct ResourceLedger: Sendable, Hashable {
 
     private func pickGPU(_ request: ResourceRequest, near node: Int, avoiding blocked: Set<Int>) -> Int? {
         let fitting = capacity.gpus.indices.filter { g in
-            !blocked.contains(capacity.gpus[g].index) && freeVRAM[g] >= request.vramBytes
-                && freeSlots[g] + request.extraGPUSlots > 0
+            !blocked.contains(capacity.gpus[g].index) && gpu.freeVRAM[g] >= request.vramBytes
+                && gpu.freeSlots[g] + request.extraGPUSlots > 0
         }
         // Local first, then the fullest that fits (best fit keeps whole GPUs free for big proofs).
         let best = fitting.min { a, b in
             let localA = capacity.gpus[a].node == node ? 0 : 1
             let localB = capacity.gpus[b].node == node ? 0 : 1
-            return (localA, freeVRAM[a], capacity.gpus[a].index) < (localB, freeVRAM[b], capacity.gpus[b].index)
+            return (localA, gpu.freeVRAM[a], capacity.gpus[a].index) < (localB, gpu.freeVRAM[b], capacity.gpus[b].index)
         }
         return best.map { capacity.gpus[$0].index }
     }
@@ -164,45 +185,45 @@ public struct ResourceLedger: Sendable, Hashable {
     /// Marks a grant's resources as held.
     public mutating func take(_ grant: Grant) {
         guard let i = nodeIndex(grant.node) else { return }
-        for cpu in grant.cpus {
-            for g in freeCPUs[i].indices where freeCPUs[i][g].remove(cpu) != nil { break }
+        for id in grant.cpus {
+            for g in cpu.free[i].indices where cpu.free[i][g].remove(id) != nil { break }
         }
-        freeMemory[i] -= grant.memoryBytes
-        freeHugepages[i] -= grant.hugepages
-        if let gpu = grant.gpu, let g = gpuIndex(gpu) {
-            freeVRAM[g] -= grant.vramBytes
-            freeSlots[g] -= 1
+        memory.freeBytes[i] -= grant.memoryBytes
+        memory.freeHugepages[i] -= grant.hugepages
+        if let device = grant.gpu, let g = gpuIndex(device) {
+            gpu.freeVRAM[g] -= grant.vramBytes
+            gpu.freeSlots[g] -= 1
         }
     }
 
     /// Returns a grant's resources.
     public mutating func give(_ grant: Grant) {
         guard let i = nodeIndex(grant.node) else { return }
-        for cpu in grant.cpus {
-            if let g = capacity.nodes[i].l3Groups.firstIndex(where: { $0.contains(cpu) }) { freeCPUs[i][g].insert(cpu) }
+        for id in grant.cpus {
+            if let g = capacity.nodes[i].l3Groups.firstIndex(where: { $0.contains(id) }) { cpu.free[i][g].insert(id) }
         }
-        freeMemory[i] += grant.memoryBytes
-        freeHugepages[i] += grant.hugepages
-        if let gpu = grant.gpu, let g = gpuIndex(gpu) {
-            freeVRAM[g] += grant.vramBytes
-            freeSlots[g] += 1
+        memory.freeBytes[i] += grant.memoryBytes
+        memory.freeHugepages[i] += grant.hugepages
+        if let device = grant.gpu, let g = gpuIndex(device) {
+            gpu.freeVRAM[g] += grant.vramBytes
+            gpu.freeSlots[g] += 1
         }
     }
 
     /// Returns part of a grant's memory early (a stage that has freed its buffers).
     public mutating func giveMemory(_ bytes: UInt64, node: Int) {
         guard let i = nodeIndex(node) else { return }
-        freeMemory[i] += bytes
+        memory.freeBytes[i] += bytes
     }
 
     /// A node's free amounts, for explanations.
     public func free(node id: Int) -> (cpus: Int, memoryBytes: UInt64, hugepages: Int)? {
         guard let i = nodeIndex(id) else { return nil }
-        return (freeCPUCount(node: i), freeMemory[i], freeHugepages[i])
+        return (freeCPUCount(node: i), memory.freeBytes[i], memory.freeHugepages[i])
     }
 
     public func free(gpu index: Int) -> (vramBytes: UInt64, slots: Int)? {
         guard let g = gpuIndex(index) else { return nil }
-        return (freeVRAM[g], freeSlots[g])
+        return (gpu.freeVRAM[g], gpu.freeSlots[g])
     }
 }

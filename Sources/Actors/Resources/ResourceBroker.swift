@@ -1,0 +1,222 @@
+import Foundation
+import ProofsFFI
+import Scheduler
+
+/// Admits stages to the CPU, memory and GPU pools: a request gets its whole bundle at once or
+/// waits, in the order `AdmissionPolicy` sets; a released bundle goes to the next waiter that
+/// fits in the same step.
+public actor ResourceBroker {
+    public let capacity: BoxCapacity
+    public let policy: AdmissionPolicy
+    public let costs: CostTable
+    private var waiters: [Waiter] = []
+    private var continuations: [UInt64: CheckedContinuation<Grant?, Never>] = [:]
+    private var held: [UInt64: Grant] = [:]
+    private var nextID: UInt64 = 0
+    private let initial: ResourceLedger
+    /// When the last admission step handed resources over, for the hand-over benchmark.
+    private var onGrant: (@Sendable (UInt64) -> Void)?
+
+    public init(capacity: BoxCapacity, policy: AdmissionPolicy = AdmissionPolicy(), costs: CostTable = .defaults) {
+        self.capacity = capacity
+        self.policy = policy
+        self.costs = costs
+        initial = ResourceLedger(capacity)
+    }
+
+    public private(set) lazy var cpuPool = CPUPool(capacity: capacity, books: initial.cpu, executor: unownedExecutor)
+    public private(set) lazy var memoryPool = MemoryPool(capacity: capacity, books: initial.memory, executor: unownedExecutor)
+    public private(set) lazy var gpuPool = GPUPool(capacity: capacity, books: initial.gpu, executor: unownedExecutor)
+
+    /// All three pools' books as one ledger, read and written in one synchronous step.
+    private var ledger: ResourceLedger {
+        get {
+            ResourceLedger(capacity: capacity, cpu: cpuPool.assumeIsolated { $0.books }, memory: memoryPool.assumeIsolated { $0.books },
+                           gpu: gpuPool.assumeIsolated { $0.books })
+        }
+        set {
+            cpuPool.assumeIsolated { $0.books = newValue.cpu }
+            memoryPool.assumeIsolated { $0.books = newValue.memory }
+            gpuPool.assumeIsolated { $0.books = newValue.gpu }
+        }
+    }
+
+    /// The request for one run of `stage` on a sector of `size`, from the cost table.
+    public nonisolated func request(_ stage: ProofStage, size: SectorSize) -> ResourceRequest {
+        ResourceRequest(stage: stage, cost: costs.cost(stage, size))
+    }
+
+    /// A place in the queue: granted at once, or waiting for the reason given.
+    public enum Ticket: Sendable {
+        case granted(ResourceLease)
+        case waiting(id: UInt64, Refusal)
+    }
+
+    /// Queues `request` and runs admission; a request that can never fit is refused at once.
+    public func enqueue(_ request: ResourceRequest) throws(ResourceError) -> Ticket {
+        guard ResourceLedger(capacity).place(request) != nil else {
+            throw .neverFits(stage: request.stage, Refusal.explain(request, in: ResourceLedger(capacity)))
+        }
+        nextID += 1
+        let id = nextID
+        waiters.append(Waiter(id: id, request: request, sequence: id))
+        admit()
+        if let grant = held[id], continuations[id] == nil, !waiters.contains(where: { $0.id == id }) {
+            return .granted(ResourceLease(id: id, grant: grant, broker: self))
+        }
+        return .waiting(id: id, Refusal.explain(request, in: ledger))
+    }
+
+    /// Waits for a queued request; nil when the waiting task was cancelled (nothing is held then).
+    public func wait(_ id: UInt64) async -> ResourceLease? {
+        if let grant = held[id], !waiters.contains(where: { $0.id == id }) { return ResourceLease(id: id, grant: grant, broker: self) }
+        let grant: Grant? = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if Task.isCancelled || !waiters.contains(where: { $0.id == id }) {
+                    continuation.resume(returning: nil)
+                } else {
+                    continuations[id] = continuation
+                }
+            }
+        } onCancel: {
+            Task { await self.cancel(id) }
+        }
+        guard let grant else {
+            cancel(id)
+            return nil
+        }
+        if Task.isCancelled {
+            release(id)
+            return nil
+        }
+        return ResourceLease(id: id, grant: grant, broker: self)
+    }
+
+    /// Drops a waiting request (its task was cancelled).
+    public func cancel(_ id: UInt64) {
+        guard let i = waiters.firstIndex(where: { $0.id == id }) else { return }
+        waiters.remove(at: i)
+        continuations.removeValue(forKey: id)?.resume(returning: nil)
+        admit()
+    }
+
+    /// Returns everything a lease holds and hands it to the waiters that now fit.
+    public func release(_ id: UInt64) {
+        guard let grant = held.removeValue(forKey: id) else { return }
+        ledger.give(grant)
+        admit()
+    }
+
+    /// Returns part of a lease's memory early (buffers the stage no longer needs).
+    public func releaseMemory(_ id: UInt64, bytes: UInt64) {
+        guard var grant = held[id] else { return }
+        let returned = min(bytes, grant.memoryBytes)
+        grant.memoryBytes -= returned
+        held[id] = grant
+        ledger.giveMemory(returned, node: grant.node)
+        admit()
+    }
+
+    private func admit() {
+        guard !waiters.isEmpty else { return }
+        var books = ledger
+        let admitted = policy.admit(&waiters, &books)
+        guard !admitted.isEmpty else { return }
+        ledger = books
+        for (id, grant) in admitted {
+            held[id] = grant
+            continuations.removeValue(forKey: id)?.resume(returning: grant)
+        }
+    }
+
+    /// Why a queued request still waits, for `worker list`.
+    public func reason(_ id: UInt64) -> Refusal? {
+        guard let waiter = waiters.first(where: { $0.id == id }) else { return nil }
+        return Refusal.explain(waiter.request, in: ledger)
+    }
+
+    /// Held grants and queue length, for status and tests.
+    public var usage: (held: [Grant], waiting: Int) { (Array(held.values), waiters.count) }
+
+    /// True when the pools' books equal capacity minus the held grants (nothing leaked).
+    public var isBalanced: Bool {
+        var expected = ResourceLedger(capacity)
+        for grant in held.values { expected.take(grant) }
+        return expected == ledger
+    }
+}
+
+/// Resources held by one running stage; returned by `release()` (the scoped helpers do it).
+public struct ResourceLease: Sendable, Hashable {
+    public let id: UInt64
+    public let grant: Grant
+    let broker: ResourceBroker
+
+    public static func == (a: Self, b: Self) -> Bool { a.id == b.id && a.grant == b.grant }
+    public func hash(into hasher: inout Hasher) { hasher.combine(id) }
+
+    public func release() async { await broker.release(id) }
+
+    /// Gives back part of the memory early, keeping the rest of the lease.
+    public func releaseMemory(_ bytes: UInt64) async { await broker.releaseMemory(id, bytes: bytes) }
+
+    /// How a lease is shown: `node 0 cpus 0-3 64GiB gpu 1 11GiB`.
+    public var summary: String {
+        var parts = ["node \(grant.node)"]
+        if !grant.cpus.isEmpty { parts.append("cpus \(CPUList.format(grant.cpus))") }
+        if grant.memoryBytes > 0 { parts.append(Refusal.bytes(grant.memoryBytes)) }
+        if grant.hugepages > 0 { parts.append("\(grant.hugepages)x1GiB hugepages") }
+        if let gpu = grant.gpu { parts.append("gpu \(gpu) \(Refusal.bytes(grant.vramBytes))") }
+        return parts.joined(separator: " ")
+    }
+
+    /// What an external processor's environment gets so the work lands on the leased resources,
+    /// as damocles passes it: cpuset, preferred NUMA node and the leased GPU.
+    public var environment: [String: String] {
+        var env = ["VENUS_WORKER_NUMA_PREFERRED": "\(grant.node)"]
+        if !grant.cpus.isEmpty { env["VC_CG_CPUSET"] = CPUList.format(grant.cpus) }
+        if let gpu = grant.gpu { env["CUDA_VISIBLE_DEVICES"] = "\(gpu)" }
+        return env
+    }
+}
+
+/// Why a request cannot be admitted at all.
+public enum ResourceError: Error, Sendable, Hashable, CustomStringConvertible {
+    case neverFits(stage: ProofStage, Refusal)
+    case cancelled
+
+    public var description: String {
+        switch self {
+        case let .neverFits(stage, refusal): "\(stage) can never run on this box: \(refusal)"
+        case .cancelled: "cancelled while waiting for resources"
+        }
+    }
+}
+
+extension ResourceBroker {
+    /// Runs `body` holding the resources `request` needs, waiting for them first; returns them on
+    /// success, error and cancellation alike.
+    public nonisolated func withResources<T: Sendable>(
+        _ request: ResourceRequest, _ body: (ResourceLease) async throws -> T
+    ) async throws -> T {
+        let lease: ResourceLease
+        switch try await enqueueChecked(request) {
+        case let .granted(granted): lease = granted
+        case let .waiting(id, _):
+            guard let granted = await wait(id) else { throw ResourceError.cancelled }
+            lease = granted
+        }
+        do {
+            let result = try await body(lease)
+            await lease.release()
+            return result
+        } catch {
+            await lease.release()
+            throw error
+        }
+    }
+
+    private nonisolated func enqueueChecked(_ request: ResourceRequest) async throws(ResourceError) -> Ticket {
+        try await enqueue(request)
+    }
+}

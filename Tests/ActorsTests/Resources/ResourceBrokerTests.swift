@@ -1,0 +1,110 @@
+@testable import Actors
+import ProofsFFI
+import Scheduler
+import Testing
+
+private let gib: UInt64 = 1 << 30
+
+private func box(memory: UInt64 = 100 * gib) -> BoxCapacity {
+    BoxCapacity(nodes: [NodeCapacity(id: 0, l3Groups: [Array(0..<8)], memoryBytes: memory)],
+                gpus: [GPUCapacity(index: 0, node: 0, vramBytes: 24 * gib)])
+}
+
+private func request(_ stage: ProofStage, cores: Int = 1, memory: UInt64, vram: UInt64 = 0) -> ResourceRequest {
+    ResourceRequest(stage: stage, cores: cores, memoryBytes: memory, vramBytes: vram)
+}
+
+private struct Boom: Error {}
+
+@Suite struct ResourceBrokerTests {
+    @Test func grantsAtOnceWhenFreeAndHandsOverOnRelease() async throws {
+        let broker = ResourceBroker(capacity: box())
+        guard case let .granted(first) = try await broker.enqueue(request(.pc1, memory: 64 * gib)) else {
+            Issue.record("an empty box grants at once")
+            return
+        }
+        guard case let .waiting(id, refusal) = try await broker.enqueue(request(.pc1, memory: 64 * gib)) else {
+            Issue.record("the second PC1 cannot fit")
+            return
+        }
+        #expect(refusal.description == "memory: needs 64GiB on one node, most free 36GiB (node 0)")
+        #expect(await broker.reason(id)?.pool == .memory)
+        async let second = broker.wait(id)
+        await first.release()
+        let lease = try #require(await second)
+        #expect(lease.grant.memoryBytes == 64 * gib)
+        await lease.release()
+        #expect(await broker.isBalanced)
+        #expect(await broker.memoryPool.free()[0]?.bytes == 100 * gib)
+    }
+
+    @Test func aRequestThatCanNeverFitIsRefusedWithTheReason() async {
+        let broker = ResourceBroker(capacity: box())
+        await #expect(throws: ResourceError.self) { try await broker.enqueue(request(.c2, cores: 9, memory: gib)) }
+    }
+
+    @Test func withResourcesReleasesOnErrorAndCancellation() async throws {
+        let broker = ResourceBroker(capacity: box())
+        await #expect(throws: Boom.self) {
+            try await broker.withResources(request(.c2, cores: 8, memory: 90 * gib, vram: 11 * gib)) { _ in throw Boom() }
+        }
+        #expect(await broker.usage.held.isEmpty)
+        // A waiter cancelled while queued leaves nothing behind, and the holder is unaffected.
+        let holder = try await broker.withResources(request(.pc1, memory: 90 * gib)) { lease in
+            let waiter = Task { try await broker.withResources(request(.pc1, memory: 90 * gib)) { _ in 1 } }
+            while await broker.usage.waiting == 0 { await Task.yield() }
+            waiter.cancel()
+            await #expect(throws: ResourceError.cancelled) { try await waiter.value }
+            return lease.grant.memoryBytes
+        }
+        #expect(holder == 90 * gib)
+        let usage = await broker.usage
+        #expect(usage.held.isEmpty && usage.waiting == 0)
+        #expect(await broker.isBalanced)
+    }
+
+    @Test func memoryCanBeReleasedInPart() async throws {
+        let broker = ResourceBroker(capacity: box())
+        guard case let .granted(big) = try await broker.enqueue(request(.c2, memory: 90 * gib)) else { return }
+        guard case let .waiting(id, _) = try await broker.enqueue(request(.treeD, memory: 40 * gib)) else {
+            Issue.record("no room for 40 GiB yet")
+            return
+        }
+        async let small = broker.wait(id)
+        await big.releaseMemory(50 * gib)
+        let lease = try #require(await small)
+        #expect(await broker.memoryPool.free()[0]?.bytes == 20 * gib)
+        await lease.release()
+        await big.release()
+        #expect(await broker.isBalanced)
+    }
+
+    @Test func manyConcurrentStagesNeverOversubscribe() async throws {
+        let broker = ResourceBroker(capacity: box())
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<200 {
+                group.addTask {
+                    let stage: ProofStage = [.pc1, .pc2, .c2, .treeD][i % 4]
+                    try await broker.withResources(request(stage, cores: 1 + i % 3, memory: UInt64(10 + i % 50) * gib, vram: i % 2 == 0 ? 8 * gib : 0)) { _ in
+                        let held = await broker.usage.held
+                        #expect(held.reduce(0) { $0 + $1.memoryBytes } <= 100 * gib)
+                        #expect(held.reduce(0) { $0 + $1.cpus.count } <= 8)
+                        #expect(held.reduce(0) { $0 + $1.vramBytes } <= 24 * gib)
+                        await Task.yield()
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(await broker.usage.held.isEmpty)
+        #expect(await broker.isBalanced)
+    }
+
+    @Test func leaseEnvironmentPinsTheWork() async throws {
+        let broker = ResourceBroker(capacity: box())
+        try await broker.withResources(request(.c2, cores: 4, memory: gib, vram: 11 * gib)) { lease in
+            #expect(lease.environment == ["VC_CG_CPUSET": "0-3", "CUDA_VISIBLE_DEVICES": "0", "VENUS_WORKER_NUMA_PREFERRED": "0"])
+            #expect(lease.summary == "node 0 cpus 0-3 1GiB gpu 0 11GiB")
+        }
+    }
+}
