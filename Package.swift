@@ -21,6 +21,8 @@ let package = Package(
         .executableTarget(name: "sealer", dependencies: ["Actors", "Scheduler", "ProofsFFI"], swiftSettings: strict),
         .executableTarget(name: "toml-test-decoder", dependencies: ["Scheduler"], swiftSettings: strict),
         .executableTarget(name: "persist-torture", dependencies: ["Actors"], swiftSettings: strict),
+        // A stand-in damocles external processor (ready line, JSON lines, crash/hang/garbage modes) for tests.
+        .executableTarget(name: "fake-processor", dependencies: ["Actors"], swiftSettings: strict),
         .testTarget(name: "ProofsFFITests", dependencies: ["ProofsFFI"], swiftSettings: strict),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "ProofsFFI"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "ActorsTests", dependencies: ["Actors", "Scheduler", "ProofsFFI"], swiftSettings: strict),

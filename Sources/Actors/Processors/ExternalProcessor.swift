@@ -1,0 +1,465 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How to launch and supervise one external processor child.
+public struct ProcessorLaunch: Sendable {
+    /// Executable path (or a name looked up in `PATH`).
+    public var bin: String
+    /// Arguments after the executable name.
+    public var args: [String]
+    /// Extra environment variables (applied over the inherited environment).
+    public var envs: [String: String]
+    /// Whether the child starts from this process's environment.
+    public var inheritEnvs: Bool
+    /// How long the child may take to print `<stage> processor ready`.
+    public var stableWait: Duration
+    /// cpuset for the child's cgroup; sets `VC_CG_NAME` / `VC_CG_CPUSET`.
+    public var cpuset: String?
+    /// cgroup group name used in `VC_CG_NAME`.
+    public var groupName: String
+    /// Preferred NUMA node (`VENUS_WORKER_NUMA_PREFERRED`).
+    public var numaNode: Int?
+    /// GPU index (`CUDA_VISIBLE_DEVICES`).
+    public var gpu: Int?
+    /// Respawn the child after it exits unexpectedly.
+    public var autoRestart: Bool
+    /// Delay before a respawn.
+    public var restartDelay: Duration
+    /// How long `shutdown()` waits for the child to exit after closing its stdin before SIGKILL.
+    public var shutdownGrace: Duration
+
+    public init(
+        bin: String,
+        args: [String] = [],
+        envs: [String: String] = [:],
+        inheritEnvs: Bool = true,
+        stableWait: Duration = .seconds(5),
+        cpuset: String? = nil,
+        groupName: String = "",
+        numaNode: Int? = nil,
+        gpu: Int? = nil,
+        autoRestart: Bool = false,
+        restartDelay: Duration = .seconds(3),
+        shutdownGrace: Duration = .seconds(5)
+    ) {
+        self.bin = bin
+        self.args = args
+        self.envs = envs
+        self.inheritEnvs = inheritEnvs
+        self.stableWait = stableWait
+        self.cpuset = cpuset
+        self.groupName = groupName
+        self.numaNode = numaNode
+        self.gpu = gpu
+        self.autoRestart = autoRestart
+        self.restartDelay = restartDelay
+        self.shutdownGrace = shutdownGrace
+    }
+}
+
+/// Errors of `ExternalProcessor`.
+///
+/// Cancellation of the calling task is reported as `.cancelled` (typed throws cannot carry
+/// `CancellationError`).
+public enum ProcessorError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The ready line did not arrive within `stableWait` (the second value).
+    case notReady(String, Duration)
+    /// The first stdout line was not `<stage> processor ready`.
+    case unexpectedReadyLine(String, String)
+    /// The child exited (with this status) before printing the ready line.
+    case exitedBeforeReady(String, Int32)
+    /// posix_spawn failed; the second value is the errno text.
+    case spawnFailed(String, String)
+    /// The child answered with a non-null `err_msg`.
+    case taskFailed(String, String)
+    /// The child exited while the call was in flight (status: exit code, or 128 + signal).
+    case childExited(String, Int32)
+    /// The processor is not running (not started, failed, gave up restarting, or shut down).
+    case unavailable(String)
+    /// The calling task was cancelled; a late response is dropped.
+    case cancelled
+
+    public var description: String {
+        switch self {
+        case .notReady(let stage, let waited):
+            return "\(stage) processor not ready within \(waited)"
+        case .unexpectedReadyLine(let stage, let line):
+            return "\(stage) processor printed unexpected ready line: \(String(line.prefix(100)))"
+        case .exitedBeforeReady(let stage, let status):
+            return "\(stage) processor exited before ready with status \(status)"
+        case .spawnFailed(let stage, let reason):
+            return "failed to spawn \(stage) processor: \(reason)"
+        case .taskFailed(let stage, let message):
+            return "\(stage) processor task failed: \(message)"
+        case .childExited(let stage, _):
+            return "child process exited: \(stage)"
+        case .unavailable(let stage):
+            return "\(stage) processor unavailable"
+        case .cancelled:
+            return "cancelled"
+        }
+    }
+}
+
+/// Supervises one damocles-compatible external processor child process.
+///
+/// Requests are written as JSON lines `{"id":N,"task":...}` to the child's stdin; responses
+/// `{"id":N,"err_msg":...,"output":...}` are read from its stdout in any order.
+public actor ExternalProcessor {
+    public nonisolated let stage: String
+    public nonisolated let index: Int
+    public nonisolated let config: ProcessorLaunch
+    private nonisolated let log: @Sendable (String) -> Void
+    private let environment: [String: String]
+    private let readyLine: String
+
+    private enum State {
+        case idle, starting, running, restarting, failed, shutdown
+    }
+
+    private struct PendingCall {
+        let token: UInt64
+        let continuation: CheckedContinuation<Result<JSONValue, ProcessorError>, Never>
+    }
+
+    private struct ReadyWaiter {
+        let generation: UInt64
+        let continuation: CheckedContinuation<Result<Void, ProcessorError>, Never>
+    }
+
+    private var state: State = .idle
+    private var child: ProcessorChild?
+    /// Generation of the current child; events of older children are ignored.
+    private var generation: UInt64 = 0
+    /// Generation of the child that printed its ready line and has not exited yet.
+    private var liveGeneration: UInt64?
+    private var lastExitStatus: Int32 = -1
+    private var nextWireID: UInt64 = 1
+    private var nextToken: UInt64 = 0
+    private var pending: [UInt64: PendingCall] = [:]
+    private var stateWaiters: [UInt64: CheckedContinuation<Bool, Never>] = [:]
+    private var readyWaiter: ReadyWaiter?
+    private var readyTimer: Task<Void, Never>?
+    private var restartTask: Task<Void, Never>?
+
+    /// Number of successful respawns.
+    public private(set) var restarts = 0
+
+    /// Calls written to the child and not yet answered.
+    public var inFlight: Int { pending.count }
+
+    /// Pid of the running child, nil when none is running.
+    public var pid: Int32? {
+        guard liveGeneration != nil else { return nil }
+        return child?.pid
+    }
+
+    public init(stage: String, index: Int, config: ProcessorLaunch, log: @escaping @Sendable (String) -> Void) {
+        self.stage = stage
+        self.index = index
+        self.config = config
+        self.log = log
+        self.readyLine = "\(stage) processor ready"
+        self.environment = ProcessorEnvironment.compose(
+            parent: ProcessInfo.processInfo.environment,
+            inherit: config.inheritEnvs,
+            envs: config.envs,
+            stage: stage,
+            index: index,
+            parentPID: getpid(),
+            groupName: config.groupName,
+            cpuset: config.cpuset,
+            numaNode: config.numaNode,
+            gpu: config.gpu
+        )
+    }
+
+    /// Spawns the child and waits for its ready line. Calling it again while running is a no-op.
+    public func start() async throws(ProcessorError) {
+        switch state {
+        case .running:
+            return
+        case .idle:
+            break
+        case .starting, .restarting:
+            guard await waitForStateChange() else { throw .cancelled }
+            if state == .running { return }
+            throw .unavailable(stage)
+        case .failed, .shutdown:
+            throw .unavailable(stage)
+        }
+        state = .starting
+        let result = await launch()
+        guard state == .starting else {
+            // shut down meanwhile
+            throw .unavailable(stage)
+        }
+        switch result {
+        case .success:
+            state = .running
+            resumeStateWaiters()
+        case .failure(let error):
+            state = .failed
+            resumeStateWaiters()
+            throw error
+        }
+    }
+
+    /// Sends `task` to the child and returns its `output`.
+    public func process(_ task: JSONValue) async throws(ProcessorError) -> JSONValue {
+        var target: ProcessorChild
+        while true {
+            if Task.isCancelled { throw .cancelled }
+            switch state {
+            case .running:
+                guard let child, liveGeneration != nil else { throw .unavailable(stage) }
+                target = child
+            case .starting, .restarting:
+                guard await waitForStateChange() else { throw .cancelled }
+                continue
+            case .idle, .failed, .shutdown:
+                throw .unavailable(stage)
+            }
+            break
+        }
+
+        let wireID = nextWireID
+        nextWireID += 1
+        nextToken += 1
+        let token = nextToken
+        var line = JSONValue.object(["id": .int(Int64(wireID)), "task": task]).serialized()
+        line.append(0x0A)
+
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (cont: CheckedContinuation<Result<JSONValue, ProcessorError>, Never>) in
+                if Task.isCancelled {
+                    cont.resume(returning: .failure(.cancelled))
+                    return
+                }
+                pending[wireID] = PendingCall(token: token, continuation: cont)
+                target.send(line)
+            }
+        } onCancel: {
+            Task { await self.cancelCall(wireID: wireID, token: token) }
+        }
+        return try result.get()
+    }
+
+    /// Stops the processor: closes the child's stdin, waits up to `shutdownGrace` for it to
+    /// exit, then SIGKILLs it; always reaps. In-flight calls fail with `.childExited`.
+    public func shutdown() async {
+        guard state != .shutdown else { return }
+        state = .shutdown
+        restartTask?.cancel()
+        resumeStateWaiters()
+        guard let current = child else { return }
+        current.closeStdin()
+        var status = await current.waitExit(timeout: config.shutdownGrace)
+        if status == nil {
+            log("\(stage) processor pid \(current.pid) did not exit within \(config.shutdownGrace); killing")
+            current.signal(SIGKILL)
+            status = await current.waitExit()
+        }
+        if child === current {
+            child = nil
+            liveGeneration = nil
+        }
+        failAllPending(.childExited(stage, status ?? -1))
+    }
+
+    // MARK: - Internals
+
+    private func launch() async -> Result<Void, ProcessorError> {
+        let newChild: ProcessorChild
+        do {
+            newChild = try ProcessorChild.spawn(bin: config.bin, args: config.args, env: environment)
+        } catch {
+            return .failure(.spawnFailed(stage, error.message))
+        }
+        generation += 1
+        let gen = generation
+        child = newChild
+        liveGeneration = nil
+        nextWireID = 1
+        let events = newChild.events
+        Task {
+            for await event in events {
+                self.handle(event, generation: gen)
+            }
+        }
+
+        let wait = config.stableWait
+        let result = await withCheckedContinuation { (cont: CheckedContinuation<Result<Void, ProcessorError>, Never>) in
+            readyWaiter = ReadyWaiter(generation: gen, continuation: cont)
+            readyTimer = Task {
+                try? await Task.sleep(for: wait)
+                if !Task.isCancelled {
+                    self.readyTimedOut(generation: gen)
+                }
+            }
+        }
+        if case .success = result, liveGeneration == gen {
+            log("\(stage) processor #\(index) ready, pid \(newChild.pid)")
+            return .success(())
+        }
+        // Not ready (or died right after the ready line): kill and reap.
+        newChild.signal(SIGKILL)
+        let status = await newChild.waitExit()
+        if child === newChild {
+            child = nil
+            liveGeneration = nil
+        }
+        if case .failure(let error) = result {
+            log("\(stage) processor #\(index) failed to start: \(error)")
+            return .failure(error)
+        }
+        return .failure(.exitedBeforeReady(stage, status ?? lastExitStatus))
+    }
+
+    private func readyTimedOut(generation gen: UInt64) {
+        guard let waiter = readyWaiter, waiter.generation == gen else { return }
+        readyWaiter = nil
+        readyTimer = nil
+        waiter.continuation.resume(returning: .failure(.notReady(stage, config.stableWait)))
+    }
+
+    private func handle(_ event: ChildEvent, generation gen: UInt64) {
+        guard gen == generation else { return }
+        switch event {
+        case .line(let line):
+            if let waiter = readyWaiter, waiter.generation == gen {
+                readyWaiter = nil
+                readyTimer?.cancel()
+                readyTimer = nil
+                if line == readyLine {
+                    liveGeneration = gen
+                    waiter.continuation.resume(returning: .success(()))
+                } else {
+                    waiter.continuation.resume(returning: .failure(.unexpectedReadyLine(stage, line)))
+                }
+                return
+            }
+            guard liveGeneration == gen else { return }
+            handleResponse(line)
+        case .exited(let status):
+            lastExitStatus = status
+            if let waiter = readyWaiter, waiter.generation == gen {
+                readyWaiter = nil
+                readyTimer?.cancel()
+                readyTimer = nil
+                waiter.continuation.resume(returning: .failure(.exitedBeforeReady(stage, status)))
+                return
+            }
+            guard liveGeneration == gen else { return }
+            childDied(status: status)
+        }
+    }
+
+    private func handleResponse(_ line: String) {
+        let parsed: JSONValue
+        do {
+            parsed = try JSONValue.parse(line)
+        } catch {
+            log("\(stage) processor: ignoring unparsable stdout line: \(String(line.prefix(100)))")
+            return
+        }
+        guard let id = parsed["id"]?.uint64Value else {
+            log("\(stage) processor: ignoring stdout line without id: \(String(line.prefix(100)))")
+            return
+        }
+        guard let call = pending.removeValue(forKey: id) else {
+            log("\(stage) processor: ignoring response for unknown id \(id): \(String(line.prefix(100)))")
+            return
+        }
+        switch parsed["err_msg"] {
+        case .string(let message)?:
+            call.continuation.resume(returning: .failure(.taskFailed(stage, message)))
+        case .null?, nil:
+            call.continuation.resume(returning: .success(parsed["output"] ?? .null))
+        case let other?:
+            call.continuation.resume(returning: .failure(.taskFailed(stage, other.serializedString)))
+        }
+    }
+
+    private func childDied(status: Int32) {
+        let diedPID = child?.pid ?? -1
+        liveGeneration = nil
+        failAllPending(.childExited(stage, status))
+        log("\(stage) processor #\(index) pid \(diedPID) exited with status \(status)")
+        guard state == .running else { return }
+        if config.autoRestart {
+            state = .restarting
+            restartTask = Task { await self.restart() }
+        } else {
+            state = .failed
+            child = nil
+        }
+    }
+
+    private func restart() async {
+        try? await Task.sleep(for: config.restartDelay)
+        if let old = child {
+            _ = await old.waitExit()
+        }
+        guard state == .restarting else { return }
+        log("\(stage) processor #\(index) restarting")
+        let result = await launch()
+        guard state == .restarting else { return }
+        switch result {
+        case .success:
+            restarts += 1
+            state = .running
+        case .failure(let error):
+            log("\(stage) processor #\(index) restart failed, giving up: \(error)")
+            state = .failed
+            child = nil
+        }
+        resumeStateWaiters()
+    }
+
+    private func failAllPending(_ error: ProcessorError) {
+        let calls = pending
+        pending = [:]
+        for call in calls.values {
+            call.continuation.resume(returning: .failure(error))
+        }
+    }
+
+    private func cancelCall(wireID: UInt64, token: UInt64) {
+        guard let call = pending[wireID], call.token == token else { return }
+        pending[wireID] = nil
+        call.continuation.resume(returning: .failure(.cancelled))
+    }
+
+    /// Waits until the state leaves starting/restarting; false when the caller was cancelled.
+    private func waitForStateChange() async -> Bool {
+        nextToken += 1
+        let token = nextToken
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (cont: CheckedContinuation<Bool, Never>) in
+                if Task.isCancelled {
+                    cont.resume(returning: false)
+                    return
+                }
+                stateWaiters[token] = cont
+            }
+        } onCancel: {
+            Task { await self.cancelStateWaiter(token: token) }
+        }
+    }
+
+    private func cancelStateWaiter(token: UInt64) {
+        stateWaiters.removeValue(forKey: token)?.resume(returning: false)
+    }
+
+    private func resumeStateWaiters() {
+        let waiters = stateWaiters
+        stateWaiters = [:]
+        for waiter in waiters.values {
+            waiter.resume(returning: true)
+        }
+    }
+}
