@@ -70,6 +70,7 @@ public enum ConfigDecoder {
         }
         if var processors = top.table("processors", &log) { decodeProcessors(&processors, into: &config.processors, &log) }
         if var proofs = top.table("proofs", &log) { decodeProofs(&proofs, into: &config.proofs, &log) }
+        if var resources = top.table("resources", &log) { config.resources = decodeResources(&resources, &log) }
         top.reportUnknown(&log, deprecated: ["remote_store", "attached_selection"])
 
         validate(config, root: root, &log)

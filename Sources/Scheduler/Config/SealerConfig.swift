@@ -11,6 +11,7 @@ public struct SealerConfig: Sendable, Hashable {
     public var attached: [AttachedStore] = []
     public var processors = ProcessorsSection()
     public var proofs = ProofsSection()
+    public var resources = ResourcesSection()
 
     public init() {}
 

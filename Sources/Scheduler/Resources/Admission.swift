@@ -6,12 +6,15 @@ public struct Waiter: Sendable, Hashable {
     public var sequence: UInt64
     /// How many times a request behind it was admitted while it waited.
     public var bypassed: Int
+    /// When it started waiting (the admission clock's time).
+    public var since: Duration
 
-    public init(id: UInt64, request: ResourceRequest, sequence: UInt64, bypassed: Int = 0) {
+    public init(id: UInt64, request: ResourceRequest, sequence: UInt64, bypassed: Int = 0, since: Duration = .zero) {
         self.id = id
         self.request = request
         self.sequence = sequence
         self.bypassed = bypassed
+        self.since = since
     }
 }
 
@@ -21,52 +24,75 @@ public struct Waiter: Sendable, Hashable {
 /// fits waits), but once it has been bypassed `starvationLimit` times it reserves the node and GPU
 /// closest to fitting: nothing behind it may take from those until it is admitted, and since held
 /// resources are always released, it is admitted after at most one round of running stages.
-/// `headroom` requests must still fit after any sealing admission (WindowPoSt is never blocked).
+/// WindowPoSt is never blocked by sealing for longer than `headroomWait`: a sealing stage
+/// expected to run longer than that is admitted only if the `headroom` requests (one WindowPoSt
+/// each) still fit afterwards, and a waiting PoSt reserves what it needs at once, so it waits at
+/// most for the short stages already running on it.
 public struct AdmissionPolicy: Sendable, Hashable {
     public var starvationLimit: Int
+    /// A request waiting longer than this starves too, however few passed it.
+    public var starvationWait: Duration
     public var headroom: [ResourceRequest]
+    public var headroomWait: Duration
 
-    public init(starvationLimit: Int = 8, headroom: [ResourceRequest] = []) {
+    public init(starvationLimit: Int = 64, starvationWait: Duration = .seconds(3600), headroom: [ResourceRequest] = [],
+                headroomWait: Duration = .zero) {
         self.starvationLimit = max(0, starvationLimit)
+        self.starvationWait = starvationWait
         self.headroom = headroom
+        self.headroomWait = headroomWait
+    }
+
+    /// Starving waiters go first and reserve; a WindowPoSt is treated as starving from the start.
+    func isStarving(_ waiter: Waiter, now: Duration) -> Bool {
+        waiter.bypassed >= starvationLimit || now - waiter.since >= starvationWait || waiter.request.stage == .windowPost
     }
 
     /// Waiters in the order admission considers them: starving ones first (oldest first), then by
     /// stage priority, then by arrival.
-    public func ordered(_ waiters: [Waiter]) -> [Waiter] {
+    public func ordered(_ waiters: [Waiter], now: Duration = .zero) -> [Waiter] {
         waiters.sorted { a, b in
-            let starvingA = a.bypassed >= starvationLimit, starvingB = b.bypassed >= starvationLimit
+            let starvingA = isStarving(a, now: now), starvingB = isStarving(b, now: now)
             if starvingA != starvingB { return starvingA }
-            if starvingA { return a.sequence < b.sequence }
+            if starvingA { return (a.request.priority, b.sequence) > (b.request.priority, a.sequence) }
             return (a.request.priority, b.sequence) > (b.request.priority, a.sequence)
         }
     }
 
     /// Admits what fits, updating `ledger` and the waiters' bypass counts; returns the grants.
-    public func admit(_ waiters: inout [Waiter], _ ledger: inout ResourceLedger) -> [(id: UInt64, grant: Grant)] {
+    /// `running` and `now` let a stage use reserved resources when it is expected to finish before
+    /// the reserved request could start anyway (backfilling); without them reservations are strict.
+    public func admit(_ waiters: inout [Waiter], _ ledger: inout ResourceLedger, now: Duration = .zero,
+                      running: [RunningGrant] = []) -> [(id: UInt64, grant: Grant)] {
         var reserved: [Reservation] = []
-        var admitted: [(id: UInt64, grant: Grant, sequence: UInt64)] = []
-        for waiter in ordered(waiters) {
-            if let grant = ledger.place(waiter.request, avoiding: reserved), keepsHeadroom(waiter.request, grant, ledger) {
+        var admitted: [(id: UInt64, grant: Grant, sequence: UInt64, priority: Int)] = []
+        for waiter in ordered(waiters, now: now) {
+            let finish = now + (waiter.request.expectedDuration ?? Self.unknownDuration)
+            let binding = reserved.filter { reservation in reservation.until.map { finish > $0 } ?? true }
+            if let grant = ledger.place(waiter.request, avoiding: binding), keepsHeadroom(waiter.request, grant, ledger) {
                 ledger.take(grant)
-                admitted.append((waiter.id, grant, waiter.sequence))
-            } else if waiter.bypassed >= starvationLimit, let reservation = Self.reservation(for: waiter.request, in: ledger) {
+                admitted.append((waiter.id, grant, waiter.sequence, waiter.request.priority))
+            } else if isStarving(waiter, now: now), let reservation = Self.reservation(for: waiter.request, in: ledger, now: now, running: running) {
                 reserved.append(reservation)
             }
         }
         guard !admitted.isEmpty else { return [] }
         let admittedIDs = Set(admitted.map(\.id))
         waiters.removeAll { admittedIDs.contains($0.id) }
-        // A waiter counts one bypass for every later arrival that got in before it.
+        // A waiter counts one bypass for every later arrival of no higher priority that got in
+        // before it (higher priorities going first is the policy, not overtaking).
         for i in waiters.indices {
-            waiters[i].bypassed += admitted.count { $0.sequence > waiters[i].sequence }
+            let own = waiters[i].request.priority
+            waiters[i].bypassed += admitted.count { $0.sequence > waiters[i].sequence && $0.priority <= own }
         }
         return admitted.map { ($0.id, $0.grant) }
     }
 
     /// Sealing may not take what the configured WindowPoSt headroom needs.
     private func keepsHeadroom(_ request: ResourceRequest, _ grant: Grant, _ ledger: ResourceLedger) -> Bool {
-        guard request.stage != .windowPost, !headroom.isEmpty else { return true }
+        guard request.stage != .windowPost, !headroom.isEmpty, (request.expectedDuration ?? .seconds(Int64.max)) > headroomWait else {
+            return true
+        }
         var after = ledger
         after.take(grant)
         for post in headroom {
@@ -76,26 +102,65 @@ public struct AdmissionPolicy: Sendable, Hashable {
         return true
     }
 
-    /// The node (and GPU) where `request` is closest to fitting: the least missing memory, then
-    /// the fewest missing cores.
-    static func reservation(for request: ResourceRequest, in ledger: ResourceLedger) -> Reservation? {
+    static let unknownDuration = Duration.seconds(Int64(1) << 40)
+
+    /// When the reserved resources are expected to have room for `request`: running stages on
+    /// them release in order of expected end until it fits.
+    static func shadowTime(_ request: ResourceRequest, _ reservation: Reservation, _ ledger: ResourceLedger, now: Duration,
+                           running: [RunningGrant]) -> Duration? {
+        guard let node = reservation.node, let free = ledger.free(node: node) else { return nil }
+        var memory = free.memoryBytes, cpus = free.cpus, hugepages = free.hugepages
+        var vram = reservation.gpu.flatMap { ledger.free(gpu: $0) }?.vramBytes ?? 0
+        var slots = reservation.gpu.flatMap { ledger.free(gpu: $0) }?.slots ?? 0
+        let needsGPU = reservation.gpu != nil
+        func fits() -> Bool {
+            memory >= request.memoryBytes && cpus >= request.cores && hugepages >= request.hugepages
+                && (!needsGPU || (vram >= request.vramBytes && slots + request.extraGPUSlots > 0))
+        }
+        if fits() { return now }
+        let relevant = running.filter { $0.grant.node == node || (needsGPU && $0.grant.gpu == reservation.gpu) }
+        for stage in relevant.sorted(by: { $0.expectedEnd < $1.expectedEnd }) {
+            if stage.grant.node == node {
+                memory += stage.grant.memoryBytes
+                cpus += stage.grant.cpus.count
+                hugepages += stage.grant.hugepages
+            }
+            if needsGPU, stage.grant.gpu == reservation.gpu {
+                vram += stage.grant.vramBytes
+                slots += 1
+            }
+            if fits() { return max(now, stage.expectedEnd) }
+        }
+        return nil
+    }
+
+    /// The node (and GPU) where `request` is expected to fit soonest (then: the least missing
+    /// memory, then cores), so reserved resources idle as briefly as possible.
+    static func reservation(for request: ResourceRequest, in ledger: ResourceLedger, now: Duration = .zero,
+                            running: [RunningGrant] = []) -> Reservation? {
         let nodes = ledger.capacity.nodes.filter { node in
             (request.node == nil || request.node == node.id) && node.memoryBytes >= request.memoryBytes
                 && node.hugepages >= request.hugepages && node.cpus.count >= request.cores
         }
-        let best = nodes.min { a, b in
-            shortfall(request, a.id, ledger) < shortfall(request, b.id, ledger)
+        var best: (Reservation, Duration, (UInt64, Int, Int))?
+        for node in nodes {
+            var gpu: Int?
+            if request.vramBytes > 0, ledger.hasGPUs {
+                gpu = ledger.capacity.gpus.filter { $0.vramBytes >= request.vramBytes }
+                    .min { a, b in
+                        let fa = ledger.free(gpu: a.index)?.vramBytes ?? 0, fb = ledger.free(gpu: b.index)?.vramBytes ?? 0
+                        return (a.node == node.id ? 0 : 1, UInt64.max - fa) < (b.node == node.id ? 0 : 1, UInt64.max - fb)
+                    }?.index
+            }
+            var candidate = Reservation(node: node.id, gpu: gpu)
+            candidate.until = shadowTime(request, candidate, ledger, now: now, running: running)
+            let when = candidate.until ?? unknownDuration
+            let missing = shortfall(request, node.id, ledger)
+            if best == nil || (when, missing.0, missing.1, missing.2) < (best!.1, best!.2.0, best!.2.1, best!.2.2) {
+                best = (candidate, when, missing)
+            }
         }
-        guard let node = best else { return nil }
-        var gpu: Int?
-        if request.vramBytes > 0, ledger.hasGPUs {
-            gpu = ledger.capacity.gpus.filter { $0.vramBytes >= request.vramBytes }
-                .min { a, b in
-                    let fa = ledger.free(gpu: a.index)?.vramBytes ?? 0, fb = ledger.free(gpu: b.index)?.vramBytes ?? 0
-                    return (a.node == node.id ? 0 : 1, UInt64.max - fa) < (b.node == node.id ? 0 : 1, UInt64.max - fb)
-                }?.index
-        }
-        return Reservation(node: node.id, gpu: gpu)
+        return best?.0
     }
 
     private static func shortfall(_ request: ResourceRequest, _ node: Int, _ ledger: ResourceLedger) -> (UInt64, Int, Int) {

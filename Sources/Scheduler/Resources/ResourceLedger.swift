@@ -67,10 +67,30 @@ public struct Grant: Sendable, Hashable, Codable {
     }
 }
 
-/// Resources set aside for a request that has waited too long: nobody else may take from them.
+/// Resources set aside for a request that has waited too long: nobody else may take from them,
+/// except a stage expected to finish before `until`, when the reserved request should fit.
 public struct Reservation: Sendable, Hashable {
     public var node: Int?
     public var gpu: Int?
+    /// The expected time the reserved request fits (EASY backfilling's shadow time); nil: unknown.
+    public var until: Duration?
+
+    public init(node: Int?, gpu: Int?, until: Duration? = nil) {
+        self.node = node
+        self.gpu = gpu
+        self.until = until
+    }
+}
+
+/// A stage holding resources and when it is expected to give them back.
+public struct RunningGrant: Sendable, Hashable {
+    public var grant: Grant
+    public var expectedEnd: Duration
+
+    public init(grant: Grant, expectedEnd: Duration) {
+        self.grant = grant
+        self.expectedEnd = expectedEnd
+    }
 }
 
 /// Free CPUs per node and L3 group: the CPU pool's books.

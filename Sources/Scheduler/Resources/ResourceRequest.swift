@@ -15,9 +15,11 @@ public struct ResourceRequest: Sendable, Hashable {
     public var node: Int?
     /// Lets the stage share a GPU beyond its slots (WindowPoSt's headroom); VRAM still bounds it.
     public var extraGPUSlots: Int
+    /// How long the stage is expected to hold its grant (the cost table's duration); nil: unknown.
+    public var expectedDuration: Duration?
 
     public init(stage: ProofStage, cores: Int, sameL3: Bool = false, memoryBytes: UInt64, hugepages: Int = 0, vramBytes: UInt64 = 0,
-                allowedCPUs: Set<Int>? = nil, node: Int? = nil, extraGPUSlots: Int = 0) {
+                allowedCPUs: Set<Int>? = nil, node: Int? = nil, extraGPUSlots: Int = 0, expectedDuration: Duration? = nil) {
         self.stage = stage
         self.cores = cores
         self.sameL3 = sameL3
@@ -27,12 +29,14 @@ public struct ResourceRequest: Sendable, Hashable {
         self.allowedCPUs = allowedCPUs
         self.node = node
         self.extraGPUSlots = extraGPUSlots
+        self.expectedDuration = expectedDuration
     }
 
     /// The request for one run of `stage` costing `cost`.
     public init(stage: ProofStage, cost: StageCost) {
         self.init(stage: stage, cores: cost.cores, sameL3: cost.sameL3, memoryBytes: cost.hugepages > 0 ? 0 : cost.memoryBytes,
-                  hugepages: cost.hugepages, vramBytes: cost.vramBytes, extraGPUSlots: stage == .windowPost ? 1 : 0)
+                  hugepages: cost.hugepages, vramBytes: cost.vramBytes, extraGPUSlots: stage == .windowPost ? 1 : 0,
+                  expectedDuration: cost.duration)
     }
 
     /// Admission order: a stage nearer the end of its sector goes first (C2 before PC2 before a

@@ -1,0 +1,158 @@
+import ProofsFFI
+
+/// The most sectors a day the box could seal, whatever the scheduler: for each resource, what it
+/// offers in a day (less WindowPoSt's use) over what one sector of the mix needs of it; and the
+/// threads over the shortest sector cycle. The bound is the smallest of these.
+public struct ThroughputBound: Sendable {
+    /// Sectors/day each resource allows (`cpu`, `memory`, `hugepages`, `gpu`, `threads`).
+    public var byResource: [String: Double]
+
+    public var value: Double { byResource.values.min() ?? 0 }
+    public var limitedBy: String { byResource.min { $0.value < $1.value }?.key ?? "-" }
+
+    public init(_ setup: SimulationSetup) {
+        let day = 86_400.0
+        let capacity = setup.capacity
+        let hasGPUs = !capacity.gpus.isEmpty
+        let mix = setup.workload.sectors
+        let totalWeight = Double(mix.reduce(0) { $0 + $1.weight })
+        // Resource-seconds one average sector needs, and what WindowPoSt takes per day.
+        var demand: [String: Double] = [:]
+        func add(_ request: ResourceRequest, seconds: Double, weight: Double, into table: inout [String: Double]) {
+            table["cpu", default: 0] += Double(request.cores) * seconds * weight
+            table["memory", default: 0] += Double(request.memoryBytes) * seconds * weight
+            table["hugepages", default: 0] += Double(request.hugepages) * seconds * weight
+            if hasGPUs, request.vramBytes > 0, request.extraGPUSlots == 0 { table["gpu", default: 0] += seconds * weight }
+        }
+        for sectors in mix {
+            for case let .stage(stage) in setup.workload.flow(sectors.kind) {
+                let cost = setup.costs.cost(stage, sectors.size)
+                add(setup.request(stage, sectors.size), seconds: cost.duration.seconds, weight: Double(sectors.weight) / totalWeight, into: &demand)
+            }
+        }
+        var post: [String: Double] = [:]
+        if let bursts = setup.workload.windowPost {
+            let perDay = day / bursts.every.seconds * Double(bursts.partitions)
+            add(setup.request(.windowPost, bursts.size), seconds: setup.costs.cost(.windowPost, bursts.size).duration.seconds, weight: perDay, into: &post)
+        }
+        let offered: [String: Double] = [
+            "cpu": Double(capacity.cpuCount) * day,
+            "memory": Double(capacity.memoryBytes) * day,
+            "hugepages": Double(capacity.hugepages) * day,
+            "gpu": Double(capacity.gpus.reduce(0) { $0 + $1.slots }) * day,
+        ]
+        var bound: [String: Double] = [:]
+        for (resource, need) in demand where need > 0 {
+            bound[resource] = max(0, (offered[resource] ?? 0) - (post[resource] ?? 0)) / need
+        }
+        let shortest = mix.map { Double(Simulator.cycle(setup, $0)) / 1000 }.min() ?? .infinity
+        bound["threads"] = Double(setup.threads) * day / shortest
+        byResource = bound
+    }
+}
+
+extension Duration {
+    /// Seconds as a Double.
+    var seconds: Double {
+        let (s, atto) = components
+        return Double(s) + Double(atto) / 1e18
+    }
+}
+
+extension StaticLimits {
+    /// Limits an operator could set without risking an out-of-memory kill: with every stage at its
+    /// limit at once and every sector of the largest size in the mix, memory, hugepages and cores
+    /// still fit, and GPU stages (bound to devices by `envs`) never exceed the GPU slots. Candidates
+    /// split the GPUs between stages, or share them all through one `ext_locks` entry, and give PC1
+    /// whatever memory is left; the best by simulated throughput wins.
+    public static func candidates(_ setup: SimulationSetup) -> [StaticLimits] {
+        let capacity = setup.capacity
+        let sizes = Set(setup.workload.sectors.map(\.size))
+        var stages: [ProofStage] = []
+        for sectors in setup.workload.sectors {
+            for case let .stage(stage) in setup.workload.flow(sectors.kind) where !stages.contains(stage) { stages.append(stage) }
+        }
+        if setup.workload.windowPost != nil { stages.append(.windowPost) }
+        func worst(_ stage: ProofStage) -> ResourceRequest {
+            let requests = (stage == .windowPost ? [setup.workload.windowPost?.size ?? .gib32] : Array(sizes)).map { setup.request(stage, $0) }
+            var out = requests[0]
+            for r in requests {
+                out.memoryBytes = max(out.memoryBytes, r.memoryBytes)
+                out.hugepages = max(out.hugepages, r.hugepages)
+                out.cores = max(out.cores, r.cores)
+            }
+            return out
+        }
+        let hasGPUs = !capacity.gpus.isEmpty
+        let gpuStages = hasGPUs ? stages.filter { $0 != .windowPost && worst($0).vramBytes > 0 } : []
+        let slots = capacity.gpus.reduce(0) { $0 + $1.slots }
+        let fillStage: ProofStage = stages.contains(.pc1) ? .pc1 : (stages.first { !gpuStages.contains($0) && $0 != .windowPost } ?? .addPieces)
+        // Short CPU stages get a small fixed limit; they hold little and finish fast.
+        var base: [ProofStage: Int] = [:]
+        for stage in stages where !gpuStages.contains(stage) && stage != fillStage { base[stage] = stage == .windowPost ? 1 : 2 }
+
+        var splits: [[ProofStage: Int]] = []
+        func compose(_ i: Int, _ left: Int, _ current: [ProofStage: Int]) {
+            if i == gpuStages.count {
+                splits.append(current)
+                return
+            }
+            let remainingStages = gpuStages.count - i - 1
+            guard left - remainingStages >= 1 else { return }
+            for n in 1...(left - remainingStages) {
+                var next = current
+                next[gpuStages[i]] = n
+                compose(i + 1, left - n, next)
+            }
+        }
+        var out: [StaticLimits] = []
+        if gpuStages.isEmpty {
+            for n in [1, 2, 4] { splits.append(Dictionary(uniqueKeysWithValues: stages.filter { worst($0).vramBytes > 0 && $0 != .windowPost && $0 != fillStage }.map { ($0, n) })) }
+        } else if slots >= gpuStages.count {
+            compose(0, slots, [:])
+        }
+        func fill(_ limits: StaticLimits, gpuConcurrency: [ProofStage: Int]) -> StaticLimits? {
+            var memory = 0.0, cores = 0, hugepages = 0
+            for (stage, n) in limits.perStage {
+                let r = worst(stage)
+                memory += Double(r.memoryBytes) * Double(n)
+                cores += r.cores * n
+                hugepages += r.hugepages * n
+            }
+            for (stage, n) in gpuConcurrency {
+                let r = worst(stage)
+                memory += Double(r.memoryBytes) * Double(n)
+                cores += r.cores * n
+            }
+            let fillRequest = worst(fillStage)
+            var n = Int.max
+            if fillRequest.memoryBytes > 0 { n = min(n, Int((Double(capacity.memoryBytes) - memory) / Double(fillRequest.memoryBytes))) }
+            if fillRequest.hugepages > 0 { n = min(n, (capacity.hugepages - hugepages) / fillRequest.hugepages) }
+            if fillRequest.cores > 0 { n = min(n, (capacity.cpuCount - cores) / fillRequest.cores) }
+            guard n >= 1, n != .max else { return nil }
+            var out = limits
+            out.perStage[fillStage] = n
+            return out
+        }
+        for split in splits {
+            var limits = StaticLimits(perStage: base)
+            for (stage, n) in split { limits.perStage[stage] = n }
+            if let filled = fill(limits, gpuConcurrency: [:]) { out.append(filled) }
+        }
+        if gpuStages.count > 1 {
+            // One ext_lock over all GPU stages: at most `slots` of them at once, in any mix; the
+            // worst case is `slots` runs of the hungriest GPU stage.
+            let hungriest = gpuStages.max { worst($0).memoryBytes < worst($1).memoryBytes }!
+            var limits = StaticLimits(perStage: base, locks: ["gpu": (slots, Set(gpuStages))])
+            for stage in gpuStages { limits.perStage[stage] = slots }
+            var counted = limits
+            for stage in gpuStages { counted.perStage[stage] = nil }
+            if var filled = fill(counted, gpuConcurrency: [hungriest: slots]) {
+                for stage in gpuStages { filled.perStage[stage] = slots }
+                filled.locks = limits.locks
+                out.append(filled)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import ProofsFFI
+
+/// What a box is asked to seal, for `sealer simulate`: a sector mix, the seed wait, WindowPoSt
+/// bursts, and (unless the config gives them) the box and its thread count.
+public struct Workload: Sendable, Hashable {
+    /// One kind of sector in the mix.
+    public struct Sectors: Sendable, Hashable {
+        public var kind: Kind
+        public var size: SectorSize
+        public var weight: Int
+    }
+
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        /// Committed-capacity sealing (the sealer plan).
+        case cc
+        /// SnapDeals upgrade of an existing sector (the snapup plan).
+        case snapup
+    }
+
+    /// A burst of WindowPoSt partitions every `every`.
+    public struct PostBursts: Sendable, Hashable {
+        public var every: Duration
+        public var partitions: Int
+        public var size: SectorSize
+    }
+
+    public var name: String
+    public var days: Double = 7
+    public var threads = 32
+    public var seedWait: Duration = .seconds(75 * 60)
+    public var sectors: [Sectors] = []
+    public var windowPost: PostBursts?
+    public var resources = ResourcesSection()
+
+    /// The steps one sector of `kind` takes: stages that hold resources, and waits that hold none.
+    public func flow(_ kind: Kind) -> [FlowStep] {
+        switch kind {
+        case .cc: [.stage(.addPieces), .stage(.treeD), .stage(.pc1), .stage(.pc2), .wait(seedWait), .stage(.c1), .stage(.c2), .stage(.transfer)]
+        case .snapup: [.stage(.addPieces), .stage(.treeD), .stage(.snapEncode), .stage(.snapProve), .stage(.transfer)]
+        }
+    }
+
+    public enum FlowStep: Sendable, Hashable {
+        case stage(ProofStage)
+        case wait(Duration)
+    }
+
+    /// Reads a workload file; errors name the file, line and key.
+    public static func load(path: String) -> Result<Workload, WorkloadError> {
+        guard let data = FileManager.default.contents(atPath: path) else { return .failure(WorkloadError("\(path): cannot read the file")) }
+        let root: TOMLTable
+        do { root = try TOML.parse(bytes: Array(data)) } catch {
+            return .failure(WorkloadError("\(path):\(error.position.line):\(error.position.column): invalid TOML: \(error.message)"))
+        }
+        var log = DiagnosticLog(file: path)
+        var r = TableReader(root, path: "")
+        var w = Workload(name: r.string("name", &log) ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent)
+        w.days = r.int("days", &log, range: 1...3650).map(Double.init) ?? w.days
+        w.threads = r.int("threads", &log, range: 1...100_000).map(Int.init) ?? w.threads
+        w.seedWait = r.duration("seed_wait", &log) ?? w.seedWait
+        for var s in r.tables("sectors", &log) ?? [] {
+            let kindName = s.string("kind", &log) ?? "cc"
+            let sizeText = s.string("size", &log) ?? "32GiB"
+            guard let kind = Kind(rawValue: kindName) else {
+                log.error(s.keyPath("kind"), s.position("kind"), "unknown kind \"\(kindName)\" (cc, snapup)")
+                continue
+            }
+            guard let bytes = ByteSize(parsing: sizeText), let size = SectorSize(rawValue: bytes.bytes) else {
+                log.error(s.keyPath("size"), s.position("size"), "\"\(sizeText)\" is not a Filecoin sector size")
+                continue
+            }
+            w.sectors.append(Sectors(kind: kind, size: size, weight: s.int("weight", &log, range: 1...1_000_000).map(Int.init) ?? 1))
+            s.reportUnknown(&log)
+        }
+        if var p = r.table("window_post", &log) {
+            let sizeText = p.string("size", &log) ?? "32GiB"
+            let size = ByteSize(parsing: sizeText).flatMap { SectorSize(rawValue: $0.bytes) } ?? .gib32
+            w.windowPost = PostBursts(every: p.positiveDuration("every", &log) ?? .seconds(1800),
+                                      partitions: p.int("partitions", &log, range: 1...1000).map(Int.init) ?? 1, size: size)
+            p.reportUnknown(&log)
+        }
+        if var res = r.table("resources", &log) { w.resources = ConfigDecoder.decodeResources(&res, &log) }
+        r.reportUnknown(&log)
+        if w.sectors.isEmpty { log.error("sectors", nil, "no [[sectors]]: nothing to seal") }
+        if let error = log.diagnostics.first(where: \.isError) { return .failure(WorkloadError(error.description)) }
+        return .success(w)
+    }
+}
+
+/// A workload file that cannot be used, with where and why.
+public struct WorkloadError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

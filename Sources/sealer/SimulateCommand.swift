@@ -1,0 +1,151 @@
+import Actors
+import ProofsFFI
+import Foundation
+import Scheduler
+
+/// `sealer simulate`: runs the admission code in virtual time over a workload and prints
+/// sectors/day against the throughput bound (BENCHMARKS.md records the shipped workloads).
+enum SimulateCommand {
+    static let spec = OptionSpec(command: "sealer simulate", options: [
+        .init(["--workload", "-w"], value: true, help: "workload file (config/workloads/*.toml)"),
+        .init(["--config", "-c"], value: true, help: "sealer config: its threads, [resources] and limitation.concurrent win over the workload's"),
+        .init(["--days"], value: true, help: "simulated days (default: the workload's)"),
+        .init(["--policy"], value: true, help: "dynamic (the pools, default) or static (damocles-style fixed limits)"),
+        .init(["--compare"], value: false, help: "run both policies and print their ratio"),
+        .init(["--svg"], value: true, help: "write a timeline of the (first) run to FILE"),
+        .init(["--json"], value: false, help: "print one JSON object"),
+        .init(["--help", "-h"], value: false, help: "show this help"),
+    ])
+
+    static func run(_ args: [String]) -> Int32 {
+        let parsed: ParsedOptions
+        do { parsed = try spec.parse(args) } catch { return fail("\(error)") }
+        if parsed.has("--help") {
+            print("usage: sealer simulate --workload W.toml [--config BOX.toml] [--days D] [--policy dynamic|static] [--compare] [--json] [--svg FILE]\n\n" + spec.help)
+            return 0
+        }
+        guard let workloadPath = parsed.value("--workload") else { return fail("missing required option --workload") }
+        var workload: Workload
+        switch Workload.load(path: workloadPath) {
+        case let .success(w): workload = w
+        case let .failure(error): return fail("\(error)")
+        }
+        var threads = workload.threads
+        var configLimits: [String: Int] = [:]
+        if let path = parsed.value("--config") {
+            let result = ConfigDecoder.load(path: path)
+            guard let config = result.config else { return fail(result.errors.map(\.description).joined(separator: "\n")) }
+            threads = config.sealingThreads.count
+            var resources = config.resources
+            resources.costs = workload.resources.costs + config.resources.costs
+            if resources.box == nil { resources.box = workload.resources.box }
+            workload.resources = resources
+            configLimits = config.processors.concurrent
+        }
+        let days: Double
+        do { days = try parsed.int("--days").map(Double.init) ?? workload.days } catch { return fail("\(error)") }
+        guard days > 0 else { return fail("--days must be at least 1") }
+        let policyName = parsed.value("--policy") ?? "dynamic"
+        guard ["dynamic", "static"].contains(policyName) else { return fail("--policy: '\(policyName)' is not dynamic or static") }
+
+        let capacity: BoxCapacity
+        if let box = workload.resources.box {
+            capacity = box.capacity(memoryReserve: workload.resources.memoryReserve, gpuSlots: workload.resources.gpuSlots)
+        } else {
+            switch BoxDiscovery.discover() {
+            case let .success(found): capacity = BoxCapacity(topology: found.topology, resources: workload.resources)
+            case let .failure(error): return fail("no [resources.box] and discovery failed: \(error)")
+            }
+        }
+        let costs = workload.resources.costTable
+        var setup = SimulationSetup(capacity: capacity, costs: costs, workload: workload, threads: threads, days: days,
+                                    policy: .dynamic(SimulationSetup.dynamicPolicy(workload.resources, costs: costs, workload: workload)))
+        let bound = ThroughputBound(setup)
+
+        var runs: [(name: String, result: SimulationResult, limits: StaticLimits?)] = []
+        if policyName == "dynamic" || parsed.has("--compare") {
+            var dynamic = setup
+            dynamic.recordTimeline = parsed.value("--svg") != nil
+            runs.append(("dynamic", Simulator(dynamic).run(), nil))
+        }
+        if policyName == "static" || parsed.has("--compare") {
+            var candidates = StaticLimits.candidates(setup)
+            if !configLimits.isEmpty {
+                let perStage = Dictionary(uniqueKeysWithValues: configLimits.compactMap { key, value in ProofStage(rawValue: key).map { ($0, value) } })
+                candidates = [StaticLimits(perStage: perStage)]
+            }
+            var best: (SimulationResult, StaticLimits)?
+            for limits in candidates {
+                setup.policy = .fixed(limits)
+                setup.recordTimeline = parsed.value("--svg") != nil && runs.isEmpty
+                let result = Simulator(setup).run()
+                if best == nil || result.sectorsPerDay > best!.0.sectorsPerDay { best = (result, limits) }
+            }
+            guard let (result, limits) = best else { return fail("no static limits fit this box (a stage never fits?)") }
+            runs.append(("static", result, limits))
+        }
+        if let svg = parsed.value("--svg"), let first = runs.first {
+            let text = TimelineSVG.render(first.result.segments, capacity: capacity, title: "\(workload.name) \(first.name)")
+            do { try text.write(toFile: svg, atomically: true, encoding: .utf8) } catch { return fail("--svg \(svg): \(error.localizedDescription)") }
+        }
+        if parsed.has("--json") {
+            var object = report(runs[0].name, runs[0].result, runs[0].limits, bound: bound)
+            object["workload"] = .string(workload.name)
+            object["days"] = .double(days)
+            object["threads"] = .int(Int64(threads))
+            if runs.count == 2 {
+                object["static"] = .object(report(runs[1].name, runs[1].result, runs[1].limits, bound: bound))
+                object["dynamic_over_static"] = .double(round4(runs[0].result.sectorsPerDay / max(1e-9, runs[1].result.sectorsPerDay)))
+            }
+            print(JSONValue.object(object).serializedString)
+        } else {
+            print("workload \(workload.name): \(threads) threads, \(capacity.cpuCount) cores, \(Refusal.bytes(capacity.memoryBytes)) memory,"
+                + " \(capacity.gpus.count) GPUs, \(Int(days)) days")
+            print(String(format: "bound %.1f sectors/day (limited by %@; ", bound.value, bound.limitedBy)
+                + bound.byResource.sorted { $0.key < $1.key }.map { String(format: "%@ %.1f", $0.key, $0.value) }.joined(separator: ", ") + ")")
+            for run in runs {
+                let r = run.result
+                print(String(format: "%@: %.1f sectors/day, ratio %.3f of bound, %d oversubscriptions, %d sectors done", run.name,
+                             r.sectorsPerDay, r.sectorsPerDay / bound.value, r.oversubscriptions, r.completed))
+                print("  busy: " + r.utilization.sorted { $0.key < $1.key }.map { String(format: "%@ %.1f%%", $0.key, $0.value * 100) }.joined(separator: ", "))
+                if let limits = run.limits { print("  limits: \(limits)") }
+                if r.postRuns > 0 { print(String(format: "  window_post: %d runs, longest wait %.0f s", r.postRuns, r.postMaxWait.secondsValue)) }
+            }
+            if runs.count == 2 {
+                print(String(format: "dynamic / best static: %.3f", runs[0].result.sectorsPerDay / max(1e-9, runs[1].result.sectorsPerDay)))
+            }
+        }
+        return runs.allSatisfy { $0.result.oversubscriptions == 0 } ? 0 : 1
+    }
+
+    static func report(_ name: String, _ r: SimulationResult, _ limits: StaticLimits?, bound: ThroughputBound) -> [String: JSONValue] {
+        var object: [String: JSONValue] = [
+            "policy": .string(name),
+            "sectors_per_day": .double(round4(r.sectorsPerDay)),
+            "bound": .double(round4(bound.value)),
+            "bound_by": .string(bound.limitedBy),
+            "bound_by_resource": .object(bound.byResource.mapValues { .double(round4($0)) }),
+            "ratio": .double(round4(r.sectorsPerDay / bound.value)),
+            "utilization": .object(r.utilization.mapValues { .double(round4($0)) }),
+            "oversubscriptions": .int(Int64(r.oversubscriptions)),
+            "completed": .int(Int64(r.completed)),
+            "window_post": .object(["runs": .int(Int64(r.postRuns)), "max_wait_s": .double(round4(r.postMaxWait.secondsValue))]),
+        ]
+        if let limits { object["static_limits"] = .string(limits.description) }
+        return object
+    }
+
+    static func round4(_ x: Double) -> Double { (x * 10000).rounded() / 10000 }
+
+    static func fail(_ message: String) -> Int32 {
+        FileHandle.standardError.write(Data("sealer simulate: \(message)\n".utf8))
+        return 2
+    }
+}
+
+extension Duration {
+    var secondsValue: Double {
+        let (s, atto) = components
+        return Double(s) + Double(atto) / 1e18
+    }
+}
