@@ -109,7 +109,10 @@ enum SimulateCommand {
                              r.sectorsPerDay, r.sectorsPerDay / bound.value, r.oversubscriptions, r.completed))
                 print("  busy: " + r.utilization.sorted { $0.key < $1.key }.map { String(format: "%@ %.1f%%", $0.key, $0.value * 100) }.joined(separator: ", "))
                 if let limits = run.limits { print("  limits: \(limits)") }
-                if r.postRuns > 0 { print(String(format: "  window_post: %d runs, longest wait %.0f s", r.postRuns, r.postMaxWait.secondsValue)) }
+                if r.postRuns > 0 {
+                    print(String(format: "  window_post: %d runs, longest wait %.0f s, of it behind sealing %.0f s", r.postRuns,
+                                 r.postMaxWait.secondsValue, r.postMaxSealingWait.secondsValue))
+                }
             }
             if runs.count == 2 {
                 print(String(format: "dynamic / best static: %.3f", runs[0].result.sectorsPerDay / max(1e-9, runs[1].result.sectorsPerDay)))
@@ -129,7 +132,10 @@ enum SimulateCommand {
             "utilization": .object(r.utilization.mapValues { .double(round4($0)) }),
             "oversubscriptions": .int(Int64(r.oversubscriptions)),
             "completed": .int(Int64(r.completed)),
-            "window_post": .object(["runs": .int(Int64(r.postRuns)), "max_wait_s": .double(round4(r.postMaxWait.secondsValue))]),
+            "window_post": .object([
+                "runs": .int(Int64(r.postRuns)), "max_wait_s": .double(round4(r.postMaxWait.secondsValue)),
+                "max_wait_for_sealing_s": .double(round4(r.postMaxSealingWait.secondsValue)),
+            ]),
         ]
         if let limits { object["static_limits"] = .string(limits.description) }
         return object

@@ -110,10 +110,11 @@ public actor ResourceBroker {
     /// Returns part of a lease's memory early (buffers the stage no longer needs).
     public func releaseMemory(_ id: UInt64, bytes: UInt64) {
         guard var grant = held[id] else { return }
-        let returned = min(bytes, grant.memoryBytes)
-        grant.memoryBytes -= returned
+        let returned = grant.returnMemory(bytes)
         held[id] = grant
-        ledger.giveMemory(returned, node: grant.node)
+        var books = ledger
+        books.giveMemory(returned)
+        ledger = books
         admit()
     }
 

@@ -15,7 +15,7 @@ public struct ResourcesSection: Sendable, Hashable {
     /// Bypasses after which a waiting request reserves the resources it needs.
     public var starvationLimit = 64
     /// Waiting time after which a request reserves the resources it needs.
-    public var starvationWait: Duration = .seconds(3600)
+    public var starvationWait: Duration = .seconds(7200)
     /// Stages expected to run longer than this may not use WindowPoSt's room, so a PoSt waits
     /// at most this long for sealing.
     public var postHeadroom: Duration = .seconds(15 * 60)

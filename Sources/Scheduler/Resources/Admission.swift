@@ -35,7 +35,7 @@ public struct AdmissionPolicy: Sendable, Hashable {
     public var headroom: [ResourceRequest]
     public var headroomWait: Duration
 
-    public init(starvationLimit: Int = 64, starvationWait: Duration = .seconds(3600), headroom: [ResourceRequest] = [],
+    public init(starvationLimit: Int = 64, starvationWait: Duration = .seconds(7200), headroom: [ResourceRequest] = [],
                 headroomWait: Duration = .zero) {
         self.starvationLimit = max(0, starvationLimit)
         self.starvationWait = starvationWait
@@ -69,7 +69,7 @@ public struct AdmissionPolicy: Sendable, Hashable {
         for waiter in ordered(waiters, now: now) {
             let finish = now + (waiter.request.expectedDuration ?? Self.unknownDuration)
             let binding = reserved.filter { reservation in reservation.until.map { finish > $0 } ?? true }
-            if let grant = ledger.place(waiter.request, avoiding: binding), keepsHeadroom(waiter.request, grant, ledger) {
+            if let grant = ledger.place(waiter.request, avoiding: binding), keepsHeadroom(waiter.request, grant, ledger, now: now, running: running) {
                 ledger.take(grant)
                 admitted.append((waiter.id, grant, waiter.sequence, waiter.request.priority))
             } else if isStarving(waiter, now: now), let reservation = Self.reservation(for: waiter.request, in: ledger, now: now, running: running) {
@@ -88,12 +88,15 @@ public struct AdmissionPolicy: Sendable, Hashable {
         return admitted.map { ($0.id, $0.grant) }
     }
 
-    /// Sealing may not take what the configured WindowPoSt headroom needs.
-    private func keepsHeadroom(_ request: ResourceRequest, _ grant: Grant, _ ledger: ResourceLedger) -> Bool {
-        guard request.stage != .windowPost, !headroom.isEmpty, (request.expectedDuration ?? .seconds(Int64.max)) > headroomWait else {
+    /// A long sealing stage may not take what the WindowPoSt headroom needs: after it starts, the
+    /// headroom requests must fit once the stages expected to end within `headroomWait` have.
+    private func keepsHeadroom(_ request: ResourceRequest, _ grant: Grant, _ ledger: ResourceLedger, now: Duration,
+                               running: [RunningGrant]) -> Bool {
+        guard request.stage != .windowPost, !headroom.isEmpty, (request.expectedDuration ?? Self.unknownDuration) > headroomWait else {
             return true
         }
         var after = ledger
+        for stage in running where stage.expectedEnd <= now + headroomWait { after.give(stage.grant) }
         after.take(grant)
         for post in headroom {
             guard let room = after.place(post) else { return false }
@@ -109,7 +112,10 @@ public struct AdmissionPolicy: Sendable, Hashable {
     static func shadowTime(_ request: ResourceRequest, _ reservation: Reservation, _ ledger: ResourceLedger, now: Duration,
                            running: [RunningGrant]) -> Duration? {
         guard let node = reservation.node, let free = ledger.free(node: node) else { return nil }
-        var memory = free.memoryBytes, cpus = free.cpus, hugepages = free.hugepages
+        // Memory that is not NUMA-bound counts on every node.
+        func memoryOn(_ grant: Grant) -> UInt64 { request.numaBound ? grant.memory[node] ?? 0 : grant.memoryBytes }
+        var memory = request.numaBound ? free.memoryBytes : ledger.memory.freeBytes.reduce(0, +)
+        var cpus = free.cpus, hugepages = free.hugepages
         var vram = reservation.gpu.flatMap { ledger.free(gpu: $0) }?.vramBytes ?? 0
         var slots = reservation.gpu.flatMap { ledger.free(gpu: $0) }?.slots ?? 0
         let needsGPU = reservation.gpu != nil
@@ -118,10 +124,10 @@ public struct AdmissionPolicy: Sendable, Hashable {
                 && (!needsGPU || (vram >= request.vramBytes && slots + request.extraGPUSlots > 0))
         }
         if fits() { return now }
-        let relevant = running.filter { $0.grant.node == node || (needsGPU && $0.grant.gpu == reservation.gpu) }
+        let relevant = running.filter { memoryOn($0.grant) > 0 || $0.grant.node == node || (needsGPU && $0.grant.gpu == reservation.gpu) }
         for stage in relevant.sorted(by: { $0.expectedEnd < $1.expectedEnd }) {
+            memory += memoryOn(stage.grant)
             if stage.grant.node == node {
-                memory += stage.grant.memoryBytes
                 cpus += stage.grant.cpus.count
                 hugepages += stage.grant.hugepages
             }
@@ -152,7 +158,7 @@ public struct AdmissionPolicy: Sendable, Hashable {
                         return (a.node == node.id ? 0 : 1, UInt64.max - fa) < (b.node == node.id ? 0 : 1, UInt64.max - fb)
                     }?.index
             }
-            var candidate = Reservation(node: node.id, gpu: gpu)
+            var candidate = Reservation(node: node.id, gpu: gpu, allMemory: !request.numaBound)
             candidate.until = shadowTime(request, candidate, ledger, now: now, running: running)
             let when = candidate.until ?? unknownDuration
             let missing = shortfall(request, node.id, ledger)

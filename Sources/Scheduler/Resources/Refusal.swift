@@ -14,7 +14,12 @@ public struct Refusal: Sendable, Hashable, CustomStringConvertible {
         func best<T: Comparable>(_ key: ((cpus: Int, memoryBytes: UInt64, hugepages: Int)) -> T) -> (Int, T)? {
             frees.map { ($0.0, key($0.1)) }.max { $0.1 < $1.1 }
         }
-        if let (node, memory) = best({ $0.memoryBytes }), memory < request.memoryBytes {
+        if !request.numaBound {
+            let total = ledger.memory.freeBytes.reduce(0, +)
+            if total < request.memoryBytes {
+                return Refusal(pool: .memory, detail: "needs \(bytes(request.memoryBytes)), \(bytes(total)) free on all nodes")
+            }
+        } else if let (node, memory) = best({ $0.memoryBytes }), memory < request.memoryBytes {
             return Refusal(pool: .memory, detail: "needs \(bytes(request.memoryBytes)) on one node, most free \(bytes(memory)) (node \(node))")
         }
         if request.hugepages > 0, let (node, pages) = best({ $0.hugepages }), pages < request.hugepages {

@@ -48,22 +48,46 @@ public struct BoxCapacity: Sendable, Hashable, Codable {
     public var vramBytes: UInt64 { gpus.reduce(0) { $0 + $1.vramBytes } }
 }
 
-/// The resources one admitted stage holds: cores and memory on one node, maybe a GPU.
+/// The resources one admitted stage holds: cores on one node, memory on that node (or, for a
+/// stage whose memory is not NUMA-bound, drawn from several), maybe a GPU.
 public struct Grant: Sendable, Hashable, Codable {
     public var node: Int
     public var cpus: [Int]
-    public var memoryBytes: UInt64
+    /// Bytes held per node id.
+    public var memory: [Int: UInt64]
     public var hugepages: Int
     public var gpu: Int?
     public var vramBytes: UInt64
 
-    public init(node: Int, cpus: [Int], memoryBytes: UInt64, hugepages: Int, gpu: Int?, vramBytes: UInt64) {
+    public init(node: Int, cpus: [Int], memory: [Int: UInt64], hugepages: Int, gpu: Int?, vramBytes: UInt64) {
         self.node = node
         self.cpus = cpus
-        self.memoryBytes = memoryBytes
+        self.memory = memory.filter { $0.value > 0 }
         self.hugepages = hugepages
         self.gpu = gpu
         self.vramBytes = vramBytes
+    }
+
+    public init(node: Int, cpus: [Int], memoryBytes: UInt64, hugepages: Int, gpu: Int?, vramBytes: UInt64) {
+        self.init(node: node, cpus: cpus, memory: [node: memoryBytes], hugepages: hugepages, gpu: gpu, vramBytes: vramBytes)
+    }
+
+    /// All memory held, over every node.
+    public var memoryBytes: UInt64 { memory.values.reduce(0, +) }
+
+    /// Gives up to `bytes` of memory back, remote shares first; returns what was given per node.
+    public mutating func returnMemory(_ bytes: UInt64) -> [Int: UInt64] {
+        var left = bytes
+        var returned: [Int: UInt64] = [:]
+        let order = memory.keys.sorted { ($0 == node ? 1 : 0, $0) < ($1 == node ? 1 : 0, $1) }
+        for id in order where left > 0 {
+            let take = min(left, memory[id] ?? 0)
+            memory[id] = (memory[id] ?? 0) - take
+            if memory[id] == 0 { memory[id] = nil }
+            returned[id] = take
+            left -= take
+        }
+        return returned
     }
 }
 
@@ -74,11 +98,14 @@ public struct Reservation: Sendable, Hashable {
     public var gpu: Int?
     /// The expected time the reserved request fits (EASY backfilling's shadow time); nil: unknown.
     public var until: Duration?
+    /// The reserved request's memory may come from any node, so every node's memory is held.
+    public var allMemory: Bool
 
-    public init(node: Int?, gpu: Int?, until: Duration? = nil) {
+    public init(node: Int?, gpu: Int?, until: Duration? = nil, allMemory: Bool = false) {
         self.node = node
         self.gpu = gpu
         self.until = until
+        self.allMemory = allMemory
     }
 }
 
@@ -145,17 +172,29 @@ public struct ResourceLedger: Sendable, Hashable {
     /// best-fit (the node left with the least free memory), so large requests find room; a GPU on
     /// the chosen node is preferred to a remote one.
     public func place(_ request: ResourceRequest, avoiding reserved: [Reservation] = []) -> Grant? {
-        let blockedNodes = Set(reserved.compactMap(\.node))
+        var blockedNodes = Set(reserved.compactMap(\.node))
         let blockedGPUs = Set(reserved.compactMap(\.gpu))
         let wantsGPU = request.vramBytes > 0 && hasGPUs
-        var candidates: [(index: Int, left: UInt64)] = []
+        // A reservation for memory from any node keeps all memory for it: only requests without
+        // memory may pass.
+        if request.memoryBytes > 0, reserved.contains(where: \.allMemory) { blockedNodes = Set(capacity.nodes.map(\.id)) }
+        // Memory a stage that is not NUMA-bound may draw from other (unreserved) nodes.
+        let spare = request.numaBound ? 0 : capacity.nodes.indices.filter { !blockedNodes.contains(capacity.nodes[$0].id) }
+            .reduce(UInt64(0)) { $0 + memory.freeBytes[$1] }
+        var candidates: [(index: Int, left: UInt64, spills: Bool)] = []
         for (i, node) in capacity.nodes.enumerated() where !blockedNodes.contains(node.id) {
             if let only = request.node, only != node.id { continue }
-            guard memory.freeBytes[i] >= request.memoryBytes, memory.freeHugepages[i] >= request.hugepages,
-                  pickCPUs(request, node: i) != nil else { continue }
-            candidates.append((i, memory.freeBytes[i] - request.memoryBytes))
+            guard memory.freeHugepages[i] >= request.hugepages, pickCPUs(request, node: i) != nil else { continue }
+            if memory.freeBytes[i] >= request.memoryBytes {
+                candidates.append((i, memory.freeBytes[i] - request.memoryBytes, false))
+            } else if !request.numaBound, spare >= request.memoryBytes {
+                candidates.append((i, 0, true))
+            }
         }
-        candidates.sort { ($0.left, capacity.nodes[$0.index].id) < ($1.left, capacity.nodes[$1.index].id) }
+        // Best fit on the node, spilling only when no node has room; GPU near the cores.
+        candidates.sort { a, b in
+            (a.spills ? 1 : 0, a.left, capacity.nodes[a.index].id) < (b.spills ? 1 : 0, b.left, capacity.nodes[b.index].id)
+        }
         for candidate in candidates {
             let node = capacity.nodes[candidate.index]
             var gpu: Int?
@@ -163,8 +202,22 @@ public struct ResourceLedger: Sendable, Hashable {
                 guard let chosen = pickGPU(request, near: node.id, avoiding: blockedGPUs) else { return nil }
                 gpu = chosen
             }
+            var shares: [Int: UInt64] = [:]
+            var needed = request.memoryBytes
+            let local = min(needed, memory.freeBytes[candidate.index])
+            shares[node.id] = local
+            needed -= local
+            if needed > 0 {
+                let others = capacity.nodes.indices.filter { $0 != candidate.index && !blockedNodes.contains(capacity.nodes[$0].id) }
+                    .sorted { memory.freeBytes[$0] > memory.freeBytes[$1] }
+                for j in others where needed > 0 {
+                    let take = min(needed, memory.freeBytes[j])
+                    shares[capacity.nodes[j].id, default: 0] += take
+                    needed -= take
+                }
+            }
             let cpus = pickCPUs(request, node: candidate.index) ?? []
-            return Grant(node: node.id, cpus: cpus, memoryBytes: request.memoryBytes, hugepages: request.hugepages,
+            return Grant(node: node.id, cpus: cpus, memory: shares, hugepages: request.hugepages,
                          gpu: gpu, vramBytes: wantsGPU ? request.vramBytes : 0)
         }
         return nil
@@ -208,7 +261,7 @@ public struct ResourceLedger: Sendable, Hashable {
         for id in grant.cpus {
             for g in cpu.free[i].indices where cpu.free[i][g].remove(id) != nil { break }
         }
-        memory.freeBytes[i] -= grant.memoryBytes
+        for (id, bytes) in grant.memory { if let j = nodeIndex(id) { memory.freeBytes[j] -= bytes } }
         memory.freeHugepages[i] -= grant.hugepages
         if let device = grant.gpu, let g = gpuIndex(device) {
             gpu.freeVRAM[g] -= grant.vramBytes
@@ -222,7 +275,7 @@ public struct ResourceLedger: Sendable, Hashable {
         for id in grant.cpus {
             if let g = capacity.nodes[i].l3Groups.firstIndex(where: { $0.contains(id) }) { cpu.free[i][g].insert(id) }
         }
-        memory.freeBytes[i] += grant.memoryBytes
+        for (id, bytes) in grant.memory { if let j = nodeIndex(id) { memory.freeBytes[j] += bytes } }
         memory.freeHugepages[i] += grant.hugepages
         if let device = grant.gpu, let g = gpuIndex(device) {
             gpu.freeVRAM[g] += grant.vramBytes
@@ -230,10 +283,9 @@ public struct ResourceLedger: Sendable, Hashable {
         }
     }
 
-    /// Returns part of a grant's memory early (a stage that has freed its buffers).
-    public mutating func giveMemory(_ bytes: UInt64, node: Int) {
-        guard let i = nodeIndex(node) else { return }
-        memory.freeBytes[i] += bytes
+    /// Returns memory a grant gave up early (`Grant.returnMemory`).
+    public mutating func giveMemory(_ shares: [Int: UInt64]) {
+        for (id, bytes) in shares { if let i = nodeIndex(id) { memory.freeBytes[i] += bytes } }
     }
 
     /// A node's free amounts, for explanations.

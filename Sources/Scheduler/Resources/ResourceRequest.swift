@@ -6,6 +6,8 @@ public struct ResourceRequest: Sendable, Hashable {
     public var cores: Int
     public var sameL3: Bool
     public var memoryBytes: UInt64
+    /// The memory must sit on the cores' node (PC1's layers); otherwise it may span nodes.
+    public var numaBound: Bool
     public var hugepages: Int
     /// VRAM on one GPU; ignored (the stage runs on CPU) when the box has no GPU.
     public var vramBytes: UInt64
@@ -18,12 +20,14 @@ public struct ResourceRequest: Sendable, Hashable {
     /// How long the stage is expected to hold its grant (the cost table's duration); nil: unknown.
     public var expectedDuration: Duration?
 
-    public init(stage: ProofStage, cores: Int, sameL3: Bool = false, memoryBytes: UInt64, hugepages: Int = 0, vramBytes: UInt64 = 0,
+    public init(stage: ProofStage, cores: Int, sameL3: Bool = false, memoryBytes: UInt64, numaBound: Bool = true, hugepages: Int = 0,
+                vramBytes: UInt64 = 0,
                 allowedCPUs: Set<Int>? = nil, node: Int? = nil, extraGPUSlots: Int = 0, expectedDuration: Duration? = nil) {
         self.stage = stage
         self.cores = cores
         self.sameL3 = sameL3
         self.memoryBytes = memoryBytes
+        self.numaBound = numaBound
         self.hugepages = hugepages
         self.vramBytes = vramBytes
         self.allowedCPUs = allowedCPUs
@@ -35,7 +39,7 @@ public struct ResourceRequest: Sendable, Hashable {
     /// The request for one run of `stage` costing `cost`.
     public init(stage: ProofStage, cost: StageCost) {
         self.init(stage: stage, cores: cost.cores, sameL3: cost.sameL3, memoryBytes: cost.hugepages > 0 ? 0 : cost.memoryBytes,
-                  hugepages: cost.hugepages, vramBytes: cost.vramBytes, extraGPUSlots: stage == .windowPost ? 1 : 0,
+                  numaBound: cost.numaBound, hugepages: cost.hugepages, vramBytes: cost.vramBytes, extraGPUSlots: stage == .windowPost ? 1 : 0,
                   expectedDuration: cost.duration)
     }
 

@@ -8,16 +8,21 @@ public struct StageCost: Sendable, Hashable {
     /// Cores must share one L3 group (multicore SDR wants its producers under one cache).
     public var sameL3: Bool
     public var memoryBytes: UInt64
+    /// The memory must be on the cores' NUMA node: PC1 and unseal read their layers at random
+    /// (damocles #350); GPU stages stream host buffers and may draw from several nodes.
+    public var numaBound: Bool
     /// 1 GiB hugepages on the same node, taken instead of `memoryBytes` when the box has them.
     public var hugepages: Int
     /// VRAM on one GPU; 0 means the stage does not use a GPU.
     public var vramBytes: UInt64
     public var duration: Duration
 
-    public init(cores: Int, sameL3: Bool = false, memoryBytes: UInt64, hugepages: Int = 0, vramBytes: UInt64 = 0, duration: Duration) {
+    public init(cores: Int, sameL3: Bool = false, memoryBytes: UInt64, numaBound: Bool = true, hugepages: Int = 0, vramBytes: UInt64 = 0,
+                duration: Duration) {
         self.cores = cores
         self.sameL3 = sameL3
         self.memoryBytes = memoryBytes
+        self.numaBound = numaBound
         self.hugepages = hugepages
         self.vramBytes = vramBytes
         self.duration = duration
@@ -55,15 +60,15 @@ public struct CostTable: Sendable, Hashable {
         case .addPieces: StageCost(cores: 1, memoryBytes: 4 * gib, duration: minute * 2)
         case .treeD: StageCost(cores: 1, memoryBytes: 4 * gib, duration: minute * 1)
         case .pc1: StageCost(cores: 4, sameL3: true, memoryBytes: 64 * gib, duration: minute * 180)
-        case .pc2: StageCost(cores: 8, memoryBytes: 32 * gib, vramBytes: 5 * gib, duration: minute * 10)
+        case .pc2: StageCost(cores: 8, memoryBytes: 32 * gib, numaBound: false, vramBytes: 5 * gib, duration: minute * 10)
         case .synthProof: StageCost(cores: 2, memoryBytes: 8 * gib, duration: minute * 2)
-        case .c1: StageCost(cores: 1, memoryBytes: 1 * gib, duration: .seconds(1))
-        case .c2: StageCost(cores: 8, memoryBytes: 128 * gib, vramBytes: 11 * gib, duration: minute * 10)
-        case .snapEncode: StageCost(cores: 4, memoryBytes: 8 * gib, vramBytes: 5 * gib, duration: minute * 4)
-        case .snapProve: StageCost(cores: 8, memoryBytes: 96 * gib, vramBytes: 11 * gib, duration: minute * 4)
+        case .c1: StageCost(cores: 1, memoryBytes: 1 * gib, numaBound: false, duration: .seconds(1))
+        case .c2: StageCost(cores: 8, memoryBytes: 128 * gib, numaBound: false, vramBytes: 11 * gib, duration: minute * 10)
+        case .snapEncode: StageCost(cores: 4, memoryBytes: 8 * gib, numaBound: false, vramBytes: 5 * gib, duration: minute * 4)
+        case .snapProve: StageCost(cores: 8, memoryBytes: 96 * gib, numaBound: false, vramBytes: 11 * gib, duration: minute * 4)
         case .unseal: StageCost(cores: 4, sameL3: true, memoryBytes: 64 * gib, duration: minute * 180)
-        case .windowPost: StageCost(cores: 8, memoryBytes: 120 * gib, vramBytes: 11 * gib, duration: minute * 5)
-        case .transfer: StageCost(cores: 1, memoryBytes: 1 * gib, duration: minute * 5)
+        case .windowPost: StageCost(cores: 8, memoryBytes: 120 * gib, numaBound: false, vramBytes: 11 * gib, duration: minute * 5)
+        case .transfer: StageCost(cores: 1, memoryBytes: 1 * gib, numaBound: false, duration: minute * 5)
         }
     }
 

@@ -86,6 +86,8 @@ public struct SimulationResult: Sendable {
     public var events: Int
     public var postRuns: Int
     public var postMaxWait: Duration
+    /// The longest a PoSt waited while no other PoSt was running ahead of it: sealing's share.
+    public var postMaxSealingWait: Duration
     public var segments: [Segment]
 }
 
@@ -99,7 +101,8 @@ public struct Simulator {
 
     private enum Owner {
         case thread(Int)
-        case post(arrived: Int64)
+        /// A WindowPoSt run; `postBusy` is the PoSt-running time accumulated when it arrived.
+        case post(arrived: Int64, postBusy: Int64)
     }
 
     private struct Running {
@@ -116,7 +119,7 @@ public struct Simulator {
     }
 
     private struct Event: Comparable {
-        enum Kind { case stageDone(UInt64), wakeUp(Int), postBurst }
+        enum Kind { case stageDone(UInt64), wakeUp(Int), postBurst, tick }
         var time: Int64
         var order: UInt64
         var kind: Kind
@@ -146,8 +149,12 @@ public struct Simulator {
         var busy: [String: Double] = [:]
         var postRuns = 0
         var postMaxWait: Int64 = 0
+        var postMaxSealingWait: Int64 = 0
+        // Time during which some PoSt ran, so a PoSt's wait behind another is not charged to sealing.
+        var postBusy: Int64 = 0
         var segments: [Segment] = []
         var now: Int64 = 0
+        var random = SplitMix64(seed: workload.seed)
 
         func enqueue(_ request: ResourceRequest, _ owner: Owner) {
             nextID += 1
@@ -175,7 +182,20 @@ public struct Simulator {
                 }
             }
         }
+        var nextStart: [ProofStage: Int64] = [:]
         func admit() {
+            // limitation.staggered: one start of a stage per interval; the rest wait out of sight.
+            var hidden: [Waiter] = []
+            for (stage, _) in workload.staggered {
+                let candidates = waiters.filter { $0.request.stage == stage }.sorted { $0.sequence < $1.sequence }
+                let keep = now >= (nextStart[stage] ?? 0) ? candidates.first?.id : nil
+                hidden += candidates.filter { $0.id != keep }
+            }
+            if !hidden.isEmpty {
+                let ids = Set(hidden.map(\.id))
+                waiters.removeAll { ids.contains($0.id) }
+            }
+            defer { waiters += hidden }
             let admitted: [(id: UInt64, grant: Grant)]
             switch setup.policy {
             case let .dynamic(policy):
@@ -196,15 +216,23 @@ public struct Simulator {
                     guard case let .stage(s) = workload.flow(sectors.kind)[threads[t].step] else { continue }
                     stageOf = s
                     size = sectors.size
-                case let .post(arrived):
+                case let .post(arrived, busyAtArrival):
                     stageOf = .windowPost
                     size = workload.windowPost?.size ?? .gib32
                     postMaxWait = max(postMaxWait, now - arrived)
+                    // Waiting behind an earlier PoSt is PoSt's own queue; count only the time since
+                    // the last PoSt finished, when sealing alone held the room.
+                    postMaxSealingWait = max(postMaxSealingWait, (now - arrived) - (postBusy - busyAtArrival))
                     postRuns += 1
                 }
-                let duration = setup.costs.cost(stageOf, size).duration.milliseconds
+                let nominal = Double(setup.costs.cost(stageOf, size).duration.milliseconds)
+                let duration = Int64((nominal * (1 + workload.jitter * (2 * random.unit() - 1))).rounded())
                 running[id] = Running(grant: grant, owner: owner, stage: stageOf, start: now, expected: duration)
                 schedule(now + duration, .stageDone(id))
+                if let interval = workload.staggered[stageOf] {
+                    nextStart[stageOf] = now + interval.milliseconds
+                    schedule(now + interval.milliseconds, .tick)
+                }
             }
         }
 
@@ -217,7 +245,10 @@ public struct Simulator {
         while let next = queue.peek(), next.time <= end {
             // Integrate utilisation over [now, next.time).
             let span = Double(next.time - now)
-            if span > 0 { Self.accumulate(&busy, running.values.map(\.grant), setup.capacity, span) }
+            if span > 0 {
+                Self.accumulate(&busy, running.values.map(\.grant), setup.capacity, span)
+                if running.values.contains(where: { $0.stage == .windowPost }) { postBusy += next.time - now }
+            }
             now = next.time
             while let event = queue.peek(), event.time == now {
                 _ = queue.pop()
@@ -229,15 +260,20 @@ public struct Simulator {
                     if setup.recordTimeline {
                         segments.append(Segment(stage: done.stage, start: .milliseconds(done.start), end: .milliseconds(now), grant: done.grant))
                     }
-                    if case let .thread(t) = done.owner {
+                    switch done.owner {
+                    case let .thread(t):
                         threads[t].step += 1
                         advance(t)
+                    case .post:
+                        break
                     }
                 case let .wakeUp(t):
                     advance(t)
+                case .tick:
+                    break
                 case .postBurst:
                     guard let post = workload.windowPost else { continue }
-                    for _ in 0..<post.partitions { enqueue(setup.request(.windowPost, post.size), .post(arrived: now)) }
+                    for _ in 0..<post.partitions { enqueue(setup.request(.windowPost, post.size), .post(arrived: now, postBusy: postBusy)) }
                     schedule(now + post.every.milliseconds, .postBurst)
                 }
             }
@@ -254,6 +290,7 @@ public struct Simulator {
         return SimulationResult(
             sectorsPerDay: window > 0 ? Double(steady) / window : 0, completed: completions.count, utilization: utilization,
             oversubscriptions: oversubscriptions, events: events, postRuns: postRuns, postMaxWait: .milliseconds(postMaxWait),
+            postMaxSealingWait: .milliseconds(postMaxSealingWait),
             segments: segments)
     }
 
@@ -289,7 +326,7 @@ public struct Simulator {
             let here = grants.filter { $0.node == node.id }
             let cpus = here.flatMap(\.cpus)
             guard Set(cpus).count == cpus.count, cpus.allSatisfy(node.cpus.contains),
-                  here.reduce(0, { $0 + $1.memoryBytes }) <= node.memoryBytes,
+                  grants.reduce(0, { $0 + ($1.memory[node.id] ?? 0) }) <= node.memoryBytes,
                   here.reduce(0, { $0 + $1.hugepages }) <= node.hugepages else { return false }
         }
         for gpu in capacity.gpus where grants.filter({ $0.gpu == gpu.index }).reduce(0, { $0 + $1.vramBytes }) > gpu.vramBytes {

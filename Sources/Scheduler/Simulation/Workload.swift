@@ -29,8 +29,15 @@ public struct Workload: Sendable, Hashable {
     public var days: Double = 7
     public var threads = 32
     public var seedWait: Duration = .seconds(75 * 60)
+    /// Each run's duration varies uniformly within ±jitter of the cost table's (real stage times
+    /// spread: PC1 2h57m-3h04m on one CPU model); 0 makes every run identical.
+    public var jitter = 0.05
+    /// Seeds the jitter so a run is reproducible.
+    public var seed: UInt64 = 1
     public var sectors: [Sectors] = []
     public var windowPost: PostBursts?
+    /// `limitation.staggered`: least spacing between starts of a stage.
+    public var staggered: [ProofStage: Duration] = [:]
     public var resources = ResourcesSection()
 
     /// The steps one sector of `kind` takes: stages that hold resources, and waits that hold none.
@@ -59,6 +66,8 @@ public struct Workload: Sendable, Hashable {
         w.days = r.int("days", &log, range: 1...3650).map(Double.init) ?? w.days
         w.threads = r.int("threads", &log, range: 1...100_000).map(Int.init) ?? w.threads
         w.seedWait = r.duration("seed_wait", &log) ?? w.seedWait
+        w.jitter = r.fraction("jitter", &log) ?? w.jitter
+        w.seed = r.int("seed", &log).map(UInt64.init) ?? w.seed
         for var s in r.tables("sectors", &log) ?? [] {
             let kindName = s.string("kind", &log) ?? "cc"
             let sizeText = s.string("size", &log) ?? "32GiB"
@@ -79,6 +88,15 @@ public struct Workload: Sendable, Hashable {
             w.windowPost = PostBursts(every: p.positiveDuration("every", &log) ?? .seconds(1800),
                                       partitions: p.int("partitions", &log, range: 1...1000).map(Int.init) ?? 1, size: size)
             p.reportUnknown(&log)
+        }
+        if var stagger = r.table("staggered", &log) {
+            for entry in stagger.table.entries {
+                guard let stage = ProofStage(rawValue: entry.key) else {
+                    log.error(stagger.keyPath(entry.key), entry.position, ConfigDecoder.unknownStage(entry.key))
+                    continue
+                }
+                if let d = stagger.positiveDuration(entry.key, &log) { w.staggered[stage] = d }
+            }
         }
         if var res = r.table("resources", &log) { w.resources = ConfigDecoder.decodeResources(&res, &log) }
         r.reportUnknown(&log)

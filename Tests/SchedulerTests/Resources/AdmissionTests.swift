@@ -86,17 +86,16 @@ private func request(_ stage: ProofStage, cores: Int = 1, memory: UInt64 = gib, 
     }
 
     @Test func smallRequestsBackfillButCannotStarveALargeOne() {
-        // One node with 100 GiB; a 64 GiB PC1 waits behind a stream of small tree_d runs.
+        // One node with 100 GiB; a 64 GiB PC1 (a 64GiB-sector's half) waits behind a stream of
+        // smaller PC1s of the same priority.
         let single = BoxCapacity(nodes: [NodeCapacity(id: 0, l3Groups: [Array(0..<64)], memoryBytes: 100 * gib)], gpus: [])
         var ledger = ResourceLedger(single)
         let policy = AdmissionPolicy(starvationLimit: 3)
         var running: [Grant] = []
-        var waiters = [Waiter(id: 1, request: request(.pc1, memory: 64 * gib), sequence: 0)]
-        // Fill 60 GiB so the PC1 does not fit.
-        for i in 0..<3 {
-            waiters.append(Waiter(id: 100 + UInt64(i), request: request(.treeD, memory: 20 * gib), sequence: 100 + UInt64(i)))
-        }
+        // Fill 60 GiB, then the large one arrives and does not fit.
+        var waiters = (0..<3).map { Waiter(id: 100 + UInt64($0), request: request(.pc1, memory: 20 * gib), sequence: 100 + UInt64($0)) }
         running += policy.admit(&waiters, &ledger).map(\.grant)
+        waiters.append(Waiter(id: 1, request: request(.pc1, memory: 64 * gib), sequence: 150))
         var sequence: UInt64 = 200
         var admittedPC1 = false
         for _ in 0..<50 where !admittedPC1 {
@@ -104,7 +103,7 @@ private func request(_ stage: ProofStage, cores: Int = 1, memory: UInt64 = gib, 
             if !running.isEmpty { ledger.give(running.removeFirst()) }
             for _ in 0..<2 {
                 sequence += 1
-                waiters.append(Waiter(id: sequence, request: request(.treeD, memory: 20 * gib), sequence: sequence))
+                waiters.append(Waiter(id: sequence, request: request(.pc1, memory: 20 * gib), sequence: sequence))
             }
             let granted = policy.admit(&waiters, &ledger)
             admittedPC1 = granted.contains { $0.id == 1 }
@@ -113,21 +112,31 @@ private func request(_ stage: ProofStage, cores: Int = 1, memory: UInt64 = gib, 
         #expect(admittedPC1)
     }
 
+    @Test func higherPrioritiesGoingFirstIsNotOvertaking() {
+        var ledger = ResourceLedger(box(memory: 10 * gib))
+        var waiters = [Waiter(id: 1, request: request(.pc1, memory: 20 * gib), sequence: 1),
+                       Waiter(id: 2, request: request(.c2, memory: 5 * gib), sequence: 2),
+                       Waiter(id: 3, request: request(.pc1, memory: 5 * gib), sequence: 3)]
+        _ = AdmissionPolicy().admit(&waiters, &ledger)
+        #expect(waiters.map(\.id) == [1])
+        #expect(waiters[0].bypassed == 1, "the later PC1 counts, the C2 does not")
+    }
+
     @Test func withoutAStarvationLimitTheLargeOneWouldStarve() {
         // The same stream with an unreachable limit proves the test above can fail.
         let single = BoxCapacity(nodes: [NodeCapacity(id: 0, l3Groups: [Array(0..<64)], memoryBytes: 100 * gib)], gpus: [])
         var ledger = ResourceLedger(single)
-        let policy = AdmissionPolicy(starvationLimit: .max)
+        let policy = AdmissionPolicy(starvationLimit: .max, starvationWait: .seconds(1 << 40))
         var running: [Grant] = []
-        var waiters = [Waiter(id: 1, request: request(.pc1, memory: 64 * gib), sequence: 0)]
-        for i in 0..<3 { waiters.append(Waiter(id: 100 + UInt64(i), request: request(.treeD, memory: 20 * gib), sequence: 100 + UInt64(i))) }
+        var waiters = (0..<3).map { Waiter(id: 100 + UInt64($0), request: request(.pc1, memory: 20 * gib), sequence: 100 + UInt64($0)) }
         running += policy.admit(&waiters, &ledger).map(\.grant)
+        waiters.append(Waiter(id: 1, request: request(.pc1, memory: 64 * gib), sequence: 150))
         var sequence: UInt64 = 200
         for _ in 0..<50 {
             if !running.isEmpty { ledger.give(running.removeFirst()) }
             for _ in 0..<2 {
                 sequence += 1
-                waiters.append(Waiter(id: sequence, request: request(.treeD, memory: 20 * gib), sequence: sequence))
+                waiters.append(Waiter(id: sequence, request: request(.pc1, memory: 20 * gib), sequence: sequence))
             }
             running += policy.admit(&waiters, &ledger).map(\.grant)
         }
