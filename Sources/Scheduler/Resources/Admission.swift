@@ -111,6 +111,13 @@ public struct AdmissionPolicy: Sendable, Hashable {
     /// them release in order of expected end until it fits.
     static func shadowTime(_ request: ResourceRequest, _ reservation: Reservation, _ ledger: ResourceLedger, now: Duration,
                            running: [RunningGrant]) -> Duration? {
+        shadow(request, reservation, ledger, now: now, running: running)?.time
+    }
+
+    /// The shadow time, and the memory the reservation leaves idle until then (GiB-seconds of free
+    /// memory nobody else may use), which picks the cheapest place to reserve.
+    static func shadow(_ request: ResourceRequest, _ reservation: Reservation, _ ledger: ResourceLedger, now: Duration,
+                       running: [RunningGrant]) -> (time: Duration, idle: Double)? {
         guard let node = reservation.node, let free = ledger.free(node: node) else { return nil }
         // Memory that is not NUMA-bound counts on every node.
         func memoryOn(_ grant: Grant) -> UInt64 { request.numaBound ? grant.memory[node] ?? 0 : grant.memoryBytes }
@@ -123,9 +130,14 @@ public struct AdmissionPolicy: Sendable, Hashable {
             memory >= request.memoryBytes && cpus >= request.cores && hugepages >= request.hugepages
                 && (!needsGPU || (vram >= request.vramBytes && slots + request.extraGPUSlots > 0))
         }
-        if fits() { return now }
+        if fits() { return (now, 0) }
+        var idle = 0.0
+        var clock = now
         let relevant = running.filter { memoryOn($0.grant) > 0 || $0.grant.node == node || (needsGPU && $0.grant.gpu == reservation.gpu) }
         for stage in relevant.sorted(by: { $0.expectedEnd < $1.expectedEnd }) {
+            let end = max(now, stage.expectedEnd)
+            idle += Double(memory) / Double(1 << 30) * (end - clock).seconds
+            clock = end
             memory += memoryOn(stage.grant)
             if stage.grant.node == node {
                 cpus += stage.grant.cpus.count
@@ -135,20 +147,20 @@ public struct AdmissionPolicy: Sendable, Hashable {
                 vram += stage.grant.vramBytes
                 slots += 1
             }
-            if fits() { return max(now, stage.expectedEnd) }
+            if fits() { return (end, idle) }
         }
         return nil
     }
 
-    /// The node (and GPU) where `request` is expected to fit soonest (then: the least missing
-    /// memory, then cores), so reserved resources idle as briefly as possible.
+    /// The node (and GPU) where reserving leaves the least memory idle until `request` fits
+    /// (then: the soonest, then the least missing memory and cores).
     static func reservation(for request: ResourceRequest, in ledger: ResourceLedger, now: Duration = .zero,
                             running: [RunningGrant] = []) -> Reservation? {
         let nodes = ledger.capacity.nodes.filter { node in
             (request.node == nil || request.node == node.id) && node.memoryBytes >= request.memoryBytes
                 && node.hugepages >= request.hugepages && node.cpus.count >= request.cores
         }
-        var best: (Reservation, Duration, (UInt64, Int, Int))?
+        var best: (Reservation, (Double, Duration, UInt64, Int, Int))?
         for node in nodes {
             var gpu: Int?
             if request.vramBytes > 0, ledger.hasGPUs {
@@ -159,12 +171,11 @@ public struct AdmissionPolicy: Sendable, Hashable {
                     }?.index
             }
             var candidate = Reservation(node: node.id, gpu: gpu, allMemory: !request.numaBound)
-            candidate.until = shadowTime(request, candidate, ledger, now: now, running: running)
-            let when = candidate.until ?? unknownDuration
+            let expected = shadow(request, candidate, ledger, now: now, running: running)
+            candidate.until = expected?.time
             let missing = shortfall(request, node.id, ledger)
-            if best == nil || (when, missing.0, missing.1, missing.2) < (best!.1, best!.2.0, best!.2.1, best!.2.2) {
-                best = (candidate, when, missing)
-            }
+            let key = (expected?.idle ?? .infinity, expected?.time ?? unknownDuration, missing.0, missing.1, missing.2)
+            if best == nil || key < best!.1 { best = (candidate, key) }
         }
         return best?.0
     }
