@@ -18,6 +18,8 @@ public final class Daemon: Sendable {
     public let options: DaemonOptions
     public let manager: any SectorManager
     private let server: HTTPServer
+    /// The resource pools (nil when the options run stages unmetered).
+    public let broker: ResourceBroker?
     private let log: Log
 
     public init(options: DaemonOptions, log: Log = Log(), clock: any Clock<Duration> = ContinuousClock()) {
@@ -32,8 +34,10 @@ public final class Daemon: Sendable {
         let prover = MockProver(options: options.prover, clock: clock)
         var gates: [ProofStage: StageGate] = [:]
         for (stage, limit) in options.stageLimits { gates[stage] = StageGate(limit: limit) }
+        let broker = options.pools.map { ResourceBroker(capacity: $0.capacity, policy: $0.policy, costs: $0.costs) }
+        self.broker = broker
         let threads = options.threads.map {
-            SealingThread(settings: $0, manager: manager, prover: prover, proverName: "mock", gates: gates, clock: clock,
+            SealingThread(settings: $0, manager: manager, prover: prover, proverName: "mock", gates: gates, broker: broker, clock: clock,
                           log: log, reloadSettings: options.reloadSettings)
         }
         let supervisor = Supervisor(threads: threads, manager: manager, log: log)

@@ -51,13 +51,45 @@ extension DaemonOptions {
             if let stage = ProofStage(rawValue: stage) { limits[stage] = limit }
         }
         let hot = reloaders
+        let pools = try Self.pools(config.resources, threads: threads, file: file, log: log)
         self.init(
             workerName: name, threads: threads, manager: manager,
             prover: MockProver.Options(durations: config.proofs.resolvedMockDurations, failureRate: config.proofs.mockFailureRate),
-            stageLimits: limits, rpcHost: config.worker.rpcHost, rpcPort: config.worker.rpcPort, rpcToken: config.worker.rpcToken,
+            stageLimits: limits, pools: pools, rpcHost: config.worker.rpcHost, rpcPort: config.worker.rpcPort, rpcToken: config.worker.rpcToken,
             pingInterval: config.worker.pingInterval, shutdownTimeout: config.worker.shutdownTimeout,
             advertisedHost: ["0.0.0.0", "::"].contains(config.worker.rpcHost) ? towardManager : nil,
             reloadSettings: { settings, force in hot[settings.location]?.reload(settings, force: force) })
+    }
+
+    /// The box from `[resources.box]` or discovered (sysfs, NVML), with the config's restrictions;
+    /// WindowPoSt headroom only when some thread runs the wdpost plan.
+    static func pools(_ resources: ResourcesSection, threads: [ThreadSettings], file: String, log: Log) throws(DaemonError) -> Pools {
+        let capacity: BoxCapacity
+        if let box = resources.box {
+            capacity = box.capacity(memoryReserve: resources.memoryReserve, gpuSlots: resources.gpuSlots)
+        } else {
+            switch BoxDiscovery.discover() {
+            case let .success(found):
+                capacity = BoxCapacity(topology: found.topology, resources: resources)
+                for note in found.notes { log.info("hardware: \(note)") }
+            case let .failure(error):
+                throw DaemonError("\(file): cannot discover the box (\(error)); describe it in [resources.box]")
+            }
+        }
+        guard capacity.cpuCount > 0 else {
+            throw DaemonError("\(file): resources: no CPU left for sealing after cpus/nodes restrictions")
+        }
+        let costs = resources.costTable
+        var headroom: [ResourceRequest] = []
+        if resources.postReserve > 0, threads.contains(where: { $0.plan == .wdpost }) {
+            let size = threads.first { $0.plan == .wdpost }?.sealing.allowedSizes?.first ?? .gib32
+            headroom = Array(repeating: ResourceRequest(stage: .windowPost, cost: costs.cost(.windowPost, size)), count: resources.postReserve)
+        }
+        let policy = AdmissionPolicy(starvationLimit: resources.starvationLimit, starvationWait: resources.starvationWait,
+                                     headroom: headroom, headroomWait: resources.postHeadroom)
+        log.info("resource pools: \(capacity.cpuCount) cores on \(capacity.nodes.count) node(s), \(Refusal.bytes(capacity.memoryBytes)) memory, "
+            + "\(capacity.hugepages) x 1GiB hugepages, \(capacity.gpus.count) GPU(s)")
+        return Pools(capacity: capacity, costs: costs, policy: policy)
     }
 
     static func absolute(_ path: String) -> String {

@@ -15,6 +15,22 @@ public struct DaemonOptions: Sendable {
     public var prover: MockProver.Options
     /// `limitation.concurrent`: the most tasks of a stage running at once.
     public var stageLimits: [ProofStage: Int]
+    /// The resource pools: what the box offers, what stages cost, how admission orders them;
+    /// nil runs stages unmetered (tests of the daemon core).
+    public var pools: Pools?
+
+    /// The pools' configuration, resolved.
+    public struct Pools: Sendable {
+        public var capacity: BoxCapacity
+        public var costs: CostTable
+        public var policy: AdmissionPolicy
+
+        public init(capacity: BoxCapacity, costs: CostTable = .defaults, policy: AdmissionPolicy = AdmissionPolicy()) {
+            self.capacity = capacity
+            self.costs = costs
+            self.policy = policy
+        }
+    }
     public var rpcHost: String
     public var rpcPort: UInt16
     public var rpcToken: String?
@@ -28,7 +44,7 @@ public struct DaemonOptions: Sendable {
 
     public init(
         workerName: String, threads: [ThreadSettings], manager: ManagerChoice, prover: MockProver.Options = .init(),
-        stageLimits: [ProofStage: Int] = [:], rpcHost: String = "127.0.0.1", rpcPort: UInt16 = 17890, rpcToken: String? = nil,
+        stageLimits: [ProofStage: Int] = [:], pools: Pools? = nil, rpcHost: String = "127.0.0.1", rpcPort: UInt16 = 17890, rpcToken: String? = nil,
         pingInterval: Duration = .seconds(30), shutdownTimeout: Duration = .seconds(10), advertisedHost: String? = nil,
         reloadSettings: (@Sendable (ThreadSettings, Bool) -> ThreadSettings?)? = nil
     ) {
@@ -37,6 +53,7 @@ public struct DaemonOptions: Sendable {
         self.manager = manager
         self.prover = prover
         self.stageLimits = stageLimits
+        self.pools = pools
         self.rpcHost = rpcHost
         self.rpcPort = rpcPort
         self.rpcToken = rpcToken

@@ -28,6 +28,10 @@ public actor SealingThread {
     let prover: any Prover
     private let proverName: String
     private let gates: [ProofStage: StageGate]
+    /// The resource pools every proof stage is admitted through; nil runs stages unmetered.
+    private let broker: ResourceBroker?
+    /// The resource wait in progress (queue id), so `worker list` can say what it waits for now.
+    private var resourceWait: (id: UInt64, stage: ProofStage)?
     private let clock: any Clock<Duration>
     let log: Log
     /// Re-reads the hot config: returns new settings when they changed (`force` after SIGHUP).
@@ -43,6 +47,8 @@ public actor SealingThread {
     private var resumeWaiter: CheckedContinuation<Void, Never>?
     /// The wait in progress, cancelled by a pause so it ends at once.
     private var interruptible: Task<Void, any Error>?
+    /// A wait for resources in progress, cancelled by a pause like `interruptible`.
+    private var resourceTask: Task<ResourceLease?, Never>?
     private var idleRounds = 0
     /// The window PoSt heartbeat while a job is held (wdpost plan).
     var heartbeat: Task<Void, Never>?
@@ -50,7 +56,7 @@ public actor SealingThread {
 
     public init(
         settings: ThreadSettings, manager: any SectorManager, prover: any Prover, proverName: String = "mock",
-        gates: [ProofStage: StageGate] = [:], clock: any Clock<Duration> = ContinuousClock(), log: Log = Log(),
+        gates: [ProofStage: StageGate] = [:], broker: ResourceBroker? = nil, clock: any Clock<Duration> = ContinuousClock(), log: Log = Log(),
         reloadSettings: (@Sendable (ThreadSettings, _ force: Bool) -> ThreadSettings?)? = nil
     ) {
         index = settings.index
@@ -60,6 +66,7 @@ public actor SealingThread {
         self.prover = prover
         self.proverName = proverName
         self.gates = gates
+        self.broker = broker
         self.clock = clock
         self.log = log.with("thread", "\(settings.index)")
         self.reloadSettings = reloadSettings
@@ -74,6 +81,7 @@ public actor SealingThread {
         if case .paused = activity { return true }
         pauseRequested = true
         interruptible?.cancel()
+        resourceTask?.cancel()
         return true
     }
 
@@ -98,14 +106,19 @@ public actor SealingThread {
         return false
     }
 
-    /// A snapshot for `worker list`, the management RPC and pings.
-    public func info() -> ThreadInfo {
+    /// A snapshot for `worker list`, the management RPC and pings; a thread waiting for
+    /// resources says which pool it waits for and how much, as of now.
+    public func info() async -> ThreadInfo {
+        var current = activity
+        if let wait = resourceWait, let broker, let reason = await broker.reason(wait.id), case let .waiting(since, _) = activity {
+            current = .waiting(since: since, waitingFor: "\(wait.stage) \(reason)")
+        }
         let plan = record.plan.plan
         return ThreadInfo(
             index: index, location: settings.location, plan: record.plan, jobID: record.jobID,
             jobState: record.jobID == nil && record.state == .empty ? "" : record.state.rawValue,
             jobStage: record.jobID == nil ? nil : plan.stage(of: record.state),
-            activity: activity, lastError: record.lastError ?? loadFailure?.description)
+            activity: current, lastError: record.lastError ?? loadFailure?.description)
     }
 
     // MARK: - The loop
@@ -254,6 +267,7 @@ public actor SealingThread {
         resumeWaiter?.resume()
         resumeWaiter = nil
         interruptible?.cancel()
+        resourceTask?.cancel()
     }
 
     /// Persists and logs an event; then reports it to the manager (never the other way round).
@@ -408,7 +422,8 @@ public actor SealingThread {
         if !(await sleep(duration)) { throw .interrupted }
     }
 
-    /// Runs a proof stage: waits for the stage's permit (interruptible), then computes.
+    /// Runs a proof stage: waits for the stage's permit, then for its resources (both
+    /// interruptible by a pause), computes, and gives everything back whatever the outcome.
     func run<T>(_ stage: ProofStage, _ body: () async throws(ProverError) -> T) async throws(StepError) -> T {
         var permit: StageGate?
         if let gate = gates[stage] {
@@ -428,9 +443,18 @@ public actor SealingThread {
             }
             permit = gate
         }
-        activity = .running(since: .now, proc: "\(proverName) \(stage)")
+        let lease: ResourceLease?
+        do {
+            lease = try await admit(stage)
+        } catch {
+            if let permit { await permit.release() }
+            activity = .idle
+            throw error
+        }
+        activity = .running(since: .now, proc: "\(proverName) \(stage)" + (lease.map { " [\($0.summary)]" } ?? ""))
         let result: Result<T, ProverError>
         do { result = .success(try await body()) } catch { result = .failure(error) }
+        if let lease { await lease.release() }
         if let permit { await permit.release() }
         activity = .idle
         switch result {
@@ -438,6 +462,43 @@ public actor SealingThread {
         case let .failure(error):
             if Task.isCancelled { throw .interrupted }
             throw .failure(.permanent("\(error)"))
+        }
+    }
+
+    /// Waits for the pools to grant what `stage` needs for this thread's sector size; a pause
+    /// or shutdown ends the wait at once and leaves nothing held.
+    private func admit(_ stage: ProofStage) async throws(StepError) -> ResourceLease? {
+        guard let broker else { return nil }
+        let size = record.proof?.sectorSize ?? settings.sealing.allowedSizes?.first ?? .kib2
+        let ticket: ResourceBroker.Ticket
+        do {
+            ticket = try await broker.enqueue(broker.request(stage, size: size))
+        } catch {
+            throw .failure(.permanent("\(error)"))
+        }
+        switch ticket {
+        case let .granted(lease):
+            return lease
+        case let .waiting(id, refusal):
+            activity = .waiting(since: .now, waitingFor: "\(stage) \(refusal)")
+            log.with("sector", record.sector.map { "\($0)" } ?? "-").with("state", record.state.rawValue)
+                .info("\(stage) waits for resources: \(refusal)")
+            resourceWait = (id, stage)
+            let wait = Task<ResourceLease?, Never> { await broker.wait(id) }
+            resourceTask = wait
+            let lease = await withTaskCancellationHandler {
+                await wait.value
+            } onCancel: {
+                wait.cancel()
+            }
+            resourceTask = nil
+            resourceWait = nil
+            guard let lease else { throw .interrupted }
+            if pauseRequested || Task.isCancelled {
+                await lease.release()
+                throw .interrupted
+            }
+            return lease
         }
     }
 

@@ -97,8 +97,9 @@ public struct CostTable: Sendable, Hashable {
         return cost
     }
 
-    /// The default for any size: 32/64 GiB from the sources; test sizes (2 KiB-512 MiB) keep the
-    /// core counts and scale memory by sector size (at least 1 MiB), with no GPU: they run anywhere.
+    /// The default for any size: 32/64 GiB from the sources; test sizes (2 KiB-512 MiB) scale
+    /// memory by sector size (at least 1 MiB) and claim no core or GPU: they take no measurable
+    /// CPU time and must run on any box, CI runners included.
     public static func defaultCost(_ stage: ProofStage, _ size: SectorSize) -> StageCost {
         switch size {
         case .gib32: return base32(stage)
@@ -108,7 +109,7 @@ public struct CostTable: Sendable, Hashable {
             let scaled = cost.memoryBytes / (SectorSize.gib32.bytes / size.bytes)
             cost.memoryBytes = max(1 << 20, scaled)
             cost.vramBytes = 0
-            cost.cores = 1
+            cost.cores = 0
             cost.sameL3 = false
             return cost
         }
