@@ -10,11 +10,14 @@ public final class MockProver: Prover {
         public var durations: [ProofStage: Duration]
         public var failureRate: Double
         public var seed: UInt64
+        /// Each run takes its stage's duration times a factor drawn uniformly in [1-jitter, 1+jitter].
+        public var jitter: Double
 
-        public init(durations: [ProofStage: Duration] = [:], failureRate: Double = 0, seed: UInt64 = 1) {
+        public init(durations: [ProofStage: Duration] = [:], failureRate: Double = 0, seed: UInt64 = 1, jitter: Double = 0) {
             self.durations = durations
             self.failureRate = failureRate
             self.seed = seed
+            self.jitter = jitter
         }
     }
 
@@ -29,7 +32,12 @@ public final class MockProver: Prover {
     }
 
     private func work(_ stage: ProofStage, _ sector: SectorID?) async throws(ProverError) {
-        if let duration = options.durations[stage], duration > .zero {
+        if var duration = options.durations[stage], duration > .zero {
+            if options.jitter > 0 {
+                let n = calls.add(1, ordering: .relaxed).newValue
+                let draw = Double(MockDigest.mix(options.seed &+ n &* 0x2545_f491) >> 11) / Double(1 << 53)
+                duration = duration * (1 + options.jitter * (2 * draw - 1))
+            }
             do {
                 try await clock.sleep(for: duration, tolerance: nil)
             } catch {

@@ -17,6 +17,7 @@ enum BenchCommand {
     ])
 
     static func run(_ args: [String]) async -> Int32 {
+        if args.first == "pools" { return await PoolsBench.run(Array(args.dropFirst())) }
         let parsed: ParsedOptions
         do { parsed = try spec.parse(args) } catch { return fail("\(error)") }
         if parsed.has("--help") {

@@ -20,6 +20,9 @@ public actor MockManager: SectorManager {
         /// Added to every call.
         public var delay: Duration = .zero
         public var seed: UInt64 = 1
+        /// How long after its precommit landed a sector's seed is ready (the chain's 150 epochs);
+        /// `WaitSeed` holds the call until then. Zero: at once, like damocles' mock.
+        public var seedDelay: Duration = .zero
 
         public init() {}
     }
@@ -29,6 +32,8 @@ public actor MockManager: SectorManager {
         public var proof: SealProof
         public var preCommit: PreCommitOnChainInfo?
         public var preCommitSubmissions = 0
+        /// When the precommit was accepted, for `seedDelay`.
+        public var preCommitAt: ContinuousClock.Instant?
         public var proofSubmitted: Blob?
         public var proofSubmissions = 0
         public var persisted: String?
@@ -136,6 +141,7 @@ public actor MockManager: SectorManager {
             return SubmitPreCommitResp(Res: existing == info ? .duplicateSubmit : .mismatchedSubmission)
         }
         ledger.preCommit = info
+        ledger.preCommitAt = .now
         return SubmitPreCommitResp(Res: .accepted)
     }
 
@@ -170,7 +176,15 @@ public actor MockManager: SectorManager {
 
     public func waitSeed(_ sector: SectorID, proofType: SealProof) async throws(ManagerError) -> WaitSeedResp {
         try await enter("WaitSeed")
-        _ = try known(sector, "WaitSeed")
+        let ledger = try known(sector, "WaitSeed")
+        if options.seedDelay > .zero, let landed = ledger.preCommitAt {
+            let remaining = options.seedDelay - landed.duration(to: .now)
+            if remaining > .zero {
+                do { try await clock.sleep(for: remaining, tolerance: nil) } catch {
+                    throw .transport(method: "WaitSeed", reason: "cancelled")
+                }
+            }
+        }
         return WaitSeedResp(ShouldWait: false, Delay: 0, Seed: seed)
     }
 

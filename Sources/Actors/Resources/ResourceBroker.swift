@@ -14,15 +14,27 @@ public actor ResourceBroker {
     private var held: [UInt64: Grant] = [:]
     private var nextID: UInt64 = 0
     private let initial: ResourceLedger
-    /// When the last admission step handed resources over, for the hand-over benchmark.
-    private var onGrant: (@Sendable (UInt64) -> Void)?
+    /// When the broker's clock started: admission times are durations since then.
+    private let epoch = ContinuousClock.now
+    /// Expected end of each held grant, for backfilling past reservations.
+    private var expectedEnds: [UInt64: Duration] = [:]
+    private var requests: [UInt64: ResourceRequest] = [:]
+    /// When the release that is handing resources over began, per waiter granted by it.
+    private var handoverStart: [UInt64: ContinuousClock.Instant] = [:]
+    private var releaseStarted: ContinuousClock.Instant?
+    /// Release-to-resume times of waiters woken by a release (for `sealer bench pools`).
+    public private(set) var handovers: [Duration] = []
+    private let recordHandovers: Bool
 
-    public init(capacity: BoxCapacity, policy: AdmissionPolicy = AdmissionPolicy(), costs: CostTable = .defaults) {
+    public init(capacity: BoxCapacity, policy: AdmissionPolicy = AdmissionPolicy(), costs: CostTable = .defaults, recordHandovers: Bool = false) {
         self.capacity = capacity
         self.policy = policy
         self.costs = costs
+        self.recordHandovers = recordHandovers
         initial = ResourceLedger(capacity)
     }
+
+    private var now: Duration { epoch.duration(to: .now) }
 
     public private(set) lazy var cpuPool = CPUPool(capacity: capacity, books: initial.cpu, executor: unownedExecutor)
     public private(set) lazy var memoryPool = MemoryPool(capacity: capacity, books: initial.memory, executor: unownedExecutor)
@@ -59,7 +71,8 @@ public actor ResourceBroker {
         }
         nextID += 1
         let id = nextID
-        waiters.append(Waiter(id: id, request: request, sequence: id))
+        waiters.append(Waiter(id: id, request: request, sequence: id, since: now))
+        requests[id] = request
         admit()
         if let grant = held[id], continuations[id] == nil, !waiters.contains(where: { $0.id == id }) {
             return .granted(ResourceLease(id: id, grant: grant, broker: self))
@@ -85,6 +98,9 @@ public actor ResourceBroker {
             cancel(id)
             return nil
         }
+        if let start = handoverStart.removeValue(forKey: id), recordHandovers, handovers.count < 1_000_000 {
+            handovers.append(start.duration(to: .now))
+        }
         if Task.isCancelled {
             release(id)
             return nil
@@ -96,13 +112,18 @@ public actor ResourceBroker {
     public func cancel(_ id: UInt64) {
         guard let i = waiters.firstIndex(where: { $0.id == id }) else { return }
         waiters.remove(at: i)
+        requests[id] = nil
         continuations.removeValue(forKey: id)?.resume(returning: nil)
+        releaseStarted = .now
         admit()
     }
 
     /// Returns everything a lease holds and hands it to the waiters that now fit.
     public func release(_ id: UInt64) {
         guard let grant = held.removeValue(forKey: id) else { return }
+        releaseStarted = .now
+        expectedEnds[id] = nil
+        requests[id] = nil
         ledger.give(grant)
         admit()
     }
@@ -115,18 +136,27 @@ public actor ResourceBroker {
         var books = ledger
         books.giveMemory(returned)
         ledger = books
+        releaseStarted = .now
         admit()
     }
 
     private func admit() {
         guard !waiters.isEmpty else { return }
         var books = ledger
-        let admitted = policy.admit(&waiters, &books)
+        let clock = now
+        let running = held.map { RunningGrant(grant: $0.value, expectedEnd: expectedEnds[$0.key] ?? clock) }
+        let admitted = policy.admit(&waiters, &books, now: clock, running: running)
+        let trigger = releaseStarted
+        releaseStarted = nil
         guard !admitted.isEmpty else { return }
         ledger = books
         for (id, grant) in admitted {
             held[id] = grant
-            continuations.removeValue(forKey: id)?.resume(returning: grant)
+            expectedEnds[id] = clock + (requests[id]?.expectedDuration ?? AdmissionPolicy.unknownDuration)
+            if let continuation = continuations.removeValue(forKey: id) {
+                if let trigger { handoverStart[id] = trigger }
+                continuation.resume(returning: grant)
+            }
         }
     }
 

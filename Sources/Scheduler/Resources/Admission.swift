@@ -105,7 +105,7 @@ public struct AdmissionPolicy: Sendable, Hashable {
         return true
     }
 
-    static let unknownDuration = Duration.seconds(Int64(1) << 40)
+    public static let unknownDuration = Duration.seconds(Int64(1) << 40)
 
     /// When the reserved resources are expected to have room for `request`: running stages on
     /// them release in order of expected end until it fits.

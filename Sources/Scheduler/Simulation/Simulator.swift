@@ -351,8 +351,9 @@ public struct Simulator {
         }
     }
 
-    /// The longest time one sector takes with no waiting: the warm-up excluded from the rate.
-    static func longestCycle(_ setup: SimulationSetup) -> Int64 {
+    /// The longest time one sector takes with no waiting, in milliseconds: the warm-up excluded
+    /// from the rate.
+    public static func longestCycle(_ setup: SimulationSetup) -> Int64 {
         setup.workload.sectors.map { cycle(setup, $0) }.max() ?? 0
     }
 

@@ -40,11 +40,12 @@ public struct Workload: Sendable, Hashable {
     public var staggered: [ProofStage: Duration] = [:]
     public var resources = ResourcesSection()
 
-    /// The steps one sector of `kind` takes: stages that hold resources, and waits that hold none.
+    /// The steps one sector of `kind` takes, as the daemon's plans run them: stages that hold
+    /// resources, and waits that hold none (persisting is a manager call, not a stage).
     public func flow(_ kind: Kind) -> [FlowStep] {
         switch kind {
-        case .cc: [.stage(.addPieces), .stage(.treeD), .stage(.pc1), .stage(.pc2), .wait(seedWait), .stage(.c1), .stage(.c2), .stage(.transfer)]
-        case .snapup: [.stage(.addPieces), .stage(.treeD), .stage(.snapEncode), .stage(.snapProve), .stage(.transfer)]
+        case .cc: [.stage(.addPieces), .stage(.treeD), .stage(.pc1), .stage(.pc2), .wait(seedWait), .stage(.c1), .stage(.c2)]
+        case .snapup: [.stage(.addPieces), .stage(.treeD), .stage(.snapEncode), .stage(.snapProve)]
         }
     }
 
