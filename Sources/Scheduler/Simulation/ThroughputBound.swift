@@ -66,6 +66,16 @@ extension StaticLimits {
     /// split the GPUs between stages, or share them all through one `ext_locks` entry, and give PC1
     /// whatever memory is left; the best by simulated throughput wins.
     public static func candidates(_ setup: SimulationSetup) -> [StaticLimits] {
+        // Short CPU stages get a small fixed limit (they hold little and finish fast); 1 when 2
+        // would not leave room for a single PC1.
+        for small in [2, 1] {
+            let found = candidates(setup, smallLimit: small)
+            if !found.isEmpty { return found }
+        }
+        return []
+    }
+
+    static func candidates(_ setup: SimulationSetup, smallLimit: Int) -> [StaticLimits] {
         let capacity = setup.capacity
         let sizes = Set(setup.workload.sectors.map(\.size))
         var stages: [ProofStage] = []
@@ -87,9 +97,8 @@ extension StaticLimits {
         let gpuStages = hasGPUs ? stages.filter { $0 != .windowPost && worst($0).vramBytes > 0 } : []
         let slots = capacity.gpus.reduce(0) { $0 + $1.slots }
         let fillStage: ProofStage = stages.contains(.pc1) ? .pc1 : (stages.first { !gpuStages.contains($0) && $0 != .windowPost } ?? .addPieces)
-        // Short CPU stages get a small fixed limit; they hold little and finish fast.
         var base: [ProofStage: Int] = [:]
-        for stage in stages where !gpuStages.contains(stage) && stage != fillStage { base[stage] = stage == .windowPost ? 1 : 2 }
+        for stage in stages where !gpuStages.contains(stage) && stage != fillStage { base[stage] = stage == .windowPost ? 1 : smallLimit }
 
         var splits: [[ProofStage: Int]] = []
         func compose(_ i: Int, _ left: Int, _ current: [ProofStage: Int]) {
