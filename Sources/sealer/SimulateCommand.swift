@@ -109,6 +109,9 @@ enum SimulateCommand {
                              r.sectorsPerDay, r.sectorsPerDay / bound.value, r.oversubscriptions, r.completed))
                 print("  busy: " + r.utilization.sorted { $0.key < $1.key }.map { String(format: "%@ %.1f%%", $0.key, $0.value * 100) }.joined(separator: ", "))
                 if let limits = run.limits { print("  limits: \(limits)") }
+                if let (stage, wait) = r.longestWait.max(by: { $0.value < $1.value }) {
+                    print(String(format: "  longest admission wait: %@ %.1f h", stage.rawValue, wait.secondsValue / 3600))
+                }
                 if r.postRuns > 0 {
                     print(String(format: "  window_post: %d runs, longest wait %.0f s, of it behind sealing %.0f s", r.postRuns,
                                  r.postMaxWait.secondsValue, r.postMaxSealingWait.secondsValue))
@@ -138,6 +141,7 @@ enum SimulateCommand {
             ]),
         ]
         if let limits { object["static_limits"] = .string(limits.description) }
+        object["longest_wait_s"] = .object(Dictionary(uniqueKeysWithValues: r.longestWait.map { ($0.key.rawValue, JSONValue.double(round4($0.value.secondsValue))) }))
         return object
     }
 

@@ -13,9 +13,9 @@ public struct ResourcesSection: Sendable, Hashable {
     /// Stages that may run on one GPU at once.
     public var gpuSlots = 1
     /// Bypasses after which a waiting request reserves the resources it needs.
-    public var starvationLimit = 64
+    public var starvationLimit = 32
     /// Waiting time after which a request reserves the resources it needs.
-    public var starvationWait: Duration = .seconds(7200)
+    public var starvationWait: Duration = .seconds(6 * 3600)
     /// Stages expected to run longer than this may not use WindowPoSt's room, so a PoSt waits
     /// at most this long for sealing.
     public var postHeadroom: Duration = .seconds(15 * 60)

@@ -35,7 +35,7 @@ public struct AdmissionPolicy: Sendable, Hashable {
     public var headroom: [ResourceRequest]
     public var headroomWait: Duration
 
-    public init(starvationLimit: Int = 64, starvationWait: Duration = .seconds(7200), headroom: [ResourceRequest] = [],
+    public init(starvationLimit: Int = 32, starvationWait: Duration = .seconds(6 * 3600), headroom: [ResourceRequest] = [],
                 headroomWait: Duration = .zero) {
         self.starvationLimit = max(0, starvationLimit)
         self.starvationWait = starvationWait

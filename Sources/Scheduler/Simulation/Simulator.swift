@@ -88,6 +88,8 @@ public struct SimulationResult: Sendable {
     public var postMaxWait: Duration
     /// The longest a PoSt waited while no other PoSt was running ahead of it: sealing's share.
     public var postMaxSealingWait: Duration
+    /// The longest any run of each stage waited for admission (starvation shows here).
+    public var longestWait: [ProofStage: Duration]
     public var segments: [Segment]
 }
 
@@ -150,6 +152,8 @@ public struct Simulator {
         var postRuns = 0
         var postMaxWait: Int64 = 0
         var postMaxSealingWait: Int64 = 0
+        var longestWait: [ProofStage: Int64] = [:]
+        var enqueuedAt: [UInt64: Int64] = [:]
         // Time during which some PoSt ran, so a PoSt's wait behind another is not charged to sealing.
         var postBusy: Int64 = 0
         var segments: [Segment] = []
@@ -159,6 +163,7 @@ public struct Simulator {
         func enqueue(_ request: ResourceRequest, _ owner: Owner) {
             nextID += 1
             owners[nextID] = owner
+            enqueuedAt[nextID] = now
             waiters.append(Waiter(id: nextID, request: request, sequence: nextID, since: .milliseconds(now)))
         }
         func advance(_ t: Int) {
@@ -225,6 +230,7 @@ public struct Simulator {
                     postMaxSealingWait = max(postMaxSealingWait, (now - arrived) - (postBusy - busyAtArrival))
                     postRuns += 1
                 }
+                if let since = enqueuedAt.removeValue(forKey: id) { longestWait[stageOf] = max(longestWait[stageOf] ?? 0, now - since) }
                 let nominal = Double(setup.costs.cost(stageOf, size).duration.milliseconds)
                 let duration = Int64((nominal * (1 + workload.jitter * (2 * random.unit() - 1))).rounded())
                 running[id] = Running(grant: grant, owner: owner, stage: stageOf, start: now, expected: duration)
@@ -290,7 +296,7 @@ public struct Simulator {
         return SimulationResult(
             sectorsPerDay: window > 0 ? Double(steady) / window : 0, completed: completions.count, utilization: utilization,
             oversubscriptions: oversubscriptions, events: events, postRuns: postRuns, postMaxWait: .milliseconds(postMaxWait),
-            postMaxSealingWait: .milliseconds(postMaxSealingWait),
+            postMaxSealingWait: .milliseconds(postMaxSealingWait), longestWait: longestWait.mapValues { .milliseconds($0) },
             segments: segments)
     }
 

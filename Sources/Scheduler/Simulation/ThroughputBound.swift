@@ -83,8 +83,14 @@ extension StaticLimits {
             for case let .stage(stage) in setup.workload.flow(sectors.kind) where !stages.contains(stage) { stages.append(stage) }
         }
         if setup.workload.windowPost != nil { stages.append(.windowPost) }
+        // The sizes a stage runs for: those of the kinds whose flow has it.
+        func sizesOf(_ stage: ProofStage) -> [SectorSize] {
+            if stage == .windowPost { return [setup.workload.windowPost?.size ?? .gib32] }
+            let found = setup.workload.sectors.filter { setup.workload.flow($0.kind).contains(.stage(stage)) }.map(\.size)
+            return found.isEmpty ? Array(sizes) : found
+        }
         func worst(_ stage: ProofStage) -> ResourceRequest {
-            let requests = (stage == .windowPost ? [setup.workload.windowPost?.size ?? .gib32] : Array(sizes)).map { setup.request(stage, $0) }
+            let requests = sizesOf(stage).map { setup.request(stage, $0) }
             var out = requests[0]
             for r in requests {
                 out.memoryBytes = max(out.memoryBytes, r.memoryBytes)
