@@ -36,8 +36,12 @@ public final class Daemon: Sendable {
         for (stage, limit) in options.stageLimits { gates[stage] = StageGate(limit: limit) }
         let broker = options.pools.map { ResourceBroker(capacity: $0.capacity, policy: $0.policy, costs: $0.costs) }
         self.broker = broker
+        var staggers: [ProofStage: StaggerGate] = [:]
+        for (stage, interval) in options.staggered { staggers[stage] = StaggerGate(interval: interval, clock: clock) }
+        let slots = options.processors.isEmpty ? nil : ProcessorSlots(processors: options.processors, extLocks: options.extLocks)
         let threads = options.threads.map {
-            SealingThread(settings: $0, manager: manager, prover: prover, proverName: "mock", gates: gates, broker: broker, clock: clock,
+            SealingThread(settings: $0, manager: manager, prover: prover, proverName: "mock", gates: gates, staggers: staggers,
+                          processors: slots, broker: broker, clock: clock,
                           log: log, reloadSettings: options.reloadSettings)
         }
         let supervisor = Supervisor(threads: threads, manager: manager, log: log)

@@ -59,6 +59,15 @@ extension DaemonOptions {
             pingInterval: config.worker.pingInterval, shutdownTimeout: config.worker.shutdownTimeout,
             advertisedHost: ["0.0.0.0", "::"].contains(config.worker.rpcHost) ? towardManager : nil,
             reloadSettings: { settings, force in hot[settings.location]?.reload(settings, force: force) })
+        for (name, interval) in config.processors.staggered {
+            if let stage = ProofStage(rawValue: name) { staggered[stage] = interval }
+        }
+        processors = config.processors.external
+        extLocks = config.processors.extLocks
+        for (stage, children) in processors.sorted(by: { $0.key < $1.key }) {
+            log.info("processors.\(stage): \(children.count) child(ren) set slots, locks and pinning for admission; "
+                + "the stage itself runs on the mock prover in this build")
+        }
     }
 
     /// The box from `[resources.box]` or discovered (sysfs, NVML), with the config's restrictions;

@@ -15,6 +15,11 @@ public struct DaemonOptions: Sendable {
     public var prover: MockProver.Options
     /// `limitation.concurrent`: the most tasks of a stage running at once.
     public var stageLimits: [ProofStage: Int]
+    /// `limitation.staggered`: least spacing between starts of a stage.
+    public var staggered: [ProofStage: Duration] = [:]
+    /// `[[processors.<stage>]]` children and `[processors.ext_locks]`: slots, locks and pinning.
+    public var processors: [String: [ExternalProcessorConfig]] = [:]
+    public var extLocks: [String: Int] = [:]
     /// The resource pools: what the box offers, what stages cost, how admission orders them;
     /// nil runs stages unmetered (tests of the daemon core).
     public var pools: Pools?

@@ -28,6 +28,9 @@ public actor SealingThread {
     let prover: any Prover
     private let proverName: String
     private let gates: [ProofStage: StageGate]
+    private let staggers: [ProofStage: StaggerGate]
+    /// `[[processors.<stage>]]` children's slots and `ext_locks`; nil when none are configured.
+    private let processors: ProcessorSlots?
     /// The resource pools every proof stage is admitted through; nil runs stages unmetered.
     private let broker: ResourceBroker?
     /// The resource wait in progress (queue id), so `worker list` can say what it waits for now.
@@ -47,8 +50,8 @@ public actor SealingThread {
     private var resumeWaiter: CheckedContinuation<Void, Never>?
     /// The wait in progress, cancelled by a pause so it ends at once.
     private var interruptible: Task<Void, any Error>?
-    /// A wait for resources in progress, cancelled by a pause like `interruptible`.
-    private var resourceTask: Task<ResourceLease?, Never>?
+    /// Cancels the stage wait in progress (permit, start token, processor slot, resources).
+    private var cancelWait: (@Sendable () -> Void)?
     private var idleRounds = 0
     /// The window PoSt heartbeat while a job is held (wdpost plan).
     var heartbeat: Task<Void, Never>?
@@ -56,7 +59,8 @@ public actor SealingThread {
 
     public init(
         settings: ThreadSettings, manager: any SectorManager, prover: any Prover, proverName: String = "mock",
-        gates: [ProofStage: StageGate] = [:], broker: ResourceBroker? = nil, clock: any Clock<Duration> = ContinuousClock(), log: Log = Log(),
+        gates: [ProofStage: StageGate] = [:], staggers: [ProofStage: StaggerGate] = [:], processors: ProcessorSlots? = nil,
+        broker: ResourceBroker? = nil, clock: any Clock<Duration> = ContinuousClock(), log: Log = Log(),
         reloadSettings: (@Sendable (ThreadSettings, _ force: Bool) -> ThreadSettings?)? = nil
     ) {
         index = settings.index
@@ -66,6 +70,8 @@ public actor SealingThread {
         self.prover = prover
         self.proverName = proverName
         self.gates = gates
+        self.staggers = staggers
+        self.processors = processors
         self.broker = broker
         self.clock = clock
         self.log = log.with("thread", "\(settings.index)")
@@ -81,7 +87,7 @@ public actor SealingThread {
         if case .paused = activity { return true }
         pauseRequested = true
         interruptible?.cancel()
-        resourceTask?.cancel()
+        cancelWait?()
         return true
     }
 
@@ -267,7 +273,7 @@ public actor SealingThread {
         resumeWaiter?.resume()
         resumeWaiter = nil
         interruptible?.cancel()
-        resourceTask?.cancel()
+        cancelWait?()
     }
 
     /// Persists and logs an event; then reports it to the manager (never the other way round).
@@ -422,40 +428,23 @@ public actor SealingThread {
         if !(await sleep(duration)) { throw .interrupted }
     }
 
-    /// Runs a proof stage: waits for the stage's permit, then for its resources (both
-    /// interruptible by a pause), computes, and gives everything back whatever the outcome.
+    /// Runs a proof stage: takes, in damocles' order, the stage's permit (`limitation.concurrent`),
+    /// its start token (`limitation.staggered`), a processor child's slot and locks, then the
+    /// resources from the pools; every wait is interruptible by a pause. Computes, then gives
+    /// everything back whatever the outcome.
     func run<T>(_ stage: ProofStage, _ body: () async throws(ProverError) -> T) async throws(StepError) -> T {
-        var permit: StageGate?
-        if let gate = gates[stage] {
-            activity = .waiting(since: .now, waitingFor: "\(stage) slot (limit \(gate.limit))")
-            let acquire = Task<Void, any Error> { try await gate.acquire() }
-            interruptible = acquire
-            let acquired = await withTaskCancellationHandler {
-                (try? await acquire.value) != nil
-            } onCancel: {
-                acquire.cancel()
-            }
-            interruptible = nil
-            if !acquired || pauseRequested || Task.isCancelled {
-                if acquired { await gate.release() }
-                activity = .idle
-                throw .interrupted
-            }
-            permit = gate
-        }
-        let lease: ResourceLease?
+        var held = HeldForStage(stage: stage)
         do {
-            lease = try await admit(stage)
+            try await acquire(stage, into: &held)
         } catch {
-            if let permit { await permit.release() }
+            await held.release()
             activity = .idle
             throw error
         }
-        activity = .running(since: .now, proc: "\(proverName) \(stage)" + (lease.map { " [\($0.summary)]" } ?? ""))
+        activity = .running(since: .now, proc: "\(proverName) \(stage)" + (held.lease.map { " [\($0.summary)]" } ?? ""))
         let result: Result<T, ProverError>
         do { result = .success(try await body()) } catch { result = .failure(error) }
-        if let lease { await lease.release() }
-        if let permit { await permit.release() }
+        await held.release()
         activity = .idle
         switch result {
         case let .success(value): return value
@@ -465,14 +454,72 @@ public actor SealingThread {
         }
     }
 
-    /// Waits for the pools to grant what `stage` needs for this thread's sector size; a pause
-    /// or shutdown ends the wait at once and leaves nothing held.
-    private func admit(_ stage: ProofStage) async throws(StepError) -> ResourceLease? {
+    /// What a running stage holds, released in reverse order of taking.
+    struct HeldForStage {
+        let stage: ProofStage
+        var permit: StageGate?
+        var stagger: StaggerGate?
+        var processors: ProcessorSlots?
+        var slot: ProcessorSlot?
+        var lease: ResourceLease?
+
+        mutating func release() async {
+            if let lease { await lease.release() }
+            if let slot, let processors { await processors.release(stage, slot) }
+            if let stagger { await stagger.finished() }
+            if let permit { await permit.release() }
+            self = HeldForStage(stage: stage)
+        }
+    }
+
+    private func acquire(_ stage: ProofStage, into held: inout HeldForStage) async throws(StepError) {
+        if let gate = gates[stage] {
+            activity = .waiting(since: .now, waitingFor: "\(stage) slot (limit \(gate.limit))")
+            guard await interruptibly({ (try? await gate.acquire()) != nil ? true : nil }) != nil else { throw .interrupted }
+            held.permit = gate
+            if pauseRequested || Task.isCancelled { throw .interrupted }
+        }
+        if let stagger = staggers[stage] {
+            activity = .waiting(since: .now, waitingFor: "\(stage) start (staggered \(stagger.interval))")
+            guard await interruptibly({ await stagger.start() ? true : nil }) != nil else { throw .interrupted }
+            held.stagger = stagger
+            if pauseRequested || Task.isCancelled { throw .interrupted }
+        }
+        if let processors, processors.stages.contains(stage) {
+            activity = .waiting(since: .now, waitingFor: "\(stage) processor (slot or ext_lock)")
+            guard let slot = await interruptibly({ await processors.acquire(stage) }) else { throw .interrupted }
+            held.processors = processors
+            held.slot = slot
+            if pauseRequested || Task.isCancelled { throw .interrupted }
+        }
+        held.lease = try await admit(stage, on: held.slot)
+        if pauseRequested || Task.isCancelled { throw .interrupted }
+    }
+
+    /// Runs a wait that a pause or shutdown cancels; nil when it was interrupted before getting
+    /// anything (what it got is the caller's to hold, and to release).
+    private func interruptibly<R: Sendable>(_ wait: @escaping @Sendable () async -> R?) async -> R? {
+        let task = Task<R?, Never> { await wait() }
+        cancelWait = { task.cancel() }
+        let value = await withTaskCancellationHandler {
+            await task.value
+        } onCancel: {
+            task.cancel()
+        }
+        cancelWait = nil
+        return value
+    }
+
+    /// Waits for the pools to grant what `stage` needs for this thread's sector size, within
+    /// the processor child's pinning; a pause or shutdown ends the wait and leaves nothing held.
+    private func admit(_ stage: ProofStage, on slot: ProcessorSlot?) async throws(StepError) -> ResourceLease? {
         guard let broker else { return nil }
         let size = record.proof?.sectorSize ?? settings.sealing.allowedSizes?.first ?? .kib2
+        var request = broker.request(stage, size: size)
+        if let slot { request = slot.restrict(request) }
         let ticket: ResourceBroker.Ticket
         do {
-            ticket = try await broker.enqueue(broker.request(stage, size: size))
+            ticket = try await broker.enqueue(request)
         } catch {
             throw .failure(.permanent("\(error)"))
         }
@@ -484,18 +531,10 @@ public actor SealingThread {
             log.with("sector", record.sector.map { "\($0)" } ?? "-").with("state", record.state.rawValue)
                 .info("\(stage) waits for resources: \(refusal)")
             resourceWait = (id, stage)
-            let wait = Task<ResourceLease?, Never> { await broker.wait(id) }
-            resourceTask = wait
-            let lease = await withTaskCancellationHandler {
-                await wait.value
-            } onCancel: {
-                wait.cancel()
-            }
-            resourceTask = nil
+            let lease = await interruptibly { await broker.wait(id) }
             resourceWait = nil
-            guard let lease else { throw .interrupted }
-            if pauseRequested || Task.isCancelled {
-                await lease.release()
+            guard let lease else {
+                await broker.cancel(id)
                 throw .interrupted
             }
             return lease

@@ -275,7 +275,7 @@ public enum ConfigDecoder {
             guard let entries = p.tables(stage, &log) else { continue }
             processors.external[stage] = entries.map { reader in
                 var r = reader
-                var ext = ExternalProcessor()
+                var ext = ExternalProcessorConfig()
                 ext.bin = r.string("bin", &log)
                 ext.args = r.strings("args", &log)
                 ext.stableWait = r.positiveDuration("stable_wait", &log) ?? ext.stableWait

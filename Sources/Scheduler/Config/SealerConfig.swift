@@ -164,7 +164,7 @@ public struct ProcessorsSection: Sendable, Hashable {
     public var extLocks: [String: Int] = [:]
     public var staticTreeD: [String: String] = [:]
     /// `[[processors.<stage>]]` external processors, by stage name.
-    public var external: [String: [ExternalProcessor]] = [:]
+    public var external: [String: [ExternalProcessorConfig]] = [:]
     public init() {}
 
     /// Stage names damocles accepts for `[[processors.<stage>]]`.
@@ -176,7 +176,7 @@ public struct ProcessorsSection: Sendable, Hashable {
 }
 
 /// One external processor child (damocles' `Ext`).
-public struct ExternalProcessor: Sendable, Hashable {
+public struct ExternalProcessorConfig: Sendable, Hashable {
     public var bin: String?
     public var args: [String]?
     public var stableWait: Duration = .seconds(5)

@@ -243,7 +243,8 @@ public struct ResourceLedger: Sendable, Hashable {
 
     private func pickGPU(_ request: ResourceRequest, near node: Int, avoiding blocked: Set<Int>) -> Int? {
         let fitting = capacity.gpus.indices.filter { g in
-            !blocked.contains(capacity.gpus[g].index) && gpu.freeVRAM[g] >= request.vramBytes
+            !blocked.contains(capacity.gpus[g].index) && (request.allowedGPUs?.contains(capacity.gpus[g].index) ?? true)
+                && gpu.freeVRAM[g] >= request.vramBytes
                 && gpu.freeSlots[g] + request.extraGPUSlots > 0
         }
         // Local first, then the fullest that fits (best fit keeps whole GPUs free for big proofs).

@@ -15,6 +15,8 @@ public struct ResourceRequest: Sendable, Hashable {
     public var allowedCPUs: Set<Int>?
     /// Restricts placement to one node (a processor's `numa_preferred`).
     public var node: Int?
+    /// Restricts the GPU (a processor pinned to a device through `CUDA_VISIBLE_DEVICES`).
+    public var allowedGPUs: Set<Int>?
     /// Lets the stage share a GPU beyond its slots (WindowPoSt's headroom); VRAM still bounds it.
     public var extraGPUSlots: Int
     /// How long the stage is expected to hold its grant (the cost table's duration); nil: unknown.

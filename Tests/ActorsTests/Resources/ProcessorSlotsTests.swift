@@ -1,0 +1,93 @@
+@testable import Actors
+import ProofsFFI
+import Scheduler
+import Testing
+
+@Suite struct ProcessorChoiceTests {
+    @Test func picksTheChildWithMostRoomWhoseLocksAreFree() {
+        let slots = [ProcessorSlot(index: 0, concurrent: 2, locks: ["gpu0"]), ProcessorSlot(index: 1, concurrent: 4, locks: ["gpu1"])]
+        #expect(ProcessorChoice.pick(slots, inFlight: [0, 0], freeLocks: ["gpu0": 1, "gpu1": 1]) == 1)
+        #expect(ProcessorChoice.pick(slots, inFlight: [0, 0], freeLocks: ["gpu0": 1, "gpu1": 0]) == 0)
+        #expect(ProcessorChoice.pick(slots, inFlight: [2, 4], freeLocks: ["gpu0": 1, "gpu1": 1]) == nil)
+        #expect(ProcessorChoice.pick([ProcessorSlot(index: 0)], inFlight: [63], freeLocks: [:]) == 0, "unbounded counts as 64")
+        #expect(ProcessorChoice.pick([ProcessorSlot(index: 0)], inFlight: [64], freeLocks: [:]) == nil)
+    }
+
+    @Test func aChildsPinningNarrowsTheRequest() {
+        var processor = ExternalProcessorConfig()
+        processor.cpuset = "4-7"
+        processor.numaPreferred = 1
+        processor.envs = ["CUDA_VISIBLE_DEVICES": "2"]
+        let slot = ProcessorSlot(index: 0, processor)
+        let request = slot.restrict(ResourceRequest(stage: .c2, cores: 2, memoryBytes: 1, vramBytes: 1))
+        #expect(request.allowedCPUs == [4, 5, 6, 7] && request.node == 1 && request.allowedGPUs == [2])
+        let box = BoxCapacity(nodes: [NodeCapacity(id: 0, l3Groups: [Array(0..<4)], memoryBytes: 1 << 30),
+                                      NodeCapacity(id: 1, l3Groups: [Array(4..<8)], memoryBytes: 1 << 30)],
+                              gpus: (0..<4).map { GPUCapacity(index: $0, node: $0 / 2, vramBytes: 1 << 30) })
+        let grant = ResourceLedger(box).place(request)
+        #expect(grant?.node == 1 && grant?.gpu == 2 && grant?.cpus == [4, 5])
+    }
+}
+
+@Suite struct ProcessorSlotsTests {
+    @Test("pc2 and c2 sharing one ext_lock never run together (damocles #572)")
+    func sharedLockSerialises() async throws {
+        var pc2 = ExternalProcessorConfig(), c2 = ExternalProcessorConfig()
+        pc2.locks = ["gpu"]
+        c2.locks = ["gpu"]
+        let slots = ProcessorSlots(processors: ["pc2": [pc2], "c2": [c2]], extLocks: ["gpu": 1])
+        let first = try #require(await slots.acquire(.pc2))
+        let waiting = Task { await slots.acquire(.c2) }
+        while await slots.usage(.c2).waiting == 0 { await Task.yield() }
+        #expect(await slots.usage(.c2).inFlight == [0])
+        await slots.release(.pc2, first)
+        let second = try #require(await waiting.value)
+        #expect(await slots.usage(.c2).inFlight == [1])
+        #expect(await slots.usage(.pc2).freeLocks["gpu"] == 0)
+        await slots.release(.c2, second)
+        #expect(await slots.usage(.c2).freeLocks["gpu"] == 1)
+    }
+
+    @Test func aCancelledWaiterLeavesTheQueue() async {
+        var one = ExternalProcessorConfig()
+        one.concurrent = 1
+        let slots = ProcessorSlots(processors: ["pc1": [one]], extLocks: [:])
+        let held = await slots.acquire(.pc1)
+        let waiter = Task { await slots.acquire(.pc1) }
+        while await slots.usage(.pc1).waiting == 0 { await Task.yield() }
+        waiter.cancel()
+        #expect(await waiter.value == nil)
+        #expect(await slots.usage(.pc1).waiting == 0)
+        if let held { await slots.release(.pc1, held) }
+        #expect(await slots.usage(.pc1).inFlight == [0])
+    }
+}
+
+@Suite struct StaggerGateTests {
+    @Test func aFinishingTaskLetsTheNextStartAtOnce() async {
+        let gate = StaggerGate(interval: .seconds(3600))
+        #expect(await gate.start())
+        let second = Task { await gate.start() }
+        while await gate.waiting == 0 { await Task.yield() }
+        await gate.finished()
+        #expect(await second.value)
+    }
+
+    @Test func startsAreSpacedByTheInterval() async {
+        let gate = StaggerGate(interval: .milliseconds(50))
+        let begin = ContinuousClock.now
+        #expect(await gate.start())
+        #expect(await gate.start())
+        #expect(ContinuousClock.now - begin >= .milliseconds(50))
+    }
+
+    @Test func aCancelledStartLeavesTheQueue() async {
+        let gate = StaggerGate(interval: .seconds(3600))
+        #expect(await gate.start())
+        let waiter = Task { await gate.start() }
+        while await gate.waiting == 0 { await Task.yield() }
+        waiter.cancel()
+        #expect(await waiter.value == false)
+        #expect(await gate.waiting == 0)
+    }
+}
