@@ -201,6 +201,12 @@ public struct ResourceLease: Sendable, Hashable {
         return parts.joined(separator: " ")
     }
 
+    /// Runs blocking in-process work (a proof call) on a thread pinned to the leased cores, its
+    /// memory preferred from the leased node.
+    public func runPinned<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await Pinning.run(cpus: grant.cpus, node: grant.node, body)
+    }
+
     /// What an external processor's environment gets so the work lands on the leased resources,
     /// as damocles passes it: cpuset, preferred NUMA node and the leased GPU.
     public var environment: [String: String] {
