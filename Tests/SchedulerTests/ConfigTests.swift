@@ -15,6 +15,37 @@ private func config(_ extra: String) -> String {
         + "\n[[attached]]\nlocation = \"/tmp/persist\"\n"
 }
 
+@Suite("Config: [resources]")
+struct ResourcesConfigTests {
+    @Test("every [resources] key is read, and the cost overrides apply by size")
+    func full() throws {
+        let config = try #require(ConfigDecoder.load(path: fixtures + "/sealer/full.toml").config)
+        let r = config.resources
+        #expect(r.cpus == Set(0...47) && r.nodes == [0, 1])
+        #expect(r.memoryReserve == 32 << 30 && r.gpuSlots == 2 && r.starvationLimit == 16)
+        #expect(r.starvationWait == .seconds(3 * 3600) && r.postHeadroom == .seconds(600))
+        #expect(r.box?.hugepagesPerNode == 64 && r.box?.gpus == 2)
+        let table = r.costTable
+        #expect(table.cost(.pc1, .gib32).hugepages == 64 && table.cost(.pc1, .gib64).hugepages == 64)
+        #expect(table.cost(.c2, .gib64).memoryBytes == 256 << 30 && table.cost(.c2, .gib32).memoryBytes == 128 << 30)
+        let capacity = try #require(r.box).capacity(memoryReserve: r.memoryReserve, gpuSlots: r.gpuSlots)
+        let perNode: UInt64 = (256 - 64 - 16) << 30
+        #expect(capacity.nodes.map(\.memoryBytes) == [perNode, perNode])
+        #expect(capacity.nodes[1].l3Groups == [Array(24..<30), Array(30..<36), Array(36..<42), Array(42..<48)])
+        #expect(capacity.gpus.map(\.node) == [0, 1] && capacity.gpus.allSatisfy { $0.slots == 2 })
+    }
+
+    @Test("bad [resources] values are errors naming the key and line")
+    func errors() {
+        let result = decode(config("[resources]\ncpus = \"0-x\"\n[resources.costs.pc3]\ncores = 1\n[resources.costs.\"32GiB\".c9]\ncores = 1\n"))
+        #expect(result.config == nil)
+        let messages = result.errors.map(\.description)
+        #expect(messages.contains { $0.contains(":6:1:") && $0.contains("resources.cpus") && $0.contains("0-x") })
+        #expect(messages.contains { $0.contains("resources.costs.pc3") && $0.contains("neither a stage nor a sector size") })
+        #expect(messages.contains { $0.contains("c9") && $0.contains("unknown stage") })
+    }
+}
+
 @Suite("Config: real damocles files")
 struct DamoclesConfigFileTests {
     @Test("damocles' own mock config loads; the only diagnostic is its deprecated [attached_selection]")
@@ -98,6 +129,7 @@ struct DamoclesConfigFileTests {
             #expect(reread.sectorManager.address == original.sectorManager.address)
             #expect(reread.worker.pingInterval == original.worker.pingInterval)
             #expect(reread.proofs.resolvedMockDurations == original.proofs.resolvedMockDurations)
+            #expect(reread.resources == original.resources)
         }
     }
 }

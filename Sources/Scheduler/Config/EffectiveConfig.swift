@@ -76,6 +76,29 @@ public enum EffectiveConfig {
             }
             out += "failure_rate = \(c.proofs.mockFailureRate)\n"
         }
+
+        let r = c.resources
+        out += "\n[resources]\n"
+        if let cpus = r.cpus { out += "cpus = \(q(CPUList.format(cpus.sorted())))\n" }
+        if let nodes = r.nodes { out += "nodes = [\(nodes.sorted().map(String.init).joined(separator: ", "))]\n" }
+        if let gpus = r.gpus { out += "gpus = [\(gpus.sorted().map(String.init).joined(separator: ", "))]\n" }
+        out += "memory_reserve = \(q(ByteSize(bytes: r.memoryReserve).description))\ngpu_slots = \(r.gpuSlots)\n"
+        out += "starvation_limit = \(r.starvationLimit)\nstarvation_wait = \(d(r.starvationWait))\n"
+        out += "post_headroom = \(d(r.postHeadroom))\npost_reserve = \(r.postReserve)\n"
+        if let box = r.box {
+            out += "\n[resources.box]\nnodes = \(box.nodes)\ncores_per_node = \(box.coresPerNode)\ncores_per_l3 = \(box.coresPerL3)\n"
+            out += "memory = \(q(ByteSize(bytes: box.memory).description))\nhugepages_per_node = \(box.hugepagesPerNode)\n"
+            out += "gpus = \(box.gpus)\ngpu_vram = \(q(ByteSize(bytes: box.gpuVRAM).description))\n"
+        }
+        for o in r.costs {
+            out += "\n[resources.costs.\(o.size.map { q($0.description) + "." } ?? "")\(o.stage.rawValue)]\n"
+            if let v = o.cores { out += "cores = \(v)\n" }
+            if let v = o.sameL3 { out += "same_l3 = \(v)\n" }
+            if let v = o.memoryBytes { out += "memory = \(q(ByteSize(bytes: v).description))\n" }
+            if let v = o.hugepages { out += "hugepages = \(v)\n" }
+            if let v = o.vramBytes { out += "vram = \(q(ByteSize(bytes: v).description))\n" }
+            if let v = o.duration { out += "duration = \(d(v))\n" }
+        }
         return out
     }
 
