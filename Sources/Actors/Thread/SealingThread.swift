@@ -527,9 +527,10 @@ public actor SealingThread {
         case let .granted(lease):
             return lease
         case let .waiting(id, refusal):
-            activity = .waiting(since: .now, waitingFor: "\(stage) \(refusal)")
-            log.with("sector", record.sector.map { "\($0)" } ?? "-").with("state", record.state.rawValue)
-                .info("\(stage) waits for resources: \(refusal)")
+            let since = ContinuousClock.now
+            activity = .waiting(since: since, waitingFor: "\(stage) \(refusal)")
+            let sectorLog = log.with("sector", record.sector.map { "\($0)" } ?? "-").with("state", record.state.rawValue)
+            sectorLog.info("\(stage) waits for resources: \(refusal)")
             resourceWait = (id, stage)
             let lease = await interruptibly { await broker.wait(id) }
             resourceWait = nil
@@ -537,6 +538,9 @@ public actor SealingThread {
                 await broker.cancel(id)
                 throw .interrupted
             }
+            let waited = since.duration(to: .now)
+            let seconds = Double(waited.components.seconds) + Double(waited.components.attoseconds) / 1e18
+            sectorLog.info("\(stage) admitted after \(String(format: "%.1f", seconds))s: \(lease.summary)")
             return lease
         }
     }
