@@ -279,8 +279,9 @@ struct UnitsTests {
 
     @Test("cpusets")
     func cpusets() {
-        #expect(CPUSet.parse("0-3,8") == [0, 1, 2, 3, 8])
-        #expect(CPUSet.parse("3-1") == nil)
-        #expect(CPUSet.parse("") == nil)
+        #expect(CPUList.parse("0-3,8") == [0, 1, 2, 3, 8])
+        #expect(CPUList.parse("3-1") == nil)
+        #expect(CPUList.parse("") == [])
+        #expect(CPUList.parse("0-4294967295") == nil, "a typo must not expand to billions of CPUs")
     }
 }

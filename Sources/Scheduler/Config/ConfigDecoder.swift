@@ -281,7 +281,7 @@ public enum ConfigDecoder {
                 ext.stableWait = r.positiveDuration("stable_wait", &log) ?? ext.stableWait
                 if var cgroup = r.table("cgroup", &log) {
                     if let cpuset = cgroup.string("cpuset", &log) {
-                        if CPUSet.parse(cpuset) == nil {
+                        if CPUList.parse(cpuset)?.isEmpty ?? true {
                             log.error(cgroup.keyPath("cpuset"), cgroup.position("cpuset"), "invalid cpuset \"\(cpuset)\" (write e.g. \"0-7,32-39\")")
                         } else {
                             ext.cpuset = cpuset

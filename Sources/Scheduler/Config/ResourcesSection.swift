@@ -140,7 +140,7 @@ extension ConfigDecoder {
             return out
         }
         if let text = r.string("cpus", &log) {
-            if let cpus = CPUList.parse(text) { section.cpus = Set(cpus) } else {
+            if let cpus = CPUList.parse(text), !cpus.isEmpty { section.cpus = Set(cpus) } else {
                 log.error(r.keyPath("cpus"), r.position("cpus"), "invalid cpu list \"\(text)\" (write e.g. \"0-63,128-191\")")
             }
         }

@@ -26,7 +26,7 @@ public struct ProcessorSlot: Sendable, Hashable {
     public init(index: Int, _ processor: ExternalProcessorConfig) {
         let visible = processor.envs["CUDA_VISIBLE_DEVICES"].map { $0.split(separator: ",") }
         self.init(index: index, concurrent: processor.concurrent, locks: processor.locks,
-                  cpus: processor.cpuset.flatMap(CPUSet.parse).map(Set.init), node: processor.numaPreferred,
+                  cpus: processor.cpuset.flatMap(CPUList.parse).map(Set.init), node: processor.numaPreferred,
                   gpu: visible?.count == 1 ? Int(visible![0].trimmingCharacters(in: .whitespaces)) : nil)
     }
 

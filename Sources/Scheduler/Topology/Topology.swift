@@ -154,6 +154,9 @@ public struct GPUDevice: Sendable, Hashable, Codable {
 
 /// Linux cpulist syntax ("0-7,32-39"), as in sysfs `cpulist` files and config overrides.
 public enum CPUList {
+    /// CPU numbers at or above this are refused (a typo must not expand to billions of CPUs).
+    public static let limit = 1 << 16
+
     /// Parses a cpulist; returns sorted unique CPUs, [] for an empty list, nil when malformed.
     public static func parse(_ text: String) -> [Int]? {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -163,10 +166,11 @@ public enum CPUList {
             let range = part.split(separator: "-", omittingEmptySubsequences: false)
             switch range.count {
             case 1:
-                guard let v = Int(range[0]), v >= 0 else { return nil }
+                guard let v = Int(range[0].trimmingCharacters(in: .whitespaces)), v >= 0, v < limit else { return nil }
                 result.insert(v)
             case 2:
-                guard let a = Int(range[0]), let b = Int(range[1]), a >= 0, b >= a else { return nil }
+                guard let a = Int(range[0].trimmingCharacters(in: .whitespaces)), let b = Int(range[1].trimmingCharacters(in: .whitespaces)),
+                      a >= 0, b >= a, b < limit else { return nil }
                 for v in a...b { result.insert(v) }
             default:
                 return nil
