@@ -14,6 +14,7 @@ commands:
   manager mock [--listen H:P]    serve a mock damocles-manager (see 'sealer manager --help')
   history -l LOCATION            print a thread's per-sector history
   bench [--threads N]            measure transitions/s, idle CPU and RSS, pause latency
+  processor <stage>              run as an external processor child (damocles' protocol)
   hwinfo [--sysfs-root DIR]      print the box as the resource pools see it (--json, --hwloc FILE)
   simulate --workload W.toml     sectors/day of the admission policy in virtual time vs the bound
   version                        print the version
@@ -48,6 +49,8 @@ case "manager":
     runAsync { await ManagerCommand.run(rest) }
 case "history":
     exit(HistoryCommand.run(rest))
+case "processor":
+    exit(ProcessorCommand.run(rest))
 case "hwinfo":
     exit(HwinfoCommand.run(rest))
 case "simulate":

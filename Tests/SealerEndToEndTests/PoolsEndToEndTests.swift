@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 
 /// `sealer hwinfo` and `sealer simulate` as an operator runs them.
@@ -63,5 +66,51 @@ import Testing
         let policy = try await runSealer(["simulate", "--workload", package + "/config/workloads/cc32.toml", "--policy", "greedy"])
         #expect(policy.status == 2)
         #expect(policy.output.contains("greedy"))
+    }
+}
+
+/// The daemon with `[[processors.<stage>]]` children: its own binary as `sealer processor`.
+@Suite struct ProcessorsEndToEndTests {
+    @Test("stages run in processor children the daemon spawns, pinned by their config; the children go when it stops")
+    func sealsThroughChildren() async throws {
+        let dir = Scratch()
+        defer { dir.cleanup() }
+        let config = try dir.write("sealer.toml", testConfig(dir: dir.path, threads: 2, stage: "5ms", extra: """
+            [processors.ext_locks]
+            gpu = 1
+            [[processors.pc1]]
+            concurrent = 1
+            [[processors.pc1]]
+            concurrent = 1
+            [[processors.c2]]
+            locks = ["gpu"]
+            """))
+        let daemon = try Child(["daemon", "-c", config], log: dir.path + "/daemon.log")
+        _ = try await daemon.waitForLog("pc1 processor #1 ready")
+        _ = try await daemon.waitForLog("c2 processor #0 ready")
+        let log = try await daemon.waitForLog("sector finished")
+        #expect(!log.contains("ERROR"), "\(log)")
+        let pids = log.split(separator: "\n").compactMap { line -> Int32? in
+            guard let range = line.range(of: "ready, pid ") else { return nil }
+            return Int32(line[range.upperBound...].prefix { $0.isNumber })
+        }
+        #expect(pids.count == 3, "\(log)")
+        daemon.signal(SIGTERM)
+        #expect(try await daemon.wait() == 0)
+        for pid in pids { #expect(kill(pid, 0) != 0, "child \(pid) outlived the daemon") }
+    }
+
+    @Test("a processor that cannot start stops the daemon from starting, naming it")
+    func missingProcessorBinary() async throws {
+        let dir = Scratch()
+        defer { dir.cleanup() }
+        let config = try dir.write("sealer.toml", testConfig(dir: dir.path, threads: 1, extra: """
+            [[processors.c2]]
+            bin = "/nonexistent/c2-prover"
+            stable_wait = "2s"
+            """))
+        let out = try await runSealer(["daemon", "-c", config])
+        #expect(out.status != 0)
+        #expect(out.output.contains("processors.c2[0]"), "\(out.output)")
     }
 }

@@ -20,6 +20,40 @@ public final class Daemon: Sendable {
     private let server: HTTPServer
     /// The resource pools (nil when the options run stages unmetered).
     public let broker: ResourceBroker?
+    /// External processor children by stage, in config order.
+    private let children: [ProofStage: [ExternalProcessor]]
+
+    /// One child per `[[processors.<stage>]]` entry of a stage the daemon runs; by default the
+    /// daemon's own executable (`sealer processor <stage>`), given the mock prover's settings.
+    static func children(_ options: DaemonOptions, log: Log) -> [ProofStage: [ExternalProcessor]] {
+        let selfPath = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var mock = [
+            "SEALER_MOCK_DURATIONS": options.prover.durations.sorted { $0.key.rawValue < $1.key.rawValue }
+                .map { "\($0.key.rawValue)=\(HumanDuration.format($0.value).replacingOccurrences(of: " ", with: ""))" }.joined(separator: ","),
+            "SEALER_MOCK_SEED": "\(options.prover.seed)",
+        ]
+        if options.prover.failureRate > 0 { mock["SEALER_MOCK_FAILURE_RATE"] = "\(options.prover.failureRate)" }
+        var out: [ProofStage: [ExternalProcessor]] = [:]
+        for (name, configs) in options.processors {
+            guard let stage = ProofStage(rawValue: name), stage != .transfer else {
+                log.info("processors.\(name): no stage of this daemon runs there; its children are not started")
+                continue
+            }
+            out[stage] = configs.enumerated().map { index, config in
+                let launch = ProcessorLaunch(
+                    bin: config.bin ?? selfPath, args: config.args ?? ["processor", name], envs: mock.merging(config.envs) { $1 },
+                    inheritEnvs: config.inheritEnvs, stableWait: config.stableWait, cpuset: config.cpuset, groupName: config.groupName,
+                    numaNode: config.numaPreferred, autoRestart: config.autoRestart)
+                let childLog = log.with("processor", "\(name)[\(index)]")
+                // The child's own lifecycle lines: readiness is news, everything else (exits,
+                // restarts, unparsable answers) is a warning.
+                return ExternalProcessor(stage: name, index: index, config: launch) { line in
+                    if line.contains(" ready, pid ") { childLog.info(line) } else { childLog.warn(line) }
+                }
+            }
+        }
+        return out
+    }
     private let log: Log
 
     public init(options: DaemonOptions, log: Log = Log(), clock: any Clock<Duration> = ContinuousClock()) {
@@ -39,9 +73,11 @@ public final class Daemon: Sendable {
         var staggers: [ProofStage: StaggerGate] = [:]
         for (stage, interval) in options.staggered { staggers[stage] = StaggerGate(interval: interval, clock: clock) }
         let slots = options.processors.isEmpty ? nil : ProcessorSlots(processors: options.processors, extLocks: options.extLocks)
+        let children = Self.children(options, log: log)
+        self.children = children
         let threads = options.threads.map {
             SealingThread(settings: $0, manager: manager, prover: prover, proverName: "mock", gates: gates, staggers: staggers,
-                          processors: slots, broker: broker, clock: clock,
+                          processors: slots, children: children, broker: broker, clock: clock,
                           log: log, reloadSettings: options.reloadSettings)
         }
         let supervisor = Supervisor(threads: threads, manager: manager, log: log)
@@ -59,12 +95,28 @@ public final class Daemon: Sendable {
             throw DaemonError("management server: \(error)")
         }
         try await checkPersistStores()
+        // damocles refuses to start when a processor child does not come up; so do we.
+        for (stage, list) in children.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            for child in list {
+                do {
+                    try await child.start()
+                } catch {
+                    await stopChildren()
+                    await server.shutdown()
+                    throw DaemonError("processors.\(stage)[\(child.index)]: \(error)")
+                }
+            }
+        }
         log.info("management RPC listening on \(options.rpcHost):\(port)" + (options.rpcToken == nil ? "" : " (bearer token required)"))
         await supervisor.start()
         let dest = "\(options.advertisedHost ?? options.rpcHost):\(port)"
         await supervisor.startPinging(name: options.workerName, dest: dest, version: SealerVersion.string, every: options.pingInterval)
         log.info("sealer \(SealerVersion.string) started: \(options.threads.count) sealing threads, manager \(managerDescription)")
         return port
+    }
+
+    private func stopChildren() async {
+        for list in children.values { for child in list { await child.shutdown() } }
     }
 
     /// damocles refuses to start when the manager does not know an attached store; so do we.
@@ -122,6 +174,7 @@ public final class Daemon: Sendable {
     /// Stops threads (their states are already persisted) and the server.
     public func stop() async -> Bool {
         let clean = await supervisor.shutdown(timeout: options.shutdownTimeout)
+        await stopChildren()
         await server.shutdown()
         if clean {
             log.info("stopped cleanly")

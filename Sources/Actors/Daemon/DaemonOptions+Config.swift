@@ -64,10 +64,7 @@ extension DaemonOptions {
         }
         processors = config.processors.external
         extLocks = config.processors.extLocks
-        for (stage, children) in processors.sorted(by: { $0.key < $1.key }) {
-            log.info("processors.\(stage): \(children.count) child(ren) set slots, locks and pinning for admission; "
-                + "the stage itself runs on the mock prover in this build")
-        }
+
     }
 
     /// The box from `[resources.box]` or discovered (sysfs, NVML), with the config's restrictions;

@@ -18,19 +18,19 @@ extension SealingThread {
 
     func addPieces(_ pieces: [PieceInfo], into next: inout SectorRecord) async throws(StepError) {
         let ref = try sectorRef()
-        next.phases.pieces = try await run(.addPieces) { () async throws(ProverError) in try await prover.addPieces(ref, pieces: pieces) }
+        next.phases.pieces = try await run(.addPieces) { (prover: any Prover) async throws(ProverError) in try await prover.addPieces(ref, pieces: pieces) }
     }
 
     func buildTreeD(into next: inout SectorRecord) async throws(StepError) {
         let ref = try sectorRef()
         let pieces = try require(record.phases.pieces, "pieces")
-        next.phases.commD = Blob(try await run(.treeD) { () async throws(ProverError) in try await prover.buildTreeD(ref, pieces: pieces) })
+        next.phases.commD = Blob(try await run(.treeD) { (prover: any Prover) async throws(ProverError) in try await prover.buildTreeD(ref, pieces: pieces) })
     }
 
     func pc1(ticket: Ticket, into next: inout SectorRecord) async throws(StepError) {
         let ref = try sectorRef()
         let pieces = try require(record.phases.pieces, "pieces")
-        let out = try await run(.pc1) { () async throws(ProverError) in try await prover.pc1(ref, ticket: ticket.ticket.bytes, pieces: pieces) }
+        let out = try await run(.pc1) { (prover: any Prover) async throws(ProverError) in try await prover.pc1(ref, ticket: ticket.ticket.bytes, pieces: pieces) }
         next.phases.pc1Output = Blob(out)
     }
 
@@ -38,7 +38,7 @@ extension SealingThread {
     func pc2(into next: inout SectorRecord) async throws(StepError) -> SealingEvent {
         let ref = try sectorRef()
         let pc1 = try require(record.phases.pc1Output, "PC1 output")
-        next.phases.commitments = try await run(.pc2) { () async throws(ProverError) in try await prover.pc2(ref, pc1Output: pc1.bytes) }
+        next.phases.commitments = try await run(.pc2) { (prover: any Prover) async throws(ProverError) in try await prover.pc2(ref, pc1Output: pc1.bytes) }
         return ref.proof.needsSyntheticPoRep ? .pc2NeedSyntheticProof : .pc2
     }
 
@@ -46,7 +46,7 @@ extension SealingThread {
         let ref = try sectorRef()
         let ticket = try require(record.phases.ticket, "ticket")
         let commitments = try require(record.phases.commitments, "commitments")
-        try await run(.synthProof) { () async throws(ProverError) in
+        try await run(.synthProof) { (prover: any Prover) async throws(ProverError) in
             try await prover.syntheticProofs(ref, ticket: ticket.ticket.bytes, commitments: commitments)
         }
     }
@@ -55,7 +55,7 @@ extension SealingThread {
         let ref = try sectorRef()
         let old = try require(record.phases.oldCommR, "old CommR")
         let pieces = try require(record.phases.pieces, "pieces")
-        next.phases.snapCommitments = try await run(.snapEncode) { () async throws(ProverError) in
+        next.phases.snapCommitments = try await run(.snapEncode) { (prover: any Prover) async throws(ProverError) in
             try await prover.snapEncode(ref, oldCommR: old.bytes, pieces: pieces)
         }
     }
@@ -64,7 +64,7 @@ extension SealingThread {
         let ref = try sectorRef()
         let old = try require(record.phases.oldCommR, "old CommR")
         let new = try require(record.phases.snapCommitments, "snap commitments")
-        next.phases.snapProof = Blob(try await run(.snapProve) { () async throws(ProverError) in
+        next.phases.snapProof = Blob(try await run(.snapProve) { (prover: any Prover) async throws(ProverError) in
             try await prover.snapProve(ref, oldCommR: old.bytes, new: new)
         })
     }

@@ -45,7 +45,7 @@ extension SealingThread {
             let ref = try sectorRef()
             let ticket = try require(record.phases.ticket, "ticket")
             let c = try require(record.phases.commitments, "commitments")
-            _ = try await run(.c1) { () async throws(ProverError) in
+            _ = try await run(.c1) { (prover: any Prover) async throws(ProverError) in
                 try await prover.c1(ref, ticket: ticket.ticket.bytes, seed: ticket.ticket.bytes, commitments: c)
             }
             next.phases.oldCommR = Blob(c.commR)

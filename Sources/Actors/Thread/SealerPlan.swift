@@ -113,7 +113,7 @@ extension SealingThread {
             let ticket = try require(record.phases.ticket, "ticket")
             let seed = try require(record.phases.seed, "seed")
             let c = try require(record.phases.commitments, "commitments")
-            next.phases.c1Output = Blob(try await run(.c1) { () async throws(ProverError) in
+            next.phases.c1Output = Blob(try await run(.c1) { (prover: any Prover) async throws(ProverError) in
                 try await prover.c1(ref, ticket: ticket.ticket.bytes, seed: seed.seed.bytes, commitments: c)
             })
             return .advance(.c1, next)
@@ -121,7 +121,7 @@ extension SealingThread {
         case .c1Done:
             let ref = try sectorRef()
             let c1 = try require(record.phases.c1Output, "C1 output")
-            next.phases.proof = Blob(try await run(.c2) { () async throws(ProverError) in try await prover.c2(ref, c1Output: c1.bytes) })
+            next.phases.proof = Blob(try await run(.c2) { (prover: any Prover) async throws(ProverError) in try await prover.c2(ref, c1Output: c1.bytes) })
             return .advance(.c2, next)
 
         case .c2Done:

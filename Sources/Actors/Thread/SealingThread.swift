@@ -31,6 +31,8 @@ public actor SealingThread {
     private let staggers: [ProofStage: StaggerGate]
     /// `[[processors.<stage>]]` children's slots and `ext_locks`; nil when none are configured.
     private let processors: ProcessorSlots?
+    /// The running children, by stage and index (matching `ProcessorSlot.index`).
+    private let children: [ProofStage: [ExternalProcessor]]
     /// The resource pools every proof stage is admitted through; nil runs stages unmetered.
     private let broker: ResourceBroker?
     /// The resource wait in progress (queue id), so `worker list` can say what it waits for now.
@@ -60,6 +62,7 @@ public actor SealingThread {
     public init(
         settings: ThreadSettings, manager: any SectorManager, prover: any Prover, proverName: String = "mock",
         gates: [ProofStage: StageGate] = [:], staggers: [ProofStage: StaggerGate] = [:], processors: ProcessorSlots? = nil,
+        children: [ProofStage: [ExternalProcessor]] = [:],
         broker: ResourceBroker? = nil, clock: any Clock<Duration> = ContinuousClock(), log: Log = Log(),
         reloadSettings: (@Sendable (ThreadSettings, _ force: Bool) -> ThreadSettings?)? = nil
     ) {
@@ -72,6 +75,7 @@ public actor SealingThread {
         self.gates = gates
         self.staggers = staggers
         self.processors = processors
+        self.children = children
         self.broker = broker
         self.clock = clock
         self.log = log.with("thread", "\(settings.index)")
@@ -432,7 +436,7 @@ public actor SealingThread {
     /// its start token (`limitation.staggered`), a processor child's slot and locks, then the
     /// resources from the pools; every wait is interruptible by a pause. Computes, then gives
     /// everything back whatever the outcome.
-    func run<T>(_ stage: ProofStage, _ body: () async throws(ProverError) -> T) async throws(StepError) -> T {
+    func run<T>(_ stage: ProofStage, _ body: (any Prover) async throws(ProverError) -> T) async throws(StepError) -> T {
         var held = HeldForStage(stage: stage)
         do {
             try await acquire(stage, into: &held)
@@ -441,9 +445,16 @@ public actor SealingThread {
             activity = .idle
             throw error
         }
-        activity = .running(since: .now, proc: "\(proverName) \(stage)" + (held.lease.map { " [\($0.summary)]" } ?? ""))
+        // A stage with processor children runs in the child whose slot it holds, with its lease.
+        var worker: any Prover = prover
+        var proc = "\(proverName) \(stage)"
+        if let slot = held.slot, let child = children[stage]?[slot.index] {
+            worker = ExternalProver(processor: child, local: prover, lease: held.lease?.grant)
+            proc = "processors.\(stage)[\(slot.index)]"
+        }
+        activity = .running(since: .now, proc: proc + (held.lease.map { " [\($0.summary)]" } ?? ""))
         let result: Result<T, ProverError>
-        do { result = .success(try await body()) } catch { result = .failure(error) }
+        do { result = .success(try await body(worker)) } catch { result = .failure(error) }
         await held.release()
         activity = .idle
         switch result {

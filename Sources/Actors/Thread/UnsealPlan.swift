@@ -25,7 +25,7 @@ extension SealingThread {
         case .allocated:
             let ref = try sectorRef()
             let piece = try require(record.phases.unsealPiece, "piece to unseal")
-            next.phases.unsealedBytes = try await run(.unseal) { () async throws(ProverError) in try await prover.unseal(ref, piece: piece) }
+            next.phases.unsealedBytes = try await run(.unseal) { (prover: any Prover) async throws(ProverError) in try await prover.unseal(ref, piece: piece) }
             return .advance(.unsealDone, next)
 
         case .unsealed:

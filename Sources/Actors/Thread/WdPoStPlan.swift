@@ -26,7 +26,7 @@ extension SealingThread {
             let sectors = input.sectors.map { SectorID(miner: input.miner, number: $0) }
             // A failed proof is reported to the manager with its reason, not retried here.
             do {
-                next.phases.wdpostProof = Blob(try await run(.windowPost) { () async throws(ProverError) in
+                next.phases.wdpostProof = Blob(try await run(.windowPost) { (prover: any Prover) async throws(ProverError) in
                     try await prover.windowPost(miner: input.miner, sectors: sectors, randomness: input.seed.bytes)
                 })
             } catch {
