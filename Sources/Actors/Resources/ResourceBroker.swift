@@ -177,59 +177,6 @@ public actor ResourceBroker {
     }
 }
 
-/// Resources held by one running stage; returned by `release()` (the scoped helpers do it).
-public struct ResourceLease: Sendable, Hashable {
-    public let id: UInt64
-    public let grant: Grant
-    let broker: ResourceBroker
-
-    public static func == (a: Self, b: Self) -> Bool { a.id == b.id && a.grant == b.grant }
-    public func hash(into hasher: inout Hasher) { hasher.combine(id) }
-
-    public func release() async { await broker.release(id) }
-
-    /// Gives back part of the memory early, keeping the rest of the lease.
-    public func releaseMemory(_ bytes: UInt64) async { await broker.releaseMemory(id, bytes: bytes) }
-
-    /// How a lease is shown: `node 0 cpus 0-3 64GiB gpu 1 11GiB`.
-    public var summary: String {
-        var parts = ["node \(grant.node)"]
-        if !grant.cpus.isEmpty { parts.append("cpus \(CPUList.format(grant.cpus))") }
-        if grant.memoryBytes > 0 { parts.append(Refusal.bytes(grant.memoryBytes)) }
-        if grant.hugepages > 0 { parts.append("\(grant.hugepages)x1GiB hugepages") }
-        if let gpu = grant.gpu { parts.append("gpu \(gpu) \(Refusal.bytes(grant.vramBytes))") }
-        return parts.joined(separator: " ")
-    }
-
-    /// Runs blocking in-process work (a proof call) on a thread pinned to the leased cores, its
-    /// memory preferred from the leased node.
-    public func runPinned<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await Pinning.run(cpus: grant.cpus, node: grant.node, body)
-    }
-
-    /// What an external processor's environment gets so the work lands on the leased resources,
-    /// as damocles passes it: cpuset, preferred NUMA node and the leased GPU.
-    public var environment: [String: String] {
-        var env = ["VENUS_WORKER_NUMA_PREFERRED": "\(grant.node)"]
-        if !grant.cpus.isEmpty { env["VC_CG_CPUSET"] = CPUList.format(grant.cpus) }
-        if let gpu = grant.gpu { env["CUDA_VISIBLE_DEVICES"] = "\(gpu)" }
-        return env
-    }
-}
-
-/// Why a request cannot be admitted at all.
-public enum ResourceError: Error, Sendable, Hashable, CustomStringConvertible {
-    case neverFits(stage: ProofStage, Refusal)
-    case cancelled
-
-    public var description: String {
-        switch self {
-        case let .neverFits(stage, refusal): "\(stage) can never run on this box: \(refusal)"
-        case .cancelled: "cancelled while waiting for resources"
-        }
-    }
-}
-
 extension ResourceBroker {
     /// Runs `body` holding the resources `request` needs, waiting for them first; returns them on
     /// success, error and cancellation alike.

@@ -10,26 +10,6 @@ public enum SimulationPolicy: Sendable, Hashable {
     case fixed(StaticLimits)
 }
 
-/// Operator-set limits: per stage, and counting locks that several stages share.
-public struct StaticLimits: Sendable, Hashable, CustomStringConvertible {
-    public var perStage: [ProofStage: Int]
-    public var locks: [String: (limit: Int, stages: Set<ProofStage>)]
-
-    public init(perStage: [ProofStage: Int], locks: [String: (limit: Int, stages: Set<ProofStage>)] = [:]) {
-        self.perStage = perStage
-        self.locks = locks
-    }
-
-    public static func == (a: Self, b: Self) -> Bool { a.description == b.description }
-    public func hash(into hasher: inout Hasher) { hasher.combine(description) }
-
-    public var description: String {
-        let stages = perStage.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key)=\($0.value)" }
-        let locked = locks.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.limit)[\($0.value.stages.map(\.rawValue).sorted().joined(separator: "+"))]" }
-        return (stages + locked).joined(separator: " ")
-    }
-}
-
 /// Everything a run needs.
 public struct SimulationSetup: Sendable {
     public var capacity: BoxCapacity
