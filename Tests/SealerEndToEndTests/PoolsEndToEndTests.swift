@@ -54,6 +54,18 @@ import Testing
         #expect(utilization["memory"] != nil && utilization["cpu"] != nil && utilization["gpu"] != nil)
     }
 
+    @Test("simulate writes an SVG timeline of the run")
+    func simulateSVG() async throws {
+        let scratch = Scratch("svg")
+        defer { scratch.cleanup() }
+        let svg = scratch.path + "/run.svg"
+        let out = try await runSealer(["simulate", "--workload", package + "/config/workloads/cc32.toml", "--days", "1", "--svg", svg])
+        #expect(out.status == 0, "\(out.output)")
+        let text = try String(contentsOfFile: svg, encoding: .utf8)
+        #expect(text.hasPrefix("<svg") && text.hasSuffix("</svg>\n"))
+        #expect(text.contains("<title>pc1</title>") && text.contains("<title>c2</title>"))
+    }
+
     @Test("simulate refuses a bad workload with the file and line, and an unknown policy")
     func simulateErrors() async throws {
         let scratch = Scratch("simulate")
