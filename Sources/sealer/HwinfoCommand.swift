@@ -47,7 +47,7 @@ enum HwinfoCommand {
         } else {
             print(TopologyReport.text(topology), terminator: "")
             print("pools: \(capacity.cpuCount) cores, \(Refusal.bytes(capacity.memoryBytes)) memory for sealing"
-                + " (reserve \(Refusal.bytes(resources.memoryReserve))), \(capacity.hugepages) x 1GiB hugepages free,"
+                + " (reserve \(Refusal.bytes(resources.reserve(forTotal: topology.totalMemoryBytes)))), \(capacity.hugepages) x 1GiB hugepages free,"
                 + " \(capacity.gpus.count) GPUs x \(resources.gpuSlots) slot\(resources.gpuSlots == 1 ? "" : "s")")
             for note in notes { print("note: \(note)") }
         }

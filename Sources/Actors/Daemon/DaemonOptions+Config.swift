@@ -79,7 +79,14 @@ extension DaemonOptions {
                 capacity = BoxCapacity(topology: found.topology, resources: resources)
                 for note in found.notes { log.info("hardware: \(note)") }
             case let .failure(error):
-                throw DaemonError("\(file): cannot discover the box (\(error)); describe it in [resources.box]")
+                // No usable sysfs (a container without /sys): one node with what the OS reports.
+                let cpus = ProcessInfo.processInfo.activeProcessorCount
+                let memory = ProcessInfo.processInfo.physicalMemory
+                log.warn("cannot read the box's topology (\(error)); assuming one NUMA node, \(cpus) CPUs, "
+                    + "\(Refusal.bytes(memory)) and no GPU; describe it in [resources.box] to be exact")
+                let reserve = resources.reserve(forTotal: memory)
+                capacity = BoxCapacity(nodes: [NodeCapacity(id: 0, l3Groups: [Array(0..<cpus)], memoryBytes: memory > reserve ? memory - reserve : 0)],
+                                       gpus: [])
             }
         }
         guard capacity.cpuCount > 0 else {

@@ -82,7 +82,8 @@ public enum EffectiveConfig {
         if let cpus = r.cpus { out += "cpus = \(q(CPUList.format(cpus.sorted())))\n" }
         if let nodes = r.nodes { out += "nodes = [\(nodes.sorted().map(String.init).joined(separator: ", "))]\n" }
         if let gpus = r.gpus { out += "gpus = [\(gpus.sorted().map(String.init).joined(separator: ", "))]\n" }
-        out += "memory_reserve = \(q(ByteSize(bytes: r.memoryReserve).description))\ngpu_slots = \(r.gpuSlots)\n"
+        if let reserve = r.memoryReserve { out += "memory_reserve = \(q(ByteSize(bytes: reserve).description))\n" }
+        out += "gpu_slots = \(r.gpuSlots)\n"
         out += "starvation_limit = \(r.starvationLimit)\nstarvation_wait = \(d(r.starvationWait))\n"
         out += "post_headroom = \(d(r.postHeadroom))\npost_reserve = \(r.postReserve)\n"
         if let box = r.box {

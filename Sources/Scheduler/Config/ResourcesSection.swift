@@ -8,8 +8,14 @@ public struct ResourcesSection: Sendable, Hashable {
     public var cpus: Set<Int>?
     public var nodes: Set<Int>?
     public var gpus: Set<Int>?
-    /// Memory kept from sealing for the OS and page cache (the PC1 parent cache lives there).
-    public var memoryReserve: UInt64 = 4 << 30
+    /// Memory kept from sealing for the OS and page cache (the PC1 parent cache lives there);
+    /// nil: 4 GiB, or an eighth of the memory on a box smaller than 32 GiB.
+    public var memoryReserve: UInt64?
+
+    /// The reserve for a box with `total` bytes of memory.
+    public func reserve(forTotal total: UInt64) -> UInt64 {
+        memoryReserve ?? min(4 << 30, total / 8)
+    }
     /// Stages that may run on one GPU at once.
     public var gpuSlots = 1
     /// Bypasses after which a waiting request reserves the resources it needs.
@@ -76,9 +82,9 @@ public struct BoxSpec: Sendable, Hashable {
 
     /// The pools' view: memory split evenly over nodes, less hugepages and the reserve; GPUs
     /// spread over nodes in order.
-    public func capacity(memoryReserve: UInt64, gpuSlots: Int) -> BoxCapacity {
+    public func capacity(memoryReserve: UInt64?, gpuSlots: Int) -> BoxCapacity {
         let perNode = memory / UInt64(nodes)
-        let reservePerNode = memoryReserve / UInt64(nodes)
+        let reservePerNode = (memoryReserve ?? ResourcesSection().reserve(forTotal: memory)) / UInt64(nodes)
         let nodeList = (0..<nodes).map { n in
             let first = n * coresPerNode
             let groups = stride(from: 0, to: coresPerNode, by: max(1, coresPerL3)).map { start in
@@ -102,7 +108,7 @@ extension BoxCapacity {
         let nodes = t.nodes.map { node in
             let giant = node.hugepages.first { $0.pageBytes == 1 << 30 }
             let huge = UInt64(giant?.total ?? 0) << 30
-            let reserve = resources.memoryReserve / count
+            let reserve = resources.reserve(forTotal: t.totalMemoryBytes) / count
             let usable = node.memoryBytes > huge + reserve ? node.memoryBytes - huge - reserve : 0
             let groups = node.l3Groups.map { $0.filter(node.cpus.contains) }
             return NodeCapacity(id: node.id, l3Groups: groups, memoryBytes: usable, hugepages: giant?.free ?? 0)
@@ -146,7 +152,7 @@ extension ConfigDecoder {
         }
         section.nodes = ints("nodes")
         section.gpus = ints("gpus")
-        section.memoryReserve = r.byteSize("memory_reserve", &log)?.bytes ?? section.memoryReserve
+        section.memoryReserve = r.byteSize("memory_reserve", &log)?.bytes
         section.gpuSlots = r.int("gpu_slots", &log, range: 1...64).map(Int.init) ?? section.gpuSlots
         section.starvationLimit = r.int("starvation_limit", &log, range: 0...1_000_000).map(Int.init) ?? section.starvationLimit
         section.starvationWait = r.positiveDuration("starvation_wait", &log) ?? section.starvationWait
