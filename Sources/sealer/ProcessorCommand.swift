@@ -20,9 +20,13 @@ enum ProcessorCommand {
             return 2
         }
         let env = ProcessInfo.processInfo.environment
-        if let cpuset = env["VC_CG_CPUSET"], let cpus = CPUList.parse(cpuset), !cpus.isEmpty,
-           case let .failure(error) = Pinning.setAffinity(cpus) {
-            complain("cannot pin to VC_CG_CPUSET=\(cpuset): \(error)")
+        if let cpuset = env["VC_CG_CPUSET"], let cpus = CPUList.parse(cpuset), !cpus.isEmpty {
+            // damocles' child joins its cgroup; where that is not allowed, thread affinity (set
+            // before any other thread starts, so all of them inherit it) still pins the work.
+            if let name = env["VC_CG_NAME"], case let .failure(error) = CgroupCpuset.join(name: name, cpus: cpuset, pid: getpid()) {
+                complain("\(error); pinning with sched_setaffinity instead")
+            }
+            if case let .failure(error) = Pinning.setAffinity(cpus) { complain("cannot pin to VC_CG_CPUSET=\(cpuset): \(error)") }
         }
         if let node = env["VENUS_WORKER_NUMA_PREFERRED"].flatMap(Int.init) { Pinning.preferNode(node) }
         let prover: MockProver

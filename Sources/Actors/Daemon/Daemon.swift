@@ -116,7 +116,15 @@ public final class Daemon: Sendable {
     }
 
     private func stopChildren() async {
-        for list in children.values { for child in list { await child.shutdown() } }
+        for list in children.values {
+            for child in list {
+                await child.shutdown()
+                if child.config.cpuset != nil {
+                    let pid = ProcessInfo.processInfo.processIdentifier
+                    CgroupCpuset.remove(name: "\(child.config.groupName)/sub-\(child.stage)-\(pid)-\(child.index)")
+                }
+            }
+        }
     }
 
     /// damocles refuses to start when the manager does not know an attached store; so do we.
