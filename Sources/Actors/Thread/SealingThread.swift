@@ -453,8 +453,14 @@ public actor SealingThread {
             proc = "processors.\(stage)[\(slot.index)]"
         }
         activity = .running(since: .now, proc: proc + (held.lease.map { " [\($0.summary)]" } ?? ""))
+        // In-process work runs on a thread pinned to the leased cores and node.
+        let pinned = held.slot == nil ? held.lease.flatMap { PinnedExecutor.forLease(cpus: $0.grant.cpus, node: $0.grant.node) } : nil
         let result: Result<T, ProverError>
-        do { result = .success(try await body(worker)) } catch { result = .failure(error) }
+        do {
+            result = .success(try await withTaskExecutorPreference(pinned) { () async throws(ProverError) -> T in try await body(worker) })
+        } catch {
+            result = .failure(error)
+        }
         await held.release()
         activity = .idle
         switch result {
