@@ -54,6 +54,15 @@ import Testing
         #expect(utilization["memory"] != nil && utilization["cpu"] != nil && utilization["gpu"] != nil)
     }
 
+    @Test("simulate --config takes the box, threads and static limits from a sealer config")
+    func simulateWithConfig() async throws {
+        let out = try await runSealer(["simulate", "--workload", package + "/config/workloads/cc32.toml", "--config",
+                                       package + "/config/pools-demo.toml", "--days", "2", "--policy", "static"], timeout: .seconds(120))
+        #expect(out.status == 0, "\(out.output)")
+        #expect(out.output.contains("8 threads, 16 cores, 256GiB memory, 1 GPUs"), "\(out.output)")
+        #expect(out.output.contains("static:"))
+    }
+
     @Test("simulate writes an SVG timeline of the run")
     func simulateSVG() async throws {
         let scratch = Scratch("svg")

@@ -41,9 +41,13 @@ public final class PinnedExecutor: TaskExecutor {
     /// Beyond this many distinct CPU sets, work runs unpinned rather than start more threads.
     static let limit = 512
 
-    /// The executor for `cpus` on `node`; nil for no CPUs, or when too many sets are in use.
+    /// The CPUs this process may run on (a described box may name CPUs this machine lacks).
+    private static let usable = Set(Pinning.affinity())
+
+    /// The executor for `cpus` on `node`; nil for no CPUs, CPUs this process cannot run on, or
+    /// when too many sets are in use: the work then runs where it is.
     public static func forLease(cpus: [Int], node: Int?) -> PinnedExecutor? {
-        guard !cpus.isEmpty else { return nil }
+        guard !cpus.isEmpty, Set(cpus).isSubset(of: usable) else { return nil }
         let key = CPUList.format(cpus) + "@" + (node.map(String.init) ?? "-")
         return registry.withLock { executors in
             if let existing = executors[key] { return existing }

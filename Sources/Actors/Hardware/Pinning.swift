@@ -59,10 +59,11 @@ public enum Pinning {
         return unsafeBitCast(symbol, to: SetPreferred.self)
     }()
 
-    /// Prefers `node` for the calling thread's new memory; false when libnuma is not installed.
+    /// Prefers `node` for the calling thread's new memory; false when libnuma is not installed
+    /// or this machine has no such node (libnuma would complain on stderr).
     @discardableResult
     public static func preferNode(_ node: Int) -> Bool {
-        guard let setPreferred else { return false }
+        guard let setPreferred, node >= 0, FileManager.default.fileExists(atPath: "/sys/devices/system/node/node\(node)") else { return false }
         setPreferred(Int32(node))
         return true
     }
