@@ -18,10 +18,10 @@ private func request(_ stage: ProofStage, cores: Int = 1, memory: UInt64 = gib, 
 }
 
 @Suite struct LedgerTests {
-    @Test func takeAndGiveAreInverses() {
+    @Test func takeAndGiveAreInverses() throws {
         var ledger = ResourceLedger(box())
         let original = ledger
-        let grant = try! #require(ledger.place(request(.c2, cores: 8, memory: 128 * gib, vram: 11 * gib)))
+        let grant = try #require(ledger.place(request(.c2, cores: 8, memory: 128 * gib, vram: 11 * gib)))
         ledger.take(grant)
         #expect(ledger != original)
         ledger.give(grant)
