@@ -22,7 +22,10 @@ final class LogSink: Sendable {
 
 enum FakeProcessor {
     /// The `fake-processor` binary in the build products directory (next to the test bundle).
-    static let path: String = {
+    static let path: String = product("fake-processor")
+
+    /// A binary of this package's build products, found next to the test bundle.
+    static func product(_ name: String) -> String {
         var starts: [URL] = [Bundle.main.bundleURL, Bundle.main.executableURL].compactMap { $0 }
         if let argv0 = CommandLine.arguments.first {
             starts.append(URL(fileURLWithPath: argv0).standardizedFileURL)
@@ -30,16 +33,16 @@ enum FakeProcessor {
         for start in starts {
             var dir = start
             for _ in 0..<6 {
-                let candidate = dir.appendingPathComponent("fake-processor").path
+                let candidate = dir.appendingPathComponent(name).path
                 if FileManager.default.isExecutableFile(atPath: candidate) {
                     return candidate
                 }
                 dir = dir.deletingLastPathComponent()
             }
         }
-        Issue.record("fake-processor binary not found near \(starts); run `swift build --build-tests` first")
-        return "/nonexistent/fake-processor"
-    }()
+        Issue.record("\(name) binary not found near \(starts); run `swift build --build-tests` first")
+        return "/nonexistent/\(name)"
+    }
 }
 
 func launch(
