@@ -103,7 +103,7 @@ enum BenchCommand {
             count += (try? ThreadStore.readHistory(path: "\(dir)/t\(i)/meta/history").entries.count) ?? 0
         }
         let sectors = await manager.sectors.values.filter { $0.finalized > 0 }.count
-        let secs = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let secs = elapsed.inSeconds
         return TransitionFigures(perSecond: Double(count) / secs, sectors: sectors)
     }
 
@@ -196,7 +196,7 @@ enum BenchCommand {
         try await Task.sleep(for: .seconds(seconds))
         let used = cpuSeconds(process.processIdentifier) - before
         let wall = ContinuousClock.now - start
-        let wallSecs = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
+        let wallSecs = wall.inSeconds
         return IdleFigures(cpuPercent: used / wallSecs * 100, cpuSeconds: used, rssMiB: rssMiB(process.processIdentifier))
     }
 

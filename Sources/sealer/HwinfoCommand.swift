@@ -46,8 +46,8 @@ enum HwinfoCommand {
             print(TopologyReport.json(topology))
         } else {
             print(TopologyReport.text(topology), terminator: "")
-            print("pools: \(capacity.cpuCount) cores, \(Refusal.bytes(capacity.memoryBytes)) memory for sealing"
-                + " (reserve \(Refusal.bytes(resources.reserve(forTotal: topology.totalMemoryBytes)))), \(capacity.hugepages) x 1GiB hugepages free,"
+            print("pools: \(capacity.cpuCount) cores, \(ByteSize.short(capacity.memoryBytes)) memory for sealing"
+                + " (reserve \(ByteSize.short(resources.reserve(forTotal: topology.totalMemoryBytes)))), \(capacity.hugepages) x 1GiB hugepages free,"
                 + " \(capacity.gpus.count) GPUs x \(resources.gpuSlots) slot\(resources.gpuSlots == 1 ? "" : "s")")
             for note in notes { print("note: \(note)") }
         }

@@ -80,7 +80,7 @@ enum PoolsBench {
         let warmup = Duration.milliseconds(Simulator.longestCycle(setup)) / speedup
         let total = realDay * days
         print("sealer bench pools: \(workload.name), \(workload.threads) threads, speedup \(Int(speedup)), \(Int(days)) workload days"
-            + " = \(String(format: "%.0f", total.secondsValue)) s real")
+            + " = \(String(format: "%.0f", total.inSeconds)) s real")
         let tasks = threads.map { thread in Task { await thread.run() } }
         try? await Task.sleep(for: warmup)
         let atWarmup = await finished(manager)
@@ -88,14 +88,14 @@ enum PoolsBench {
         let atEnd = await finished(manager)
         for task in tasks { task.cancel() }
         for task in tasks { await task.value }
-        let live = Double(atEnd - atWarmup) / ((total - warmup).secondsValue * speedup / 86_400)
+        let live = Double(atEnd - atWarmup) / ((total - warmup).inSeconds * speedup / 86_400)
         let handovers = await broker.handovers.sorted()
         let balanced = await broker.isBalanced
 
         func ms(_ q: Double) -> String {
             guard !handovers.isEmpty else { return "-" }
             let d = handovers[min(handovers.count - 1, Int(Double(handovers.count - 1) * q))]
-            return String(format: "%.3f ms", d.secondsValue * 1000)
+            return String(format: "%.3f ms", d.inSeconds * 1000)
         }
         print("""
 

@@ -99,7 +99,7 @@ enum SimulateCommand {
             }
             print(JSONValue.object(object).serializedString)
         } else {
-            print("workload \(workload.name): \(threads) threads, \(capacity.cpuCount) cores, \(Refusal.bytes(capacity.memoryBytes)) memory,"
+            print("workload \(workload.name): \(threads) threads, \(capacity.cpuCount) cores, \(ByteSize.short(capacity.memoryBytes)) memory,"
                 + " \(capacity.gpus.count) GPUs, \(Int(days)) days")
             print(String(format: "bound %.1f sectors/day (limited by %@; ", bound.value, bound.limitedBy)
                 + bound.byResource.sorted { $0.key < $1.key }.map { String(format: "%@ %.1f", $0.key, $0.value) }.joined(separator: ", ") + ")")
@@ -110,11 +110,11 @@ enum SimulateCommand {
                 print("  busy: " + r.utilization.sorted { $0.key < $1.key }.map { String(format: "%@ %.1f%%", $0.key, $0.value * 100) }.joined(separator: ", "))
                 if let limits = run.limits { print("  limits: \(limits)") }
                 if let (stage, wait) = r.longestWait.max(by: { $0.value < $1.value }) {
-                    print(String(format: "  longest admission wait: %@ %.1f h", stage.rawValue, wait.secondsValue / 3600))
+                    print(String(format: "  longest admission wait: %@ %.1f h", stage.rawValue, wait.inSeconds / 3600))
                 }
                 if r.postRuns > 0 {
                     print(String(format: "  window_post: %d runs, longest wait %.0f s, of it behind sealing %.0f s", r.postRuns,
-                                 r.postMaxWait.secondsValue, r.postMaxSealingWait.secondsValue))
+                                 r.postMaxWait.inSeconds, r.postMaxSealingWait.inSeconds))
                 }
             }
             if runs.count == 2 {
@@ -136,12 +136,12 @@ enum SimulateCommand {
             "oversubscriptions": .int(Int64(r.oversubscriptions)),
             "completed": .int(Int64(r.completed)),
             "window_post": .object([
-                "runs": .int(Int64(r.postRuns)), "max_wait_s": .double(round4(r.postMaxWait.secondsValue)),
-                "max_wait_for_sealing_s": .double(round4(r.postMaxSealingWait.secondsValue)),
+                "runs": .int(Int64(r.postRuns)), "max_wait_s": .double(round4(r.postMaxWait.inSeconds)),
+                "max_wait_for_sealing_s": .double(round4(r.postMaxSealingWait.inSeconds)),
             ]),
         ]
         if let limits { object["static_limits"] = .string(limits.description) }
-        object["longest_wait_s"] = .object(Dictionary(uniqueKeysWithValues: r.longestWait.map { ($0.key.rawValue, JSONValue.double(round4($0.value.secondsValue))) }))
+        object["longest_wait_s"] = .object(Dictionary(uniqueKeysWithValues: r.longestWait.map { ($0.key.rawValue, JSONValue.double(round4($0.value.inSeconds))) }))
         return object
     }
 
@@ -153,9 +153,3 @@ enum SimulateCommand {
     }
 }
 
-extension Duration {
-    var secondsValue: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) / 1e18
-    }
-}

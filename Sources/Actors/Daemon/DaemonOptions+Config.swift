@@ -83,7 +83,7 @@ extension DaemonOptions {
                 let cpus = ProcessInfo.processInfo.activeProcessorCount
                 let memory = ProcessInfo.processInfo.physicalMemory
                 log.warn("cannot read the box's topology (\(error)); assuming one NUMA node, \(cpus) CPUs, "
-                    + "\(Refusal.bytes(memory)) and no GPU; describe it in [resources.box] to be exact")
+                    + "\(ByteSize.short(memory)) and no GPU; describe it in [resources.box] to be exact")
                 let reserve = resources.reserve(forTotal: memory)
                 capacity = BoxCapacity(nodes: [NodeCapacity(id: 0, l3Groups: [Array(0..<cpus)], memoryBytes: memory > reserve ? memory - reserve : 0)],
                                        gpus: [])
@@ -100,7 +100,7 @@ extension DaemonOptions {
         }
         let policy = AdmissionPolicy(starvationLimit: resources.starvationLimit, starvationWait: resources.starvationWait,
                                      headroom: headroom, headroomWait: resources.postHeadroom)
-        log.info("resource pools: \(capacity.cpuCount) cores on \(capacity.nodes.count) node(s), \(Refusal.bytes(capacity.memoryBytes)) memory, "
+        log.info("resource pools: \(capacity.cpuCount) cores on \(capacity.nodes.count) node(s), \(ByteSize.short(capacity.memoryBytes)) memory, "
             + "\(capacity.hugepages) x 1GiB hugepages, \(capacity.gpus.count) GPU(s)")
         return Pools(capacity: capacity, costs: costs, policy: policy)
     }

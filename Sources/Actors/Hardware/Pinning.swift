@@ -3,8 +3,8 @@ import Foundation
 import Glibc
 #endif
 
-/// Puts blocking in-process work where its lease is: the calling thread's CPU affinity set to
-/// the leased cores, and its memory preferred from the leased NUMA node (libnuma, when present).
+/// Thread placement: the calling thread's CPU affinity, and its memory preferred from a NUMA
+/// node (libnuma, when present). `PinnedExecutor` and processor children use it.
 public enum Pinning {
     /// Why a thread could not be pinned.
     public struct Failure: Error, Sendable, CustomStringConvertible {
@@ -66,21 +66,5 @@ public enum Pinning {
         guard let setPreferred, node >= 0, FileManager.default.fileExists(atPath: "/sys/devices/system/node/node\(node)") else { return false }
         setPreferred(Int32(node))
         return true
-    }
-
-    /// Runs blocking `body` on a new thread pinned to `cpus` with memory preferred from `node`
-    /// (a proof call holding a lease), never on the cooperative pool.
-    public static func run<T: Sendable>(cpus: [Int], node: Int?, _ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            let thread = Thread {
-                if !cpus.isEmpty, case let .failure(error) = setAffinity(cpus) {
-                    continuation.resume(throwing: error)
-                    return
-                }
-                if let node { preferNode(node) }
-                do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
-            }
-            thread.start()
-        }
     }
 }

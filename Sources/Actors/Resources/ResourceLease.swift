@@ -19,16 +19,10 @@ public struct ResourceLease: Sendable, Hashable {
     public var summary: String {
         var parts = ["node \(grant.node)"]
         if !grant.cpus.isEmpty { parts.append("cpus \(CPUList.format(grant.cpus))") }
-        if grant.memoryBytes > 0 { parts.append(Refusal.bytes(grant.memoryBytes)) }
+        if grant.memoryBytes > 0 { parts.append(ByteSize.short(grant.memoryBytes)) }
         if grant.hugepages > 0 { parts.append("\(grant.hugepages)x1GiB hugepages") }
-        if let gpu = grant.gpu { parts.append("gpu \(gpu) \(Refusal.bytes(grant.vramBytes))") }
+        if let gpu = grant.gpu { parts.append("gpu \(gpu) \(ByteSize.short(grant.vramBytes))") }
         return parts.joined(separator: " ")
-    }
-
-    /// Runs blocking in-process work (a proof call) on a thread pinned to the leased cores, its
-    /// memory preferred from the leased node.
-    public func runPinned<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await Pinning.run(cpus: grant.cpus, node: grant.node, body)
     }
 
     /// What an external processor's environment gets so the work lands on the leased resources,

@@ -556,8 +556,7 @@ public actor SealingThread {
                 throw .interrupted
             }
             let waited = since.duration(to: .now)
-            let seconds = Double(waited.components.seconds) + Double(waited.components.attoseconds) / 1e18
-            sectorLog.info("\(stage) admitted after \(String(format: "%.1f", seconds))s: \(lease.summary)")
+            sectorLog.info("\(stage) admitted after \(String(format: "%.1f", waited.inSeconds))s: \(lease.summary)")
             return lease
         }
     }

@@ -39,6 +39,17 @@ public struct ByteSize: Sendable, Hashable, Comparable, CustomStringConvertible 
     }
 
     public static func < (a: ByteSize, b: ByteSize) -> Bool { a.bytes < b.bytes }
+
+    /// `12GiB`, `1.5GiB`, `512MiB`: rounded to one decimal, for logs and explanations.
+    public static func short(_ count: UInt64) -> String {
+        let units: [(String, Double)] = [("TiB", 1_099_511_627_776), ("GiB", 1_073_741_824), ("MiB", 1_048_576), ("KiB", 1024)]
+        for (unit, scale) in units where Double(count) >= scale {
+            let value = Double(count) / scale
+            let text = value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value)
+            return text + unit
+        }
+        return "\(count)B"
+    }
 }
 
 import Foundation

@@ -52,3 +52,11 @@ public enum HumanDuration {
 }
 
 import Foundation
+
+extension Duration {
+    /// The duration in seconds, as a Double (for rates, ratios and printing).
+    public var inSeconds: Double {
+        let (s, atto) = components
+        return Double(s) + Double(atto) / 1e18
+    }
+}

@@ -136,7 +136,7 @@ public struct AdmissionPolicy: Sendable, Hashable {
         let relevant = running.filter { memoryOn($0.grant) > 0 || $0.grant.node == node || (needsGPU && $0.grant.gpu == reservation.gpu) }
         for stage in relevant.sorted(by: { $0.expectedEnd < $1.expectedEnd }) {
             let end = max(now, stage.expectedEnd)
-            idle += Double(memory) / Double(1 << 30) * (end - clock).seconds
+            idle += Double(memory) / Double(1 << 30) * (end - clock).inSeconds
             clock = end
             memory += memoryOn(stage.grant)
             if stage.grant.node == node {

@@ -17,10 +17,10 @@ public struct Refusal: Sendable, Hashable, CustomStringConvertible {
         if !request.numaBound {
             let total = ledger.memory.freeBytes.reduce(0, +)
             if total < request.memoryBytes {
-                return Refusal(pool: .memory, detail: "needs \(bytes(request.memoryBytes)), \(bytes(total)) free on all nodes")
+                return Refusal(pool: .memory, detail: "needs \(ByteSize.short(request.memoryBytes)), \(ByteSize.short(total)) free on all nodes")
             }
         } else if let (node, memory) = best({ $0.memoryBytes }), memory < request.memoryBytes {
-            return Refusal(pool: .memory, detail: "needs \(bytes(request.memoryBytes)) on one node, most free \(bytes(memory)) (node \(node))")
+            return Refusal(pool: .memory, detail: "needs \(ByteSize.short(request.memoryBytes)) on one node, most free \(ByteSize.short(memory)) (node \(node))")
         }
         if request.hugepages > 0, let (node, pages) = best({ $0.hugepages }), pages < request.hugepages {
             return Refusal(pool: .hugepages, detail: "needs \(request.hugepages) x 1GiB on one node, most free \(pages) (node \(node))")
@@ -33,10 +33,10 @@ public struct Refusal: Sendable, Hashable, CustomStringConvertible {
             let usable = gpus.filter { $0.1.slots + request.extraGPUSlots > 0 }
             if let top = usable.max(by: { $0.1.vramBytes < $1.1.vramBytes }) {
                 if top.1.vramBytes < request.vramBytes {
-                    return Refusal(pool: .gpu, detail: "needs \(bytes(request.vramBytes)) VRAM, most free \(bytes(top.1.vramBytes)) (gpu \(top.0))")
+                    return Refusal(pool: .gpu, detail: "needs \(ByteSize.short(request.vramBytes)) VRAM, most free \(ByteSize.short(top.1.vramBytes)) (gpu \(top.0))")
                 }
             } else {
-                return Refusal(pool: .gpu, detail: "needs a GPU with \(bytes(request.vramBytes)) VRAM, all \(gpus.count) busy")
+                return Refusal(pool: .gpu, detail: "needs a GPU with \(ByteSize.short(request.vramBytes)) VRAM, all \(gpus.count) busy")
             }
         }
         if request.sameL3, ledger.place(request) == nil {
@@ -45,19 +45,9 @@ public struct Refusal: Sendable, Hashable, CustomStringConvertible {
         if ledger.place(request) != nil {
             return Refusal(pool: .queue, detail: "fits, but resources are held for WindowPoSt headroom or an older request")
         }
-        return Refusal(pool: .cpu, detail: "needs \(request.cores) cores and \(bytes(request.memoryBytes)) together on one node")
+        return Refusal(pool: .cpu, detail: "needs \(request.cores) cores and \(ByteSize.short(request.memoryBytes)) together on one node")
     }
 
-    /// `12GiB`, `1.5GiB`, `512MiB`: short, for one-line explanations.
-    public static func bytes(_ count: UInt64) -> String {
-        let units: [(String, Double)] = [("TiB", 1_099_511_627_776), ("GiB", 1_073_741_824), ("MiB", 1_048_576), ("KiB", 1024)]
-        for (unit, scale) in units where Double(count) >= scale {
-            let value = Double(count) / scale
-            let text = value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value)
-            return text + unit
-        }
-        return "\(count)B"
-    }
 }
 
 import Foundation

@@ -27,13 +27,13 @@ public struct ThroughputBound: Sendable {
         for sectors in mix {
             for case let .stage(stage) in setup.workload.flow(sectors.kind) {
                 let cost = setup.costs.cost(stage, sectors.size)
-                add(setup.request(stage, sectors.size), seconds: cost.duration.seconds, weight: Double(sectors.weight) / totalWeight, into: &demand)
+                add(setup.request(stage, sectors.size), seconds: cost.duration.inSeconds, weight: Double(sectors.weight) / totalWeight, into: &demand)
             }
         }
         var post: [String: Double] = [:]
         if let bursts = setup.workload.windowPost {
-            let perDay = day / bursts.every.seconds * Double(bursts.partitions)
-            add(setup.request(.windowPost, bursts.size), seconds: setup.costs.cost(.windowPost, bursts.size).duration.seconds, weight: perDay, into: &post)
+            let perDay = day / bursts.every.inSeconds * Double(bursts.partitions)
+            add(setup.request(.windowPost, bursts.size), seconds: setup.costs.cost(.windowPost, bursts.size).duration.inSeconds, weight: perDay, into: &post)
         }
         let offered: [String: Double] = [
             "cpu": Double(capacity.cpuCount) * day,
@@ -51,10 +51,3 @@ public struct ThroughputBound: Sendable {
     }
 }
 
-extension Duration {
-    /// Seconds as a Double.
-    var seconds: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) / 1e18
-    }
-}

@@ -4,15 +4,15 @@ public enum TimelineSVG {
         let cores = capacity.nodes.flatMap(\.cpus)
         let rowOf = Dictionary(uniqueKeysWithValues: cores.enumerated().map { ($1, $0) })
         let gpuRow = Dictionary(uniqueKeysWithValues: capacity.gpus.enumerated().map { ($1.index, cores.count + 1 + $0) })
-        let end = segments.map(\.end.seconds).max() ?? 1
+        let end = segments.map(\.end.inSeconds).max() ?? 1
         let width = 1600.0, rowHeight = 4.0, left = 60.0
         let rows = cores.count + 1 + capacity.gpus.count
         let height = Double(rows) * rowHeight + 40
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width + left))\" height=\"\(Int(height))\">\n"
         out += "<text x=\"4\" y=\"14\" font-size=\"12\">\(title): \(cores.count) cores, \(capacity.gpus.count) GPUs, \(Int(end / 3600)) h</text>\n"
         func bar(_ row: Int, _ s: Segment) {
-            let x = left + s.start.seconds / end * width
-            let w = max(0.5, (s.end.seconds - s.start.seconds) / end * width)
+            let x = left + s.start.inSeconds / end * width
+            let w = max(0.5, (s.end.inSeconds - s.start.inSeconds) / end * width)
             out += "<rect x=\"\(fmt(x))\" y=\"\(fmt(20 + Double(row) * rowHeight))\" width=\"\(fmt(w))\" height=\"\(fmt(rowHeight - 0.5))\" fill=\"\(color(s.stage))\"><title>\(s.stage)</title></rect>\n"
         }
         for s in segments {

@@ -9,23 +9,21 @@ import Glibc
 #endif
 
 @Suite struct PinningTests {
-    @Test("work run under a lease is pinned to the leased cores")
-    func pinnedToTheLease() async throws {
+    @Test func affinityRoundTripsAndBadCPUsAreRefused() async throws {
         let available = Pinning.affinity()
         try #require(!available.isEmpty)
-        let cpu = available[0]
-        let box = BoxCapacity(nodes: [NodeCapacity(id: 0, l3Groups: [[cpu]], memoryBytes: 1 << 30)], gpus: [])
-        let broker = ResourceBroker(capacity: box)
-        let seen = try await broker.withResources(ResourceRequest(stage: .pc1, cores: 1, memoryBytes: 1 << 20)) { lease in
-            try await lease.runPinned { (Pinning.affinity(), Pinning.currentCPU()) }
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<[Int], Never>) in
+            Thread {
+                _ = Pinning.setAffinity([available[0]])
+                continuation.resume(returning: Pinning.affinity())
+            }.start()
         }
-        #expect(seen.0 == [cpu])
-        #expect(seen.1 == cpu)
-        #expect(Pinning.affinity() == available, "the caller's own thread is untouched")
-    }
-
-    @Test func aCPUBeyondTheSetIsRefused() async {
-        await #expect(throws: Pinning.Failure.self) { try await Pinning.run(cpus: [1 << 20], node: nil) { 1 } }
+        #expect(result == [available[0]])
+        #expect(Pinning.affinity() == available, "only the pinned thread changed")
+        guard case .failure = Pinning.setAffinity([1 << 20]) else {
+            Issue.record("a CPU beyond cpu_set_t must be refused")
+            return
+        }
     }
 }
 
