@@ -37,10 +37,9 @@ enum PoolsBench {
         guard workload.sectors.count == 1, let sectors = workload.sectors.first, sectors.kind == .cc, workload.windowPost == nil else {
             return fail("the live comparison runs CC sectors of one size without WindowPoSt; \(workload.name) has more")
         }
-        guard let box = workload.resources.box else { return fail("\(workload.name) has no [resources.box]") }
-        let capacity = box.capacity(memoryReserve: workload.resources.memoryReserve, gpuSlots: workload.resources.gpuSlots)
+        guard let capacity = workload.resources.describedCapacity else { return fail("\(workload.name) has no [resources.box]") }
         let costs = workload.resources.costTable
-        let policy = SimulationSetup.dynamicPolicy(workload.resources, costs: costs, workload: workload)
+        let policy = SimulationSetup.dynamicPolicy(workload)
 
         // The simulator's answer.
         let setup = SimulationSetup(capacity: capacity, costs: costs, workload: workload, threads: workload.threads, days: days,

@@ -49,8 +49,8 @@ enum SimulateCommand {
         guard ["dynamic", "static"].contains(policyName) else { return fail("--policy: '\(policyName)' is not dynamic or static") }
 
         let capacity: BoxCapacity
-        if let box = workload.resources.box {
-            capacity = box.capacity(memoryReserve: workload.resources.memoryReserve, gpuSlots: workload.resources.gpuSlots)
+        if let described = workload.resources.describedCapacity {
+            capacity = described
         } else {
             switch BoxDiscovery.discover() {
             case let .success(found): capacity = BoxCapacity(topology: found.topology, resources: workload.resources)
@@ -59,7 +59,7 @@ enum SimulateCommand {
         }
         let costs = workload.resources.costTable
         var setup = SimulationSetup(capacity: capacity, costs: costs, workload: workload, threads: threads, days: days,
-                                    policy: .dynamic(SimulationSetup.dynamicPolicy(workload.resources, costs: costs, workload: workload)))
+                                    policy: .dynamic(SimulationSetup.dynamicPolicy(workload)))
         let bound = ThroughputBound(setup)
 
         var runs: [(name: String, result: SimulationResult, limits: StaticLimits?)] = []

@@ -28,7 +28,7 @@ struct ResourcesConfigTests {
         let table = r.costTable
         #expect(table.cost(.pc1, .gib32).hugepages == 64 && table.cost(.pc1, .gib64).hugepages == 64)
         #expect(table.cost(.c2, .gib64).memoryBytes == 256 << 30 && table.cost(.c2, .gib32).memoryBytes == 128 << 30)
-        let capacity = try #require(r.box).capacity(memoryReserve: r.memoryReserve, gpuSlots: r.gpuSlots)
+        let capacity = try #require(r.describedCapacity)
         let perNode: UInt64 = (256 - 64 - 16) << 30
         #expect(capacity.nodes.map(\.memoryBytes) == [perNode, perNode])
         #expect(capacity.nodes[1].l3Groups == [Array(24..<30), Array(30..<36), Array(36..<42), Array(42..<48)])

@@ -71,8 +71,8 @@ extension DaemonOptions {
     /// WindowPoSt headroom only when some thread runs the wdpost plan.
     static func pools(_ resources: ResourcesSection, threads: [ThreadSettings], file: String, log: Log) throws(DaemonError) -> Pools {
         let capacity: BoxCapacity
-        if let box = resources.box {
-            capacity = box.capacity(memoryReserve: resources.memoryReserve, gpuSlots: resources.gpuSlots)
+        if let described = resources.describedCapacity {
+            capacity = described
         } else {
             switch BoxDiscovery.discover() {
             case let .success(found):
@@ -92,17 +92,11 @@ extension DaemonOptions {
         guard capacity.cpuCount > 0 else {
             throw DaemonError("\(file): resources: no CPU left for sealing after cpus/nodes restrictions")
         }
-        let costs = resources.costTable
-        var headroom: [ResourceRequest] = []
-        if resources.postReserve > 0, threads.contains(where: { $0.plan == .wdpost }) {
-            let size = threads.first { $0.plan == .wdpost }?.sealing.allowedSizes?.first ?? .gib32
-            headroom = Array(repeating: ResourceRequest(stage: .windowPost, cost: costs.cost(.windowPost, size)), count: resources.postReserve)
-        }
-        let policy = AdmissionPolicy(starvationLimit: resources.starvationLimit, starvationWait: resources.starvationWait,
-                                     headroom: headroom, headroomWait: resources.postHeadroom)
+        let post = threads.first { $0.plan == .wdpost }.map { $0.sealing.allowedSizes?.first ?? .gib32 }
+        let policy = resources.admissionPolicy(postSize: post)
         log.info("resource pools: \(capacity.cpuCount) cores on \(capacity.nodes.count) node(s), \(ByteSize.short(capacity.memoryBytes)) memory, "
             + "\(capacity.hugepages) x 1GiB hugepages, \(capacity.gpus.count) GPU(s)")
-        return Pools(capacity: capacity, costs: costs, policy: policy)
+        return Pools(capacity: capacity, costs: resources.costTable, policy: policy)
     }
 
     static func absolute(_ path: String) -> String {

@@ -552,6 +552,8 @@ public actor SealingThread {
             let lease = await interruptibly { await broker.wait(id) }
             resourceWait = nil
             guard let lease else {
+                // The wait's own cancellation handler leaves the queue asynchronously; leave it
+                // now, so a paused thread is never still counted as waiting.
                 await broker.cancel(id)
                 throw .interrupted
             }

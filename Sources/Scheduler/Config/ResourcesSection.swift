@@ -32,6 +32,19 @@ public struct ResourcesSection: Sendable, Hashable {
 
     public init() {}
 
+    /// The admission policy these settings ask for. `postSize`: the sector size of the box's
+    /// WindowPoSt runs, when it does any (they get `post_reserve` runs' worth of headroom).
+    public func admissionPolicy(postSize: SectorSize?) -> AdmissionPolicy {
+        let post = postSize.map { ResourceRequest(stage: .windowPost, cost: costTable.cost(.windowPost, $0)) }
+        return AdmissionPolicy(starvationLimit: starvationLimit, starvationWait: starvationWait,
+                               headroom: post.map { Array(repeating: $0, count: postReserve) } ?? [], headroomWait: postHeadroom)
+    }
+
+    /// What `[resources.box]` describes, or nil when the box is to be discovered.
+    public var describedCapacity: BoxCapacity? {
+        box?.capacity(memoryReserve: memoryReserve, gpuSlots: gpuSlots)
+    }
+
     /// The cost table: defaults with the overrides applied in file order.
     public var costTable: CostTable {
         var table = CostTable.defaults

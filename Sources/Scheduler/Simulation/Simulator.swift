@@ -35,14 +35,10 @@ public struct SimulationSetup: Sendable {
         ResourceRequest(stage: stage, cost: costs.cost(stage, size))
     }
 
-    /// The dynamic policy for this box: headroom for one WindowPoSt when the workload has them.
-    public static func dynamicPolicy(_ resources: ResourcesSection, costs: CostTable, workload: Workload) -> AdmissionPolicy {
-        var headroom: [ResourceRequest] = []
-        if let post = workload.windowPost, resources.postReserve > 0 {
-            headroom = Array(repeating: ResourceRequest(stage: .windowPost, cost: costs.cost(.windowPost, post.size)), count: resources.postReserve)
-        }
-        return AdmissionPolicy(starvationLimit: resources.starvationLimit, starvationWait: resources.starvationWait, headroom: headroom,
-                               headroomWait: resources.postHeadroom)
+    /// The dynamic policy for this workload: its `[resources]`, with WindowPoSt headroom when it
+    /// has WindowPoSt bursts.
+    public static func dynamicPolicy(_ workload: Workload) -> AdmissionPolicy {
+        workload.resources.admissionPolicy(postSize: workload.windowPost?.size)
     }
 }
 

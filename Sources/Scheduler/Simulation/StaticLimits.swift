@@ -2,16 +2,19 @@ import ProofsFFI
 
 /// Operator-set limits: per stage, and counting locks that several stages share.
 public struct StaticLimits: Sendable, Hashable, CustomStringConvertible {
-    public var perStage: [ProofStage: Int]
-    public var locks: [String: (limit: Int, stages: Set<ProofStage>)]
+    /// An `ext_locks` entry: at most `limit` runs of these stages at once, together.
+    public struct SharedLock: Sendable, Hashable {
+        public var limit: Int
+        public var stages: Set<ProofStage>
+    }
 
-    public init(perStage: [ProofStage: Int], locks: [String: (limit: Int, stages: Set<ProofStage>)] = [:]) {
+    public var perStage: [ProofStage: Int]
+    public var locks: [String: SharedLock]
+
+    public init(perStage: [ProofStage: Int], locks: [String: SharedLock] = [:]) {
         self.perStage = perStage
         self.locks = locks
     }
-
-    public static func == (a: Self, b: Self) -> Bool { a.description == b.description }
-    public func hash(into hasher: inout Hasher) { hasher.combine(description) }
 
     public var description: String {
         let stages = perStage.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key)=\($0.value)" }
@@ -119,7 +122,7 @@ extension StaticLimits {
             // One ext_lock over all GPU stages: at most `slots` of them at once, in any mix; the
             // worst case is `slots` runs of the hungriest GPU stage.
             let hungriest = gpuStages.max { worst($0).memoryBytes < worst($1).memoryBytes }!
-            var limits = StaticLimits(perStage: base, locks: ["gpu": (slots, Set(gpuStages))])
+            var limits = StaticLimits(perStage: base, locks: ["gpu": SharedLock(limit: slots, stages: Set(gpuStages))])
             for stage in gpuStages { limits.perStage[stage] = slots }
             var counted = limits
             for stage in gpuStages { counted.perStage[stage] = nil }
