@@ -65,12 +65,13 @@ struct SealingThreadTests {
         let task = Task { await thread.run() }
         try await eventually("waiting for pc1") { await thread.info().activity.name == "Waiting" }
         #expect(await thread.pause())
-        try await eventually("paused") { await thread.isPaused }
+        try await eventually("paused") { thread.isPaused }
         #expect(await gate.usage.waiting == 0, "the cancelled waiter left the queue")
         #expect(await thread.info().jobState == "TicketAssigned")
-        // A second pause of a paused thread is a no-op, not a queued re-pause.
-        #expect(await thread.pause())
-        await gate.release()
+        // A second pause of a paused thread is a no-op (damocles answers false), not a queued re-pause.
+        #expect(thread.requestPause() == .alreadyPaused)
+        #expect(!thread.pause())
+        gate.release()
         try await thread.resume(state: nil)
         try await eventually("past PC1") { await thread.info().jobState != "TicketAssigned" }
         #expect(!(await thread.isPaused), "the second pause was not queued")
@@ -89,8 +90,8 @@ struct SealingThreadTests {
         await #expect(throws: ControlError.notPaused(index: 0)) { try await thread.resume(state: nil) }
         let task = Task { await thread.run() }
         try await eventually("waiting for pc1") { await thread.info().activity.name == "Waiting" }
-        await thread.pause()
-        try await eventually("paused") { await thread.isPaused }
+        thread.pause()
+        try await eventually("paused") { thread.isPaused }
         do {
             try await thread.resume(state: "SnapEncoded")
             Issue.record("SnapEncoded is not a sealer state")
@@ -114,7 +115,7 @@ struct SealingThreadTests {
         let thread = SealingThread(settings: fastSettings(0, dir.path + "/t0"), manager: MockManager(options: options),
                                    prover: fastProver(), log: quietLog)
         let task = Task { await thread.run() }
-        try await eventually("paused") { await thread.isPaused }
+        try await eventually("paused") { thread.isPaused }
         let info = await thread.info()
         #expect(info.lastError?.hasPrefix("permanent: manager AllocateSector: injected transport error") == true)
         task.cancel()
@@ -147,7 +148,7 @@ struct SealingThreadTests {
         try garbage.write(to: URL(fileURLWithPath: location + "/meta/state"))
         let thread = SealingThread(settings: fastSettings(0, location), manager: MockManager(), prover: fastProver(), log: quietLog)
         let task = Task { await thread.run() }
-        try await eventually("paused") { await thread.isPaused }
+        try await eventually("paused") { thread.isPaused }
         let info = await thread.info()
         #expect(info.lastError?.contains(location + "/meta/state") == true)
         task.cancel()
@@ -225,14 +226,14 @@ struct PausePersistenceTests {
                                   gates: [.pc1: gate], log: quietLog)
         let task = Task { await first.run() }
         try await eventually("waiting for pc1") { await first.info().activity.name == "Waiting" }
-        await first.pause()
-        try await eventually("paused") { await first.isPaused }
+        first.pause()
+        try await eventually("paused") { first.isPaused }
         task.cancel()
         await task.value
 
         let second = SealingThread(settings: fastSettings(0, dir.path + "/t0"), manager: MockManager(), prover: fastProver(), log: quietLog)
         let task2 = Task { await second.run() }
-        try await eventually("paused again after restart") { await second.isPaused }
+        try await eventually("paused again after restart") { second.isPaused }
         #expect(await second.info().jobState == "TicketAssigned")
         task2.cancel()
         await task2.value

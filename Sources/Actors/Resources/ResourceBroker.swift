@@ -11,30 +11,17 @@ public actor ResourceBroker {
     public let policy: AdmissionPolicy
     public let costs: CostTable
     private var waiters: [Waiter] = []
-    /// Where a queued request's waiter parks, and what it finds there. Behind a lock rather than
-    /// in the actor so a granted waiter resumes straight into its own task, without hopping back
-    /// onto the broker first (the hand-over the benchmark measures).
-    private let mailboxes = Mutex<Mailboxes>(Mailboxes())
+    /// Where a queued request's task parks for its grant. Outside the actor so a granted waiter
+    /// resumes straight into its own task without hopping back onto the broker (the hand-over the
+    /// benchmark measures), and so a pause can withdraw a waiter synchronously.
+    private let mailboxes = WaitQueue<Void, Grant>()
+    /// When the release that granted each waiter began (for `sealer bench pools`).
+    private let handoverStart = Mutex<[UInt64: ContinuousClock.Instant]>([:])
 
-    struct Mailboxes {
-        var parked: [UInt64: CheckedContinuation<Grant?, Never>] = [:]
-        /// Outcomes that arrived before their waiter parked: a grant, or nil (cancelled).
-        var delivered: [UInt64: Grant?] = [:]
-        /// When the release that granted each parked waiter began.
-        var handoverStart: [UInt64: ContinuousClock.Instant] = [:]
-    }
-
-    /// Hands a waiter its outcome: resumes it if parked, or leaves it for when it parks.
-    private func deliver(_ id: UInt64, _ grant: Grant?, trigger: ContinuousClock.Instant?) {
-        let parked = mailboxes.withLock { boxes -> CheckedContinuation<Grant?, Never>? in
-            if let trigger, grant != nil { boxes.handoverStart[id] = trigger }
-            guard let continuation = boxes.parked.removeValue(forKey: id) else {
-                boxes.delivered[id] = .some(grant)
-                return nil
-            }
-            return continuation
-        }
-        parked?.resume(returning: grant)
+    /// Hands a waiter its grant; false when it withdrew (then the caller still holds the grant).
+    private func deliver(_ id: UInt64, _ grant: Grant, trigger: ContinuousClock.Instant?) -> Bool {
+        if let trigger, recordHandovers { handoverStart.withLock { $0[id] = trigger } }
+        return mailboxes.deliver(.init(id: id), grant)
     }
     private var held: [UInt64: Grant] = [:]
     private var nextID: UInt64 = 0
@@ -92,41 +79,40 @@ public actor ResourceBroker {
         guard ResourceLedger(capacity).place(request) != nil else {
             throw .neverFits(stage: request.stage, Refusal.explain(request, in: ResourceLedger(capacity)))
         }
-        nextID += 1
-        let id = nextID
+        let id = mailboxes.enqueue(()).id
         waiters.append(Waiter(id: id, request: request, sequence: id, since: now))
         requests[id] = request
         admit()
-        if let grant = held[id], !waiters.contains(where: { $0.id == id }) {
-            mailboxes.withLock { _ = $0.delivered.removeValue(forKey: id) }
+        if let grant = mailboxes.collect(.init(id: id)) {
+            handoverStart.withLock { _ = $0.removeValue(forKey: id) }
             return .granted(ResourceLease(id: id, grant: grant, broker: self))
         }
         return .waiting(id: id, Refusal.explain(request, in: ledger))
     }
 
-    /// Waits for a queued request; nil when the waiting task was cancelled (nothing is held then).
+    /// Waits for a queued request; nil when the waiting task was cancelled or the request was
+    /// withdrawn (nothing is held then).
     public nonisolated func wait(_ id: UInt64) async -> ResourceLease? {
-        let grant: Grant? = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Grant?, Never>) in
-                let ready = mailboxes.withLock { boxes -> Grant?? in
-                    if let outcome = boxes.delivered.removeValue(forKey: id) { return .some(outcome) }
-                    boxes.parked[id] = continuation
-                    return nil
-                }
-                if let ready { continuation.resume(returning: ready) }
-            }
-        } onCancel: {
-            Task { await self.cancel(id) }
-        }
+        let grant = await mailboxes.wait(.init(id: id))
         let resumed = ContinuousClock.now
-        guard let grant else { return nil }
-        let start = mailboxes.withLock { $0.handoverStart.removeValue(forKey: id) }
-        if let start, recordHandovers { await noteHandover(start.duration(to: resumed)) }
+        let start = handoverStart.withLock { $0.removeValue(forKey: id) }
+        guard let grant else {
+            Task { await self.cancel(id) }
+            return nil
+        }
+        if let start { await noteHandover(start.duration(to: resumed)) }
         if Task.isCancelled {
             await release(id)
             return nil
         }
         return ResourceLease(id: id, grant: grant, broker: self)
+    }
+
+    /// Withdraws a queued request at once, from any context: its waiter wakes with nil. False when
+    /// it had been granted already (its waiter receives the lease and must release it). The
+    /// admission queue forgets it when `cancel` runs.
+    public nonisolated func withdraw(_ id: UInt64) -> Bool {
+        mailboxes.cancel(.init(id: id))
     }
 
     private func noteHandover(_ duration: Duration) {
@@ -135,10 +121,10 @@ public actor ResourceBroker {
 
     /// Drops a waiting request (its task was cancelled).
     public func cancel(_ id: UInt64) {
+        mailboxes.cancel(.init(id: id))
         guard let i = waiters.firstIndex(where: { $0.id == id }) else { return }
         waiters.remove(at: i)
         requests[id] = nil
-        deliver(id, nil, trigger: nil)
         releaseStarted = .now
         admit()
     }
@@ -175,11 +161,19 @@ public actor ResourceBroker {
         releaseStarted = nil
         guard !admitted.isEmpty else { return }
         ledger = books
+        var withdrawn = false
         for (id, grant) in admitted {
-            held[id] = grant
-            expectedEnds[id] = clock + (requests[id]?.expectedDuration ?? AdmissionPolicy.unknownDuration)
-            deliver(id, grant, trigger: trigger)
+            if deliver(id, grant, trigger: trigger) {
+                held[id] = grant
+                expectedEnds[id] = clock + (requests[id]?.expectedDuration ?? AdmissionPolicy.unknownDuration)
+            } else {
+                // Its waiter withdrew (a pause) after the policy chose it: the grant goes back.
+                requests[id] = nil
+                ledger.give(grant)
+                withdrawn = true
+            }
         }
+        if withdrawn { admit() }
     }
 
     /// Why a queued request still waits, for `worker list`.

@@ -61,10 +61,14 @@ public actor Supervisor {
         return threads[index]
     }
 
-    public func pause(_ index: Int) async throws(ControlError) -> Bool {
+    /// Registers a pause of thread `index`: true when this call registered it, false when the
+    /// thread was already paused or pausing (damocles' `WorkerPause` answer).
+    public func pause(_ index: Int) throws(ControlError) -> Bool {
         let thread = try thread(index)
-        log.info("pause requested", [("thread", "\(index)")])
-        return await thread.pause()
+        let outcome = thread.requestPause()
+        log.info(outcome == .requested ? "pause requested" : outcome == .alreadyPaused ? "pause requested: already paused" : "pause requested: already pausing",
+                 [("thread", "\(index)")])
+        return outcome == .requested
     }
 
     public func resume(_ index: Int, state: String?) async throws(ControlError) {
@@ -74,15 +78,15 @@ public actor Supervisor {
     }
 
     /// SIGUSR1: every thread pauses at its next checkpoint.
-    public func pauseAll() async {
+    public func pauseAll() {
         log.info("pausing all threads (SIGUSR1)")
-        for thread in threads { await thread.pause() }
+        for thread in threads { _ = thread.requestPause() }
     }
 
-    /// SIGUSR2: every paused thread resumes from its current state.
+    /// SIGUSR2: every paused (or pausing) thread resumes from its current state.
     public func resumeAll() async {
         log.info("resuming all threads (SIGUSR2)")
-        for thread in threads where await thread.isPaused {
+        for thread in threads where thread.controller.control != .running {
             try? await thread.resume(state: nil)
         }
     }

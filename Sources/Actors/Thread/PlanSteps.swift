@@ -2,20 +2,7 @@ import ProofsFFI
 import Scheduler
 
 /// Steps shared by several plans; each returns the record as it should be after the step.
-extension SealingThread {
-    func sectorRef() throws(StepError) -> SectorRef {
-        guard let id = record.sector, let proof = record.proof else {
-            throw .failure(.abort("sector record in state \(record.state) has no sector id"))
-        }
-        return SectorRef(id: id, proof: proof, paths: SectorPaths(dataDirectory: store.dataDirectory, sector: id))
-    }
-
-    /// A phase output the current state requires; its absence means the record is unusable.
-    func require<T>(_ value: T?, _ what: String) throws(StepError) -> T {
-        guard let value else { throw .failure(.abort("sector record in state \(record.state) lacks \(what)")) }
-        return value
-    }
-
+extension PlanContext {
     func addPieces(_ pieces: [PieceInfo], into next: inout SectorRecord) async throws(StepError) {
         let ref = try sectorRef()
         next.phases.pieces = try await run(.addPieces) { (prover: any Prover) async throws(ProverError) in try await prover.addPieces(ref, pieces: pieces) }
@@ -81,8 +68,8 @@ extension SealingThread {
             }) {
                 return store.Name
             }
-            log.info("no persist store has room; waiting \(settings.sealing.rpcPollingInterval)", sectorField)
-            try await sleepOrInterrupt(settings.sealing.rpcPollingInterval)
+            log.info("no persist store has room; waiting \(settings.sealing.rpcPollingInterval)")
+            try await sleep(settings.sealing.rpcPollingInterval)
         }
     }
 
@@ -104,10 +91,10 @@ extension SealingThread {
             let desc = resp.Desc.map { ": \($0)" } ?? ""
             switch resp.State {
             case .landed: return true
-            case .pending, .packed: try await sleepOrInterrupt(settings.sealing.rpcPollingInterval)
+            case .pending, .packed: try await sleep(settings.sealing.rpcPollingInterval)
             case .failed:
-                log.warn("\(what) message failed\(desc); resubmitting", sectorField)
-                try await sleepOrInterrupt(settings.sealing.recoverInterval)
+                log.warn("\(what) message failed\(desc); resubmitting")
+                try await sleep(settings.sealing.recoverInterval)
                 return false
             case .notFound: throw .failure(.permanent("\(what) message not found\(desc)"))
             case .permFailed: throw .failure(.permanent("\(what) message permanently failed\(desc)"))

@@ -3,8 +3,8 @@ import Scheduler
 
 /// The `rebuild` plan's handlers: re-seal a lost replica from its original ticket, then redo
 /// its snap upgrade if it had one (spec 2.3).
-extension SealingThread {
-    func rebuildStep() async throws(StepError) -> Outcome {
+extension PlanContext {
+    func rebuildStep() async throws(StepError) -> StepOutcome {
         var next = record
         switch record.state {
         case .empty:

@@ -2,8 +2,8 @@ import ProofsFFI
 import Scheduler
 
 /// The `sealer` plan's handlers (damocles' planner/sealer.rs behaviour, spec 2.3).
-extension SealingThread {
-    func sealerStep() async throws(StepError) -> Outcome {
+extension PlanContext {
+    func sealerStep() async throws(StepError) -> StepOutcome {
         var next = record
         switch record.state {
         case .empty:
@@ -42,16 +42,11 @@ extension SealingThread {
 
         case .ticketAssigned:
             let id = try sectorRef().id
-            let ticket: Ticket
-            if let stored = record.phases.ticket {
-                ticket = stored
-            } else {
+            guard let ticket = record.phases.ticket else {
                 let wire = try await call({ () async throws(ManagerError) in try await manager.assignTicket(id) })
-                ticket = Ticket(ticket: wire.Ticket, epoch: wire.Epoch)
-                // Kept even if PC1 fails, so a retry seals with the same randomness.
-                record.phases.ticket = ticket
-                next.phases.ticket = ticket
-                await persistQuietly()
+                // Kept before PC1 runs, so a retry (or a restart) seals with the same randomness.
+                next.phases.ticket = Ticket(ticket: wire.Ticket, epoch: wire.Epoch)
+                return .save(next)
             }
             try await pc1(ticket: ticket, into: &next)
             return .advance(.pc1, next)
@@ -105,7 +100,7 @@ extension SealingThread {
                     return .advance(.assignSeed, next)
                 }
                 guard resp.ShouldWait else { throw .failure(.temporary("manager has no seed for \(ref.id) and says not to wait")) }
-                try await sleepOrInterrupt(.seconds(max(1, resp.Delay)))
+                try await sleep(.seconds(max(1, resp.Delay)))
             }
 
         case .seedAssigned:

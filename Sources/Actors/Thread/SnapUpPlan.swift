@@ -2,8 +2,8 @@ import ProofsFFI
 import Scheduler
 
 /// The `snapup` plan's handlers: upgrade a sealed CC sector with deal data (spec 2.3).
-extension SealingThread {
-    func snapUpStep() async throws(StepError) -> Outcome {
+extension PlanContext {
+    func snapUpStep() async throws(StepError) -> StepOutcome {
         var next = record
         switch record.state {
         case .empty:
@@ -18,9 +18,7 @@ extension SealingThread {
             next.phases.accessInstance = allocated.Private.AccessInstance
             // damocles aborts an upgrade without data or without the old replica's location.
             if allocated.Pieces.isEmpty || allocated.Private.AccessInstance.isEmpty {
-                next.abortReason = "snapup allocation without pieces or access instance"
-                record = next
-                throw .failure(.abort(next.abortReason ?? ""))
+                return .abort(next, reason: "snapup allocation without pieces or access instance")
             }
             return .advance(.allocatedSnapUpSector, next)
 
@@ -56,7 +54,7 @@ extension SealingThread {
             switch resp.Res {
             case .accepted, .duplicateSubmit: return .advance(.finish, next)
             case .filesMissed:
-                log.warn("snapup files missed\(desc); persisting again", sectorField)
+                log.warn("snapup files missed\(desc); persisting again")
                 return .advance(.rePersist, next)
             case .mismatchedSubmission, .rejected:
                 throw .failure(.abort("snapup proof submission \(resp.Res)\(desc)"))

@@ -1,65 +1,74 @@
+import Synchronization
+
 /// `limitation.staggered` for one stage: starts are spaced at least `interval` apart, except
 /// that a task of the stage finishing lets the next one start at once (damocles' rule: a single
 /// start token, refilled by a timer that restarts at each start, and by every finish).
-public actor StaggerGate {
+public final class StaggerGate: Sendable {
+    /// The start token, handed to the oldest waiter when it refills.
+    public struct Token: Sendable {}
+
     public let interval: Duration
     private let clock: any Clock<Duration>
-    private var available = true
-    private var waiters: [(id: UInt64, continuation: CheckedContinuation<Bool, Never>)] = []
-    private var nextID: UInt64 = 0
-    private var timer: Task<Void, Never>?
+    private struct State {
+        var available = true
+        var timer: Task<Void, Never>?
+        var generation: UInt64 = 0
+    }
+    private let state = Mutex(State())
+    let line = WaitQueue<Void, Token>()
 
     public init(interval: Duration, clock: any Clock<Duration> = ContinuousClock()) {
         self.interval = interval
         self.clock = clock
     }
 
+    /// The token now (nil), or a place in line to wait on (`line.wait`).
+    func take() -> WaitQueue<Void, Token>.Ticket? {
+        state.withLock { s in
+            if s.available, line.count == 0 {
+                startTimer(&s)
+                return nil
+            }
+            return line.enqueue(())
+        }
+    }
+
     /// Waits for the start token; false when the waiting task was cancelled.
     func start() async -> Bool {
-        if available, waiters.isEmpty {
-            take()
-            return true
-        }
-        nextID += 1
-        let id = nextID
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-                if Task.isCancelled { continuation.resume(returning: false) } else { waiters.append((id, continuation)) }
-            }
-        } onCancel: {
-            Task { await self.cancel(id) }
-        }
+        guard let ticket = take() else { return true }
+        return await line.wait(ticket) != nil
     }
 
     /// A task of the stage finished: the next start may go now.
-    func finished() { refill() }
+    func finished() {
+        state.withLock { refill(&$0, generation: nil) }
+    }
 
-    private func take() {
-        available = false
-        timer?.cancel()
-        let clock = clock, interval = interval
-        timer = Task { [weak self] in
+    /// Takes the token and arms the timer that refills it.
+    private func startTimer(_ s: inout State) {
+        s.available = false
+        s.timer?.cancel()
+        s.generation += 1
+        let generation = s.generation, clock = clock, interval = interval
+        s.timer = Task { [weak self] in
             do { try await clock.sleep(for: interval, tolerance: nil) } catch { return }
-            await self?.refill()
+            self?.state.withLock { self?.refill(&$0, generation: generation) }
         }
     }
 
-    private func refill() {
-        if waiters.isEmpty {
-            available = true
-            timer?.cancel()
-            timer = nil
-        } else {
-            take()
-            waiters.removeFirst().continuation.resume(returning: true)
+    /// Gives the token to the oldest waiter (re-arming the timer), or makes it available. A timer
+    /// that fires after a newer start (`generation` differs) does nothing.
+    private func refill(_ s: inout State, generation: UInt64?) {
+        if let generation, generation != s.generation { return }
+        for (ticket, _) in line.line where line.deliver(ticket, Token()) {
+            startTimer(&s)
+            return
         }
-    }
-
-    private func cancel(_ id: UInt64) {
-        guard let i = waiters.firstIndex(where: { $0.id == id }) else { return }
-        waiters.remove(at: i).continuation.resume(returning: false)
+        s.available = true
+        s.timer?.cancel()
+        s.timer = nil
     }
 
     /// Starts waiting, for tests and status.
-    public var waiting: Int { waiters.count }
+    public var waiting: Int { line.count }
 }

@@ -4,8 +4,8 @@ import Scheduler
 
 /// The `unseal` plan's handlers: unseal a piece from a sealed sector and upload it where the
 /// manager says (spec 2.3).
-extension SealingThread {
-    func unsealStep() async throws(StepError) -> Outcome {
+extension PlanContext {
+    func unsealStep() async throws(StepError) -> StepOutcome {
         var next = record
         switch record.state {
         case .empty:
@@ -42,23 +42,31 @@ extension SealingThread {
         }
     }
 
-    /// Puts the unsealed piece at `dest`: `file:///path` copies, `http://` PUTs the bytes.
+    /// Puts the unsealed piece at `dest`: `file:///path` copies, `http://` PUTs the bytes. File
+    /// work runs off the cooperative pool (a piece can be many GiB).
     private func upload(_ source: String, to dest: String) async throws(StepError) {
-        guard let data = FileManager.default.contents(atPath: source) else {
+        guard FileManager.default.fileExists(atPath: source) else {
             throw .failure(.permanent("unsealed piece \(source) is missing; cannot upload it to \(dest)"))
         }
         if dest.hasPrefix("file://") {
             let path = String(dest.dropFirst("file://".count))
-            do {
-                try? FileManager.default.removeItem(atPath: path)
-                try data.write(to: URL(fileURLWithPath: path))
-            } catch {
-                throw .failure(.permanent("cannot write the unsealed piece to \(path): \(error.localizedDescription)"))
+            let copied: String? = await offload { () -> String? in
+                do {
+                    try? FileManager.default.removeItem(atPath: path)
+                    try FileManager.default.copyItem(atPath: source, toPath: path)
+                    return nil
+                } catch {
+                    return error.localizedDescription
+                }
             }
+            if let copied { throw .failure(.permanent("cannot write the unsealed piece to \(path): \(copied)")) }
             return
         }
         guard dest.hasPrefix("http://"), let endpoint = HTTPEndpoint(url: dest) else {
             throw .failure(.permanent("unseal destination \(dest): only file:// and http:// are supported by this build"))
+        }
+        guard let data = await offload({ () -> Data? in FileManager.default.contents(atPath: source) }) else {
+            throw .failure(.permanent("unsealed piece \(source) cannot be read; cannot upload it to \(dest)"))
         }
         let request = HTTPRequest(method: "PUT", target: endpoint.path, body: Array(data))
         let response: HTTPResponse

@@ -1,12 +1,10 @@
 import ProofsFFI
 import Scheduler
 
-/// The `wdpost` plan's handlers: take a window PoSt job, prove it, report it, heartbeating
-/// the job every 3 s while it is held (spec 2.3).
-extension SealingThread {
-    static let heartbeatInterval: Duration = .seconds(3)
-
-    func wdPoStStep() async throws(StepError) -> Outcome {
+/// The `wdpost` plan's handlers: take a window PoSt job, prove it, report it (spec 2.3). The
+/// thread heartbeats the job every 3 s while it holds it (`SealingThread.syncHeartbeat`).
+extension PlanContext {
+    func wdPoStStep() async throws(StepError) -> StepOutcome {
         var next = record
         switch record.state {
         case .empty:
@@ -16,12 +14,9 @@ extension SealingThread {
             guard let job = jobs.first else { return .idle }
             next.phases.wdpostJob = job.Id
             next.phases.postInput = PoStInput(miner: job.Input.MinerId, sectors: job.Input.Sectors.map(\.SectorId), seed: Blob(job.Input.Seed))
-            startHeartbeat(job.Id)
             return .advance(.allocatedWdPostJob, next)
 
         case .allocated:
-            let job = try require(record.phases.wdpostJob, "window PoSt job id")
-            startHeartbeat(job)
             let input = try require(record.phases.postInput, "window PoSt input")
             let sectors = input.sectors.map { SectorID(miner: input.miner, number: $0) }
             // A failed proof is reported to the manager with its reason, not retried here.
@@ -37,32 +32,13 @@ extension SealingThread {
 
         case .generated:
             let job = try require(record.phases.wdpostJob, "window PoSt job id")
-            startHeartbeat(job)
             let output = record.phases.wdpostProof.map { WindowPoStOutput(proofs: [$0], faults: []) }
             let reason = record.phases.wdpostError ?? ""
             try await call({ () async throws(ManagerError) in try await manager.wdPoStFinishJob(job, output: output, errorReason: reason) })
-            heartbeat?.cancel()
-            heartbeat = nil
             return .advance(.finish, next)
 
         default:
             throw .failure(.critical("plan wdpost has no handler for state \(record.state)"))
-        }
-    }
-
-    /// Heartbeats `job` until cancelled; idempotent.
-    func startHeartbeat(_ job: String) {
-        guard heartbeat == nil else { return }
-        let manager = self.manager
-        let worker = settings.instance
-        let log = self.log
-        heartbeat = Task {
-            while !Task.isCancelled {
-                do { try await Task.sleep(for: Self.heartbeatInterval) } catch { return }
-                do { try await manager.wdPoStHeartbeatJobs([job], worker: worker) } catch {
-                    log.warn("window PoSt heartbeat failed: \(error)", [("job", job)])
-                }
-            }
         }
     }
 }

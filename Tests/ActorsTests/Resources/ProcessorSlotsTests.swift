@@ -38,14 +38,14 @@ import Testing
         let slots = ProcessorSlots(processors: ["pc2": [pc2], "c2": [c2]], extLocks: ["gpu": 1])
         let first = try #require(await slots.acquire(.pc2))
         let waiting = Task { await slots.acquire(.c2) }
-        while await slots.usage(.c2).waiting == 0 { await Task.yield() }
-        #expect(await slots.usage(.c2).inFlight == [0])
-        await slots.release(.pc2, first)
+        while slots.usage(.c2).waiting == 0 { await Task.yield() }
+        #expect(slots.usage(.c2).inFlight == [0])
+        slots.release(.pc2, first)
         let second = try #require(await waiting.value)
-        #expect(await slots.usage(.c2).inFlight == [1])
-        #expect(await slots.usage(.pc2).freeLocks["gpu"] == 0)
-        await slots.release(.c2, second)
-        #expect(await slots.usage(.c2).freeLocks["gpu"] == 1)
+        #expect(slots.usage(.c2).inFlight == [1])
+        #expect(slots.usage(.pc2).freeLocks["gpu"] == 0)
+        slots.release(.c2, second)
+        #expect(slots.usage(.c2).freeLocks["gpu"] == 1)
     }
 
     @Test func aCancelledWaiterLeavesTheQueue() async {
@@ -54,12 +54,12 @@ import Testing
         let slots = ProcessorSlots(processors: ["pc1": [one]], extLocks: [:])
         let held = await slots.acquire(.pc1)
         let waiter = Task { await slots.acquire(.pc1) }
-        while await slots.usage(.pc1).waiting == 0 { await Task.yield() }
+        while slots.usage(.pc1).waiting == 0 { await Task.yield() }
         waiter.cancel()
         #expect(await waiter.value == nil)
-        #expect(await slots.usage(.pc1).waiting == 0)
-        if let held { await slots.release(.pc1, held) }
-        #expect(await slots.usage(.pc1).inFlight == [0])
+        #expect(slots.usage(.pc1).waiting == 0)
+        if let held { slots.release(.pc1, held) }
+        #expect(slots.usage(.pc1).inFlight == [0])
     }
 }
 
@@ -68,8 +68,8 @@ import Testing
         let gate = StaggerGate(interval: .seconds(3600))
         #expect(await gate.start())
         let second = Task { await gate.start() }
-        while await gate.waiting == 0 { await Task.yield() }
-        await gate.finished()
+        while gate.waiting == 0 { await Task.yield() }
+        gate.finished()
         #expect(await second.value)
     }
 
@@ -85,9 +85,9 @@ import Testing
         let gate = StaggerGate(interval: .seconds(3600))
         #expect(await gate.start())
         let waiter = Task { await gate.start() }
-        while await gate.waiting == 0 { await Task.yield() }
+        while gate.waiting == 0 { await Task.yield() }
         waiter.cancel()
         #expect(await waiter.value == false)
-        #expect(await gate.waiting == 0)
+        #expect(gate.waiting == 0)
     }
 }

@@ -1,0 +1,147 @@
+import ProofsFFI
+import Scheduler
+
+/// Runs one proof stage for a sealing thread: takes, in damocles' order, the stage's permit
+/// (`limitation.concurrent`), its start token (`limitation.staggered`), a processor child's slot
+/// and locks, then the resources from the pools. Every wait goes through the thread's controller,
+/// so a pause ends it; whatever was taken is given back on every path. Then it computes, in the
+/// child whose slot it holds or in-process on the leased cores, and gives everything back.
+struct StageRunner: Sendable {
+    let prover: any Prover
+    let proverName: String
+    let gates: [ProofStage: StageGate]
+    let staggers: [ProofStage: StaggerGate]
+    /// `[[processors.<stage>]]` children's slots and `ext_locks`; nil when none are configured.
+    let processors: ProcessorSlots?
+    /// The running children, by stage and index (matching `ProcessorSlot.index`).
+    let children: [ProofStage: [ExternalProcessor]]
+    /// The resource pools every proof stage is admitted through; nil runs stages unmetered.
+    let broker: ResourceBroker?
+
+    /// Runs `stage` of a sector of `size`; `log` carries the thread, sector and state.
+    func run<T>(
+        _ stage: ProofStage, size: SectorSize, controller: ThreadController, log: Log,
+        _ body: (any Prover) async throws(ProverError) -> T
+    ) async throws(StepError) -> T {
+        var held = Held(stage: stage)
+        do {
+            try await acquire(stage, size: size, into: &held, controller: controller, log: log)
+        } catch {
+            await held.release()
+            controller.activity = .idle
+            throw error
+        }
+        // A stage with processor children runs in the child whose slot it holds, with its lease.
+        var worker: any Prover = prover
+        var proc = "\(proverName) \(stage)"
+        if let slot = held.slot, let child = children[stage]?[slot.index] {
+            worker = ExternalProver(processor: child, local: prover, lease: held.lease?.grant)
+            proc = "processors.\(stage)[\(slot.index)]"
+        }
+        controller.activity = .running(since: .now, proc: proc + (held.lease.map { " [\($0.summary)]" } ?? ""))
+        // In-process work runs on a thread pinned to the leased cores and node.
+        let pinned = held.slot == nil ? held.lease.flatMap { PinnedExecutor.forLease(cpus: $0.grant.cpus, node: $0.grant.node) } : nil
+        let result: Result<T, ProverError>
+        do {
+            result = .success(try await withTaskExecutorPreference(pinned) { () async throws(ProverError) -> T in try await body(worker) })
+        } catch {
+            result = .failure(error)
+        }
+        await held.release()
+        controller.activity = .idle
+        switch result {
+        case let .success(value): return value
+        case let .failure(error):
+            if Task.isCancelled { throw .interrupted }
+            throw .failure(.permanent("\(error)"))
+        }
+    }
+
+    /// What a running stage holds, given back in reverse order of taking.
+    struct Held {
+        let stage: ProofStage
+        var permit: StageGate?
+        var stagger: StaggerGate?
+        var processors: ProcessorSlots?
+        var slot: ProcessorSlot?
+        var lease: ResourceLease?
+
+        mutating func release() async {
+            if let lease { await lease.release() }
+            if let slot, let processors { processors.release(stage, slot) }
+            if let stagger { stagger.finished() }
+            if let permit { permit.release() }
+            self = Held(stage: stage)
+        }
+    }
+
+    private func acquire(
+        _ stage: ProofStage, size: SectorSize, into held: inout Held, controller: ThreadController, log: Log
+    ) async throws(StepError) {
+        try controller.checkpoint()
+        if let gate = gates[stage] {
+            if let ticket = gate.take() {
+                controller.activity = .waiting(since: .now, waitingFor: "\(stage) slot (limit \(gate.limit))")
+                guard await controller.wait(on: gate.line, ticket) != nil else { throw .interrupted }
+            }
+            held.permit = gate
+            try controller.checkpoint()
+        }
+        if let stagger = staggers[stage] {
+            if let ticket = stagger.take() {
+                controller.activity = .waiting(since: .now, waitingFor: "\(stage) start (staggered \(stagger.interval))")
+                guard await controller.wait(on: stagger.line, ticket) != nil else { throw .interrupted }
+            }
+            held.stagger = stagger
+            try controller.checkpoint()
+        }
+        if let processors, let taken = processors.take(stage) {
+            switch taken {
+            case let .taken(slot):
+                held.slot = slot
+            case let .queued(ticket):
+                controller.activity = .waiting(since: .now, waitingFor: "\(stage) processor (slot or ext_lock)")
+                guard let slot = await controller.wait(on: processors.line, ticket) else { throw .interrupted }
+                held.slot = slot
+            }
+            held.processors = processors
+            try controller.checkpoint()
+        }
+        held.lease = try await admit(stage, size: size, on: held.slot, controller: controller, log: log)
+        try controller.checkpoint()
+    }
+
+    /// Waits for the pools to grant what `stage` needs for a sector of `size`, within the
+    /// processor child's pinning; a pause or shutdown ends the wait and leaves nothing held.
+    private func admit(
+        _ stage: ProofStage, size: SectorSize, on slot: ProcessorSlot?, controller: ThreadController, log: Log
+    ) async throws(StepError) -> ResourceLease? {
+        guard let broker else { return nil }
+        var request = broker.request(stage, size: size)
+        if let slot { request = slot.restrict(request) }
+        let ticket: ResourceBroker.Ticket
+        do {
+            ticket = try await broker.enqueue(request)
+        } catch {
+            throw .failure(.permanent("\(error)"))
+        }
+        switch ticket {
+        case let .granted(lease):
+            return lease
+        case let .waiting(id, refusal):
+            let since = ContinuousClock.now
+            controller.activity = .waiting(since: since, waitingFor: "\(stage) \(refusal)")
+            log.info("\(stage) waits for resources: \(refusal)")
+            controller.resourceWait = (id, stage)
+            let lease = await controller.wait(cancel: { _ = broker.withdraw(id) }) { await broker.wait(id) }
+            controller.resourceWait = nil
+            guard let lease else {
+                // Leave the admission queue now, so a paused thread is never counted as waiting.
+                await broker.cancel(id)
+                throw .interrupted
+            }
+            log.info("\(stage) admitted after \(String(format: "%.1f", since.duration(to: .now).inSeconds))s: \(lease.summary)")
+            return lease
+        }
+    }
+}
