@@ -86,7 +86,39 @@ public actor MockManager: SectorManager {
     private func draw() -> Double { rng.unit() }
 
     /// Applies the delay and transport-failure knobs common to every call.
+    /// Test hooks: methods whose calls wait until released, errors injected per method, and
+    /// how often each method was called.
+    private var holding: Set<String> = []
+    private var held: [String: [CheckedContinuation<Void, Never>]] = [:]
+    private var injected: [String: (error: ManagerError, times: Int)] = [:]
+    public private(set) var calls: [String: Int] = [:]
+
+    /// Calls of `method` (its `Venus.*` name without the prefix) wait until `release(method)`.
+    public func hold(_ method: String) { holding.insert(method) }
+
+    /// Lets held and future calls of `method` through.
+    public func release(_ method: String) {
+        holding.remove(method)
+        for continuation in held.removeValue(forKey: method) ?? [] { continuation.resume() }
+    }
+
+    /// How many calls of `method` are waiting in `hold`.
+    public func waiting(_ method: String) -> Int { held[method]?.count ?? 0 }
+
+    /// The next `times` calls of `method` fail with `error`.
+    public func inject(_ error: ManagerError, into method: String, times: Int = .max) {
+        injected[method] = (error, times)
+    }
+
     private func enter(_ method: String) async throws(ManagerError) {
+        calls[method, default: 0] += 1
+        if holding.contains(method) {
+            await withCheckedContinuation { held[method, default: []].append($0) }
+        }
+        if let (error, times) = injected[method], times > 0 {
+            injected[method] = (error, times - 1)
+            throw error
+        }
         if options.delay > .zero {
             do { try await clock.sleep(for: options.delay, tolerance: nil) } catch {
                 throw .transport(method: method, reason: "cancelled")

@@ -37,15 +37,19 @@ public actor SealingThread {
     private var heartbeat: Task<Void, Never>?
     private var heartbeatJob: String?
     private var reloadRequested = false
+    /// How often a held window PoSt job is heartbeaten (damocles: 3 s).
+    private let heartbeatInterval: Duration
 
     public init(
         settings: ThreadSettings, manager: any SectorManager, prover: any Prover, proverName: String = "mock",
         gates: [ProofStage: StageGate] = [:], staggers: [ProofStage: StaggerGate] = [:], processors: ProcessorSlots? = nil,
         children: [ProofStage: [ExternalProcessor]] = [:],
         broker: ResourceBroker? = nil, clock: any Clock<Duration> = ContinuousClock(), log: Log = Log(),
-        reloadSettings: (@Sendable (ThreadSettings, _ force: Bool) -> ThreadSettings?)? = nil
+        reloadSettings: (@Sendable (ThreadSettings, _ force: Bool) -> ThreadSettings?)? = nil,
+        heartbeatInterval: Duration = SealingThread.heartbeatInterval
     ) {
         index = settings.index
+        self.heartbeatInterval = heartbeatInterval
         self.settings = settings
         store = ThreadStore(location: settings.location)
         self.manager = manager
@@ -448,10 +452,10 @@ public actor SealingThread {
         stopHeartbeat()
         guard let job else { return }
         heartbeatJob = job
-        let manager = self.manager, worker = settings.instance, log = self.log, clock = self.clock
+        let manager = self.manager, worker = settings.instance, log = self.log, clock = self.clock, interval = heartbeatInterval
         heartbeat = Task {
             while !Task.isCancelled {
-                do { try await clock.sleep(for: Self.heartbeatInterval, tolerance: nil) } catch { return }
+                do { try await clock.sleep(for: interval, tolerance: nil) } catch { return }
                 do { try await manager.wdPoStHeartbeatJobs([job], worker: worker) } catch {
                     log.warn("window PoSt heartbeat failed: \(error)", [("job", job)])
                 }
@@ -465,7 +469,10 @@ public actor SealingThread {
         heartbeatJob = nil
     }
 
-    static let heartbeatInterval: Duration = .seconds(3)
+    public static let heartbeatInterval: Duration = .seconds(3)
+
+    /// The job the heartbeat beats for now (tests).
+    var heartbeatingJob: String? { heartbeatJob }
 }
 
 /// A thread as `worker list` shows it.
