@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@ struct request {
     char *const *envp;
     int stdin_fd;
     int stdout_fd;
+    int max_fd;  // highest fd to close in the child when close_range(2) is missing
     pid_t pid;
     int error;
     int done;
@@ -49,6 +51,20 @@ struct kernel_sigaction {
     unsigned long mask;
 };
 
+/// Closes every fd >= `low` except `keep` (close_range(2), else a close(2) loop up to `max_fd`).
+static void close_from(int low, int keep, int max_fd) {
+    int ok = 0;
+#ifdef SYS_close_range
+    ok = 1;
+    if (keep > low && syscall(SYS_close_range, (unsigned)low, (unsigned)(keep - 1), 0) != 0) ok = 0;
+    if (ok && syscall(SYS_close_range, (unsigned)(keep + 1), ~0U, 0) != 0) ok = 0;
+#endif
+    if (ok) return;
+    for (int fd = low; fd <= max_fd; fd++) {
+        if (fd != keep) (void)close(fd);
+    }
+}
+
 /// Runs in the child after fork: must stay async-signal-safe (no malloc, no locks).
 static void child_exec(struct request *r, pid_t parent, int report_fd) {
     if (setpgid(0, 0) != 0) child_fail(report_fd, errno);
@@ -69,6 +85,9 @@ static void child_exec(struct request *r, pid_t parent, int report_fd) {
     }
     if (dup2(r->stdin_fd, 0) < 0) child_fail(report_fd, errno);
     if (dup2(r->stdout_fd, 1) < 0) child_fail(report_fd, errno);
+    // Nothing of the daemon's beyond stdio (sockets, journals, other children's pipes) may
+    // leak into the child; only the report pipe stays, and exec closes it.
+    close_from(3, report_fd, r->max_fd);
     sigset_t empty;
     sigemptyset(&empty);
     if (sigprocmask(SIG_SETMASK, &empty, NULL) != 0) child_fail(report_fd, errno);
@@ -82,6 +101,11 @@ static void serve(struct request *r) {
         r->pid = -1;
         r->error = errno;
         return;
+    }
+    struct rlimit limit;
+    r->max_fd = 65535;
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < (1u << 20)) {
+        r->max_fd = (int)limit.rlim_cur - 1;
     }
     pid_t parent = getpid();
     pid_t pid = fork();
@@ -188,7 +212,7 @@ pid_t cspawn_spawn(const char *path, char *const argv[], char *const envp[],
         *error = thread_error;
         return -1;
     }
-    struct request r = {resolved, argv, envp, stdin_fd, stdout_fd, -1, 0, 0};
+    struct request r = {resolved, argv, envp, stdin_fd, stdout_fd, 0, -1, 0, 0};
     pthread_mutex_lock(&callers);
     pthread_mutex_lock(&lock);
     current = &r;

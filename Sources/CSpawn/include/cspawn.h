@@ -5,7 +5,8 @@
 
 /// Starts `path` (searched in the caller's PATH when it has no '/') with exactly `argv` and
 /// `envp`, `stdin_fd` as its fd 0 and `stdout_fd` as its fd 1, in a new process group, with
-/// every signal at its default disposition, an empty signal mask and PR_SET_PDEATHSIG(SIGKILL).
+/// every signal at its default disposition, an empty signal mask, PR_SET_PDEATHSIG(SIGKILL),
+/// and no other fd of ours than 0, 1 and 2 (stderr is shared).
 ///
 /// The fork happens on one dedicated thread that lives as long as the process, because the
 /// parent-death signal fires when the forking *thread* exits. Between fork and exec the child

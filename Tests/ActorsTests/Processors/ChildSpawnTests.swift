@@ -38,7 +38,7 @@ private final class SpawnResult: Sendable {
 
 @Suite("Processor children: signals, process group, parent death")
 struct ChildLifecycleTests {
-    @Test("a child starts with no ignored or blocked signal, in its own process group")
+    @Test("a child starts with no ignored or blocked signal, in its own process group, with only fds 0-2")
     func cleanSignalStateAndOwnGroup() async throws {
         // An ignored signal this process would hand down through exec (harmless to ignore here).
         _ = signal(SIGTTOU, SIG_IGN)
@@ -48,6 +48,9 @@ struct ChildLifecycleTests {
         #expect(procStatus(child.pid, "SigBlk") == "0000000000000000")
         #expect(getpgid(child.pid) == child.pid)
         #expect(getpgid(child.pid) != getpgrp())
+        // Only stdin, stdout and stderr: none of this process's other descriptors.
+        let fds = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(child.pid)/fd").sorted()
+        #expect(fds == ["0", "1", "2"], "\(fds)")
         child.closeStdin()
         #expect(await child.waitExit(timeout: .seconds(30)) == 0)
     }
