@@ -244,7 +244,7 @@ public final class Daemon: Sendable {
     }
 
     private enum SignalAction {
-        case apply, defer_, abortStartup, stop(CheckedContinuation<Int32, Never>?), exitNow, ignore
+        case apply, postpone, abortStartup, stop(CheckedContinuation<Int32, Never>?), exitNow, ignore
     }
 
     private func handle(_ number: Int32) async {
@@ -257,7 +257,7 @@ public final class Daemon: Sendable {
                 return .abortStartup
             case .starting:
                 state.deferred.append(number)
-                return .defer_
+                return .postpone
             case .running where isStop:
                 state.phase = .stopping
                 state.stopSignal = number
@@ -273,7 +273,7 @@ public final class Daemon: Sendable {
         switch action {
         case .apply:
             await apply(number)
-        case .defer_:
+        case .postpone:
             log.info("received \(name) during startup; it applies once the threads run")
         case .abortStartup:
             log.info("received \(name) during startup; aborting it (send it again to exit at once)")
