@@ -17,7 +17,10 @@ let package = Package(
         // Pure domain: TOML, config model and validation, plans and state tables, failure policy.
         .target(name: "Scheduler", dependencies: ["ProofsFFI"], swiftSettings: strict),
         // Runtime: sealing-thread and supervisor actors, persistence, manager client, servers.
-        .target(name: "Actors", dependencies: ["Scheduler", "ProofsFFI"], swiftSettings: strict),
+        // Ours, in C: fork/exec of processor children from one long-lived thread (new process
+        // group, default signal dispositions, PR_SET_PDEATHSIG), which posix_spawn cannot do.
+        .target(name: "CSpawn"),
+        .target(name: "Actors", dependencies: ["Scheduler", "ProofsFFI", "CSpawn"], swiftSettings: strict),
         .executableTarget(name: "sealer", dependencies: ["Actors", "Scheduler", "ProofsFFI"], swiftSettings: strict),
         .executableTarget(name: "toml-test-decoder", dependencies: ["Scheduler"], swiftSettings: strict),
         .executableTarget(name: "persist-torture", dependencies: ["Actors"], swiftSettings: strict),

@@ -117,6 +117,8 @@ case "hang":
     while readLine() != nil {}
     exit(0)
 case "ignore-eof":
+    // A stuck child: neither EOF nor SIGTERM ends it, only SIGKILL.
+    _ = signal(SIGTERM, SIG_IGN)
     emit(ready)
     while readLine() != nil {}
     while true { sleep(60) }

@@ -39,10 +39,16 @@ enum DaemonCommand {
             return fail("\(path): the config has errors (listed above); nothing was started")
         }
         let daemon = Daemon(options: options, log: log)
+        // Signals first: one that arrives while children start must not kill us or orphan them.
+        daemon.installSignalHandling()
         do {
             _ = try await daemon.start()
         } catch {
-            _ = await daemon.stop()
+            let clean = await daemon.stop()
+            if error.aborted {
+                log.info("\(error); stopped")
+                return clean ? 0 : 1
+            }
             return fail("\(error)")
         }
         return await daemon.runUntilSignalled() ? 0 : 1

@@ -2,7 +2,8 @@ import Actors
 import Foundation
 import Scheduler
 
-/// `sealer worker [-c CFG | -H HOST:PORT] list [--json] | pause -i N | resume -i N [-s STATE]`:
+/// `sealer worker [-c CFG | -H HOST:PORT] list [--json] | pause -i N | resume -i N [-s STATE]
+/// | enable-dump --child-pid PID --dump-dir DIR | disable-dump --child-pid PID`:
 /// damocles-worker's management client, talking to a running daemon.
 enum WorkerCommand {
     static let spec = OptionSpec(command: "sealer worker", options: [
@@ -12,6 +13,8 @@ enum WorkerCommand {
         .init(["--json"], value: false, help: "list: print the WorkerInfo array as JSON"),
         .init(["--index", "-i"], value: true, help: "pause/resume: thread index from 'list'"),
         .init(["--state", "-s"], value: true, help: "resume: continue from this state of the thread's plan"),
+        .init(["--child-pid", "--child_pid"], value: true, help: "enable-dump/disable-dump: pid of the processor child"),
+        .init(["--dump-dir", "--dump_dir"], value: true, help: "enable-dump: existing directory for the dump files"),
         .init(["--help", "-h"], value: false, help: "show this help"),
     ], maxPositionals: 1)
 
@@ -19,6 +22,8 @@ enum WorkerCommand {
     usage: sealer worker [-c CFG | -H HOST:PORT] list [--json]
            sealer worker [-c CFG | -H HOST:PORT] pause -i N
            sealer worker [-c CFG | -H HOST:PORT] resume -i N [-s STATE]
+           sealer worker [-c CFG | -H HOST:PORT] enable-dump --child-pid PID --dump-dir DIR
+           sealer worker [-c CFG | -H HOST:PORT] disable-dump --child-pid PID
     """
 
     static func run(_ args: [String]) async -> Int32 {
@@ -55,6 +60,24 @@ enum WorkerCommand {
                 let state: JSONValue = parsed.value("--state").map { .string($0) } ?? .null
                 _ = try await client.call("VenusWorker.WorkerResume", [.int(Int64(index)), state])
                 print("thread #\(index) resumed" + (parsed.value("--state").map { " from state \($0)" } ?? ""))
+            case "enable-dump", "enable_dump":
+                // damocles' semantics: the daemon writes each response line it cannot use from
+                // that child to DIR, keyed by DUMP_ERR_RESP_<pid> in the children's environment.
+                guard let pid = try childPID(parsed) else { return fail("enable-dump needs --child-pid PID\n\(usage)") }
+                guard let dir = parsed.value("--dump-dir") else { return fail("enable-dump needs --dump-dir DIR\n\(usage)") }
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue,
+                      let absolute = realpath(dir, nil) else {
+                    return fail("'\(dir)' is not a directory")
+                }
+                let canonical = String(cString: absolute)
+                free(absolute)
+                _ = try await client.call("VenusWorker.WorkerSetEnv", [.string(ExternalProcessor.dumpVariable(pid: pid)), .string(canonical)])
+                print("processor child \(pid): unusable responses are dumped to \(canonical)")
+            case "disable-dump", "disable_dump":
+                guard let pid = try childPID(parsed) else { return fail("disable-dump needs --child-pid PID\n\(usage)") }
+                _ = try await client.call("VenusWorker.WorkerRemoveEnv", [.string(ExternalProcessor.dumpVariable(pid: pid))])
+                print("processor child \(pid): dumping off")
             case let other:
                 return fail("unknown worker subcommand '\(other)'\n\(usage)")
             }
@@ -65,6 +88,13 @@ enum WorkerCommand {
             return fail("\(error)")
         }
         return 0
+    }
+
+    /// `--child-pid` as a pid; nil when absent.
+    static func childPID(_ parsed: ParsedOptions) throws(UsageError) -> Int32? {
+        guard let text = parsed.value("--child-pid") else { return nil }
+        guard let pid = Int32(text), pid > 0 else { throw UsageError("--child-pid expects a process id, got '\(text)'") }
+        return pid
     }
 
     /// `--host` wins over the environment; `--config` wins over both (damocles' order).

@@ -1,6 +1,7 @@
 import Foundation
 import ProofsFFI
 import Scheduler
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,7 +9,12 @@ import Glibc
 /// Why the daemon could not start.
 public struct DaemonError: Error, Sendable, CustomStringConvertible {
     public var message: String
-    public init(_ message: String) { self.message = message }
+    /// The startup was aborted by SIGTERM or SIGINT (an operator's request, not a fault).
+    public var aborted = false
+    public init(_ message: String, aborted: Bool = false) {
+        self.message = message
+        self.aborted = aborted
+    }
     public var description: String { message }
 }
 
@@ -21,11 +27,28 @@ public final class Daemon: Sendable {
     /// The resource pools (nil when the options run stages unmetered).
     public let broker: ResourceBroker?
     /// External processor children by stage, in config order.
-    private let children: [ProofStage: [ExternalProcessor]]
+    let children: [ProofStage: [ExternalProcessor]]
+    /// Variables set through `VenusWorker.WorkerSetEnv`; every child spawned afterwards gets them.
+    public let environment: EnvironmentOverlay
+    /// Where startup and shutdown stand, for the signal handler.
+    private let lifecycle = Mutex(Lifecycle())
+
+    private struct Lifecycle {
+        enum Phase { case starting, running, stopping }
+        var phase: Phase = .starting
+        var signalsInstalled = false
+        /// SIGTERM/SIGINT received before the daemon ran: startup is being aborted.
+        var abortSignal: Int32?
+        /// SIGUSR1/SIGUSR2/SIGHUP received during startup, applied once the threads run.
+        var deferred: [Int32] = []
+        /// The stop signal received while running, and whoever waits for it.
+        var stopSignal: Int32?
+        var stopWaiter: CheckedContinuation<Int32, Never>?
+    }
 
     /// One child per `[[processors.<stage>]]` entry of a stage the daemon runs; by default the
     /// daemon's own executable (`sealer processor <stage>`), given the mock prover's settings.
-    static func children(_ options: DaemonOptions, log: Log) -> [ProofStage: [ExternalProcessor]] {
+    static func children(_ options: DaemonOptions, overlay: EnvironmentOverlay, log: Log) -> [ProofStage: [ExternalProcessor]] {
         let selfPath = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var mock = [
             "SEALER_MOCK_DURATIONS": options.prover.durations.sorted { $0.key.rawValue < $1.key.rawValue }
@@ -47,8 +70,8 @@ public final class Daemon: Sendable {
                 let childLog = log.with("processor", "\(name)[\(index)]")
                 // The child's own lifecycle lines: readiness is news, everything else (exits,
                 // restarts, unparsable answers) is a warning.
-                return ExternalProcessor(stage: name, index: index, config: launch) { line in
-                    if line.contains(" ready, pid ") { childLog.info(line) } else { childLog.warn(line) }
+                return ExternalProcessor(stage: name, index: index, config: launch, overlay: overlay) { line in
+                    if line.contains(" ready, pid ") || line.contains(" spawned, pid ") { childLog.info(line) } else { childLog.warn(line) }
                 }
             }
         }
@@ -73,7 +96,9 @@ public final class Daemon: Sendable {
         var staggers: [ProofStage: StaggerGate] = [:]
         for (stage, interval) in options.staggered { staggers[stage] = StaggerGate(interval: interval, clock: clock) }
         let slots = options.processors.isEmpty ? nil : ProcessorSlots(processors: options.processors, extLocks: options.extLocks)
-        let children = Self.children(options, log: log)
+        let environment = EnvironmentOverlay()
+        self.environment = environment
+        let children = Self.children(options, overlay: environment, log: log)
         self.children = children
         let threads = options.threads.map {
             SealingThread(settings: $0, manager: manager, prover: prover, proverName: "mock", gates: gates, staggers: staggers,
@@ -82,27 +107,41 @@ public final class Daemon: Sendable {
         }
         let supervisor = Supervisor(threads: threads, manager: manager, log: log)
         self.supervisor = supervisor
-        let rpc = JSONRPCServer(methods: ManagementAPI.methods(supervisor: supervisor), bearerToken: options.rpcToken)
+        let rpc = JSONRPCServer(methods: ManagementAPI.methods(supervisor: supervisor, environment: environment), bearerToken: options.rpcToken)
         server = HTTPServer(host: options.rpcHost, port: options.rpcPort) { request in await rpc.handle(request) }
     }
 
     /// Starts serving and sealing; returns the bound management port.
+    ///
+    /// Call `installSignalHandling()` first: then a SIGTERM/SIGINT during startup aborts it
+    /// (children stopped, server closed, `DaemonError.aborted`), and SIGUSR1/SIGUSR2/SIGHUP are
+    /// applied once the threads run.
     public func start() async throws(DaemonError) -> UInt16 {
+        try checkAborted()
         let port: UInt16
         do {
             port = try server.start()
         } catch {
             throw DaemonError("management server: \(error)")
         }
-        try await checkPersistStores()
+        do {
+            try checkAborted()
+            try await checkPersistStores()
+            try checkAborted()
+        } catch {
+            await server.shutdown()
+            throw error
+        }
         // damocles refuses to start when a processor child does not come up; so do we.
         for (stage, list) in children.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             for child in list {
                 do {
                     try await child.start()
+                    try checkAborted()
                 } catch {
-                    await stopChildren()
+                    await stopChildren(grace: options.shutdownTimeout)
                     await server.shutdown()
+                    if let aborted = abortedError() { throw aborted }
                     throw DaemonError("processors.\(stage)[\(child.index)]: \(error)")
                 }
             }
@@ -111,19 +150,53 @@ public final class Daemon: Sendable {
         await supervisor.start()
         let dest = "\(options.advertisedHost ?? options.rpcHost):\(port)"
         await supervisor.startPinging(name: options.workerName, dest: dest, version: SealerVersion.string, every: options.pingInterval)
+        // From here on signals act at once; those that came during startup act now, in order.
+        let deferred: [Int32]? = lifecycle.withLock { state in
+            guard state.abortSignal == nil else { return nil }
+            state.phase = .running
+            defer { state.deferred = [] }
+            return state.deferred
+        }
+        guard let deferred else {
+            // Aborted after the threads started: the caller's stop() stops them.
+            throw abortedError() ?? DaemonError("startup aborted", aborted: true)
+        }
         log.info("sealer \(SealerVersion.string) started: \(options.threads.count) sealing threads, manager \(managerDescription)")
+        for number in deferred { await apply(number) }
         return port
     }
 
-    private func stopChildren() async {
-        for list in children.values {
-            for child in list {
-                await child.shutdown()
-                if child.config.cpuset != nil {
-                    let pid = ProcessInfo.processInfo.processIdentifier
-                    CgroupCpuset.remove(name: "\(child.config.groupName)/sub-\(child.stage)-\(pid)-\(child.index)")
+    /// Stops every child at once, all within `grace`; removes their cgroups.
+    private func stopChildren(grace: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            for child in children.values.joined() {
+                group.addTask {
+                    await child.shutdown(grace: grace)
+                    if child.config.cpuset != nil {
+                        let pid = ProcessInfo.processInfo.processIdentifier
+                        CgroupCpuset.remove(name: "\(child.config.groupName)/sub-\(child.stage)-\(pid)-\(child.index)")
+                    }
                 }
             }
+        }
+    }
+
+    private func abortedError() -> DaemonError? {
+        lifecycle.withLock { $0.abortSignal }.map { DaemonError("startup aborted by \(Self.name($0))", aborted: true) }
+    }
+
+    private func checkAborted() throws(DaemonError) {
+        if let error = abortedError() { throw error }
+    }
+
+    private static func name(_ number: Int32) -> String {
+        switch number {
+        case SIGTERM: "SIGTERM"
+        case SIGINT: "SIGINT"
+        case SIGUSR1: "SIGUSR1"
+        case SIGUSR2: "SIGUSR2"
+        case SIGHUP: "SIGHUP"
+        default: "signal \(number)"
         }
     }
 
@@ -152,37 +225,105 @@ public final class Daemon: Sendable {
         }
     }
 
-    /// Runs until SIGTERM or SIGINT, handling SIGUSR1 (pause all), SIGUSR2 (resume all) and
-    /// SIGHUP (re-read hot configs). Returns true when every thread stopped within the bound.
-    public func runUntilSignalled() async -> Bool {
+    /// Takes over SIGTERM, SIGINT, SIGUSR1, SIGUSR2 and SIGHUP for the rest of the process's
+    /// life. Call it before `start()`, so no signal during startup kills the daemon or orphans
+    /// a child: SIGTERM/SIGINT abort the startup, the others are applied once the threads run.
+    /// While running, SIGUSR1 pauses all threads, SIGUSR2 resumes them, SIGHUP re-reads hot
+    /// configs and SIGTERM/SIGINT end `runUntilSignalled()`; a second one while stopping exits.
+    public func installSignalHandling() {
+        let first = lifecycle.withLock { state in
+            defer { state.signalsInstalled = true }
+            return !state.signalsInstalled
+        }
+        guard first else { return }
         let stream = SignalStream([SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGHUP])
-        waiting: for await number in stream.signals {
-            switch number {
-            case SIGUSR1: await supervisor.pauseAll()
-            case SIGUSR2: await supervisor.resumeAll()
-            case SIGHUP: await supervisor.reloadHotConfig()
-            default:
-                log.info("received \(number == SIGTERM ? "SIGTERM" : "SIGINT"); stopping (send it again to exit at once)")
-                break waiting
-            }
+        Task {
+            // The stream lives as long as this task, which lives as long as the process.
+            for await number in stream.signals { await self.handle(number) }
         }
-        // A second stop signal while stopping means the operator will not wait.
-        let log = self.log
-        let impatient = Task {
-            for await again in stream.signals where again == SIGTERM || again == SIGINT {
-                log.warn("second stop signal: exiting now; every thread's last persisted state stands")
-                exit(1)
-            }
-        }
-        let clean = await stop()
-        impatient.cancel()
-        return clean
     }
 
-    /// Stops threads (their states are already persisted) and the server.
+    private enum SignalAction {
+        case apply, postpone, abortStartup, stop(CheckedContinuation<Int32, Never>?), exitNow, ignore
+    }
+
+    private func handle(_ number: Int32) async {
+        let isStop = number == SIGTERM || number == SIGINT
+        let action: SignalAction = lifecycle.withLock { state in
+            switch state.phase {
+            case .starting where isStop:
+                if state.abortSignal != nil { return .exitNow }
+                state.abortSignal = number
+                return .abortStartup
+            case .starting:
+                state.deferred.append(number)
+                return .postpone
+            case .running where isStop:
+                state.phase = .stopping
+                state.stopSignal = number
+                defer { state.stopWaiter = nil }
+                return .stop(state.stopWaiter)
+            case .running:
+                return .apply
+            case .stopping:
+                return isStop ? .exitNow : .ignore
+            }
+        }
+        let name = Self.name(number)
+        switch action {
+        case .apply:
+            await apply(number)
+        case .postpone:
+            log.info("received \(name) during startup; it applies once the threads run")
+        case .abortStartup:
+            log.info("received \(name) during startup; aborting it (send it again to exit at once)")
+            // Off this loop, so a second stop signal is still heard while children stop.
+            Task { await self.stopChildren(grace: self.options.shutdownTimeout) }
+        case let .stop(waiter):
+            log.info("received \(name); stopping (send it again to exit at once)")
+            waiter?.resume(returning: number)
+        case .exitNow:
+            log.warn("second stop signal: exiting now; every thread's last persisted state stands")
+            exit(1)
+        case .ignore:
+            log.info("received \(name) while stopping; ignored")
+        }
+    }
+
+    private func apply(_ number: Int32) async {
+        switch number {
+        case SIGUSR1: await supervisor.pauseAll()
+        case SIGUSR2: await supervisor.resumeAll()
+        case SIGHUP: await supervisor.reloadHotConfig()
+        default: break
+        }
+    }
+
+    /// Runs until SIGTERM or SIGINT (installing the signal handling if `installSignalHandling()`
+    /// was not called), then stops. Returns true when every thread stopped within the bound.
+    public func runUntilSignalled() async -> Bool {
+        installSignalHandling()
+        _ = await withCheckedContinuation { (waiter: CheckedContinuation<Int32, Never>) in
+            let received = lifecycle.withLock { state -> Int32? in
+                if let number = state.stopSignal { return number }
+                state.stopWaiter = waiter
+                return nil
+            }
+            if let received { waiter.resume(returning: received) }
+        }
+        return await stop()
+    }
+
+    /// Stops threads (their states are already persisted), then every processor child at once,
+    /// all within `shutdownTimeout`, then the server.
     public func stop() async -> Bool {
+        let clock = ContinuousClock()
+        let deadline = clock.now + options.shutdownTimeout
+        lifecycle.withLock { state in
+            if state.phase == .running { state.phase = .stopping }
+        }
         let clean = await supervisor.shutdown(timeout: options.shutdownTimeout)
-        await stopChildren()
+        await stopChildren(grace: max(deadline - clock.now, .zero))
         await server.shutdown()
         if clean {
             log.info("stopped cleanly")

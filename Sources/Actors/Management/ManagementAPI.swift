@@ -11,7 +11,9 @@ public enum SealerVersion {
 
 /// damocles' local management interface (`VenusWorker.*`, spec section 3) over a supervisor.
 public enum ManagementAPI {
-    public static func methods(supervisor: Supervisor) -> [String: JSONRPCServer.Method] {
+    /// The methods, over `supervisor`; `WorkerSetEnv`/`WorkerRemoveEnv` change `environment`,
+    /// which processor children spawned afterwards get (this process's own stays untouched).
+    public static func methods(supervisor: Supervisor, environment: EnvironmentOverlay = EnvironmentOverlay()) -> [String: JSONRPCServer.Method] {
         [
             "VenusWorker.WorkerList": { _ async throws(JSONRPCError) -> JSONValue in
                 let now = ContinuousClock.now
@@ -50,13 +52,13 @@ public enum ManagementAPI {
                 let name = try stringParam(params, 0, "name")
                 let value = try stringParam(params, 1, "value")
                 try checkEnvName(name)
-                setenv(name, value, 1)
+                environment.set(name, value)
                 return .null
             },
             "VenusWorker.WorkerRemoveEnv": { params async throws(JSONRPCError) -> JSONValue in
                 let name = try stringParam(params, 0, "name")
                 try checkEnvName(name)
-                unsetenv(name)
+                environment.remove(name)
                 return .null
             },
         ]
@@ -83,8 +85,8 @@ public enum ManagementAPI {
     }
 
     static func checkEnvName(_ name: String) throws(JSONRPCError) {
-        guard !name.isEmpty, !name.contains("="), !name.contains("\0") else {
-            throw JSONRPCError(code: JSONRPCError.invalidParams.code, message: "invalid environment variable name '\(name)'", data: nil)
+        if let problem = EnvironmentOverlay.problem(with: name) {
+            throw JSONRPCError(code: JSONRPCError.invalidParams.code, message: problem, data: nil)
         }
     }
 }

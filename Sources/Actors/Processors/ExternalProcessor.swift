@@ -28,7 +28,7 @@ public struct ProcessorLaunch: Sendable {
     public var autoRestart: Bool
     /// Delay before a respawn.
     public var restartDelay: Duration
-    /// How long `shutdown()` waits for the child to exit after closing its stdin before SIGKILL.
+    /// The default bound of `shutdown()`: stdin closed, SIGTERM to the group at half, SIGKILL at the end.
     public var shutdownGrace: Duration
 
     public init(
@@ -71,7 +71,7 @@ public enum ProcessorError: Error, Sendable, Equatable, CustomStringConvertible 
     case unexpectedReadyLine(String, String)
     /// The child exited (with this status) before printing the ready line.
     case exitedBeforeReady(String, Int32)
-    /// posix_spawn failed; the second value is the errno text.
+    /// fork/exec failed; the second value is the errno text.
     case spawnFailed(String, String)
     /// The child answered with a non-null `err_msg`.
     case taskFailed(String, String)
@@ -113,7 +113,10 @@ public actor ExternalProcessor {
     public nonisolated let index: Int
     public nonisolated let config: ProcessorLaunch
     private nonisolated let log: @Sendable (String) -> Void
-    private let environment: [String: String]
+    /// This process's environment when the processor was made (the inherited part).
+    private let baseEnvironment: [String: String]
+    /// Run-time variables (`WorkerSetEnv`), read at every spawn.
+    private nonisolated let overlay: EnvironmentOverlay
     private let readyLine: String
 
     private enum State {
@@ -157,16 +160,26 @@ public actor ExternalProcessor {
         return child?.pid
     }
 
-    public init(stage: String, index: Int, config: ProcessorLaunch, log: @escaping @Sendable (String) -> Void) {
+    /// `overlay` holds the variables set at run time; each spawn (respawns too) applies its
+    /// current contents over the configured `envs`.
+    public init(stage: String, index: Int, config: ProcessorLaunch, overlay: EnvironmentOverlay = EnvironmentOverlay(),
+                log: @escaping @Sendable (String) -> Void) {
         self.stage = stage
         self.index = index
         self.config = config
         self.log = log
+        self.overlay = overlay
         self.readyLine = "\(stage) processor ready"
-        self.environment = ProcessorEnvironment.compose(
-            parent: ProcessInfo.processInfo.environment,
+        self.baseEnvironment = ProcessInfo.processInfo.environment
+    }
+
+    /// The environment a child spawned now gets: base, config `envs`, overlay, placement.
+    private func currentEnvironment() -> [String: String] {
+        ProcessorEnvironment.compose(
+            parent: baseEnvironment,
             inherit: config.inheritEnvs,
             envs: config.envs,
+            overlay: overlay.snapshot,
             stage: stage,
             index: index,
             parentPID: getpid(),
@@ -248,19 +261,29 @@ public actor ExternalProcessor {
         return try result.get()
     }
 
-    /// Stops the processor: closes the child's stdin, waits up to `shutdownGrace` for it to
-    /// exit, then SIGKILLs it; always reaps. In-flight calls fail with `.childExited`.
-    public func shutdown() async {
-        guard state != .shutdown else { return }
+    /// Stops the processor within `grace` (default `shutdownGrace`): closes the child's stdin,
+    /// after half the grace sends SIGTERM to its process group, and when the grace is spent
+    /// SIGKILLs the group; always reaps. In-flight calls fail with `.childExited`.
+    /// A second call while the first is under way waits for the child to be reaped.
+    public func shutdown(grace: Duration? = nil) async {
+        guard state != .shutdown else {
+            if let current = child { _ = await current.waitExit() }
+            return
+        }
         state = .shutdown
         restartTask?.cancel()
         resumeStateWaiters()
         guard let current = child else { return }
+        let grace = max(grace ?? config.shutdownGrace, .zero)
         current.closeStdin()
-        var status = await current.waitExit(timeout: config.shutdownGrace)
+        var status = await current.waitExit(timeout: grace / 2)
         if status == nil {
-            log("\(stage) processor pid \(current.pid) did not exit within \(config.shutdownGrace); killing")
-            current.signal(SIGKILL)
+            current.signalGroup(SIGTERM)
+            status = await current.waitExit(timeout: grace - grace / 2)
+        }
+        if status == nil {
+            log("\(stage) processor pid \(current.pid) did not exit within \(grace); killing")
+            current.signalGroup(SIGKILL)
             status = await current.waitExit()
         }
         if child === current {
@@ -275,10 +298,11 @@ public actor ExternalProcessor {
     private func launch() async -> Result<Void, ProcessorError> {
         let newChild: ProcessorChild
         do {
-            newChild = try ProcessorChild.spawn(bin: config.bin, args: config.args, env: environment)
+            newChild = try ProcessorChild.spawn(bin: config.bin, args: config.args, env: currentEnvironment())
         } catch {
             return .failure(.spawnFailed(stage, error.message))
         }
+        log("\(stage) processor #\(index) spawned, pid \(newChild.pid); waiting for its ready line")
         generation += 1
         let gen = generation
         child = newChild
@@ -306,7 +330,7 @@ public actor ExternalProcessor {
             return .success(())
         }
         // Not ready (or died right after the ready line): kill and reap.
-        newChild.signal(SIGKILL)
+        newChild.signalGroup(SIGKILL)
         let status = await newChild.waitExit()
         if child === newChild {
             child = nil
@@ -363,11 +387,11 @@ public actor ExternalProcessor {
         do {
             parsed = try JSONValue.parse(line)
         } catch {
-            log("\(stage) processor: ignoring unparsable stdout line: \(String(line.prefix(100)))")
+            log("\(stage) processor: ignoring unparsable stdout line: \(String(line.prefix(100)))" + dump(line))
             return
         }
         guard let id = parsed["id"]?.uint64Value else {
-            log("\(stage) processor: ignoring stdout line without id: \(String(line.prefix(100)))")
+            log("\(stage) processor: ignoring stdout line without id: \(String(line.prefix(100)))" + dump(line))
             return
         }
         guard let call = pending.removeValue(forKey: id) else {
@@ -381,6 +405,31 @@ public actor ExternalProcessor {
             call.continuation.resume(returning: .success(parsed["output"] ?? .null))
         case let other?:
             call.continuation.resume(returning: .failure(.taskFailed(stage, other.serializedString)))
+        }
+    }
+
+    /// The variable that turns dumping on for the child `pid` (damocles' `DUMP_ERR_RESP_<pid>`,
+    /// set by `worker enable-dump --child-pid <pid> --dump-dir <dir>`); its value is the dir.
+    public static func dumpVariable(pid: Int32) -> String { "DUMP_ERR_RESP_\(pid)" }
+
+    /// When the overlay asks for it, writes a response line the daemon could not use to
+    /// `<dir>/ext-processor-err-resp-<pid>-<random>.json` (damocles' name) and says where, for the log.
+    private func dump(_ line: String) -> String {
+        guard let pid = child?.pid, let dir = overlay.value(Self.dumpVariable(pid: pid)) else { return "" }
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        do {
+            if !fm.fileExists(atPath: dir, isDirectory: &isDir) {
+                try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            } else if !isDir.boolValue {
+                return "; cannot dump it: '\(dir)' is not a directory"
+            }
+            let name = "ext-processor-err-resp-\(pid)-\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()).json"
+            let path = (dir as NSString).appendingPathComponent(name)
+            try Data(line.utf8).write(to: URL(fileURLWithPath: path))
+            return "; dump file '\(path)' generated"
+        } catch {
+            return "; cannot dump it to '\(dir)': \(error)"
         }
     }
 

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Synchronization
+import CSpawn
 
 #if canImport(Glibc)
 import Glibc
@@ -62,7 +63,9 @@ final class ProcessorChild: Sendable {
         (self.events, self.sink) = AsyncStream<ChildEvent>.makeStream(bufferingPolicy: .unbounded)
     }
 
-    /// Spawns `bin args...` with exactly `env` as its environment.
+    /// Spawns `bin args...` with exactly `env` as its environment, in its own process group
+    /// (pgid = pid), with default signal dispositions, an empty signal mask, and a parent-death
+    /// SIGKILL so that a killed daemon leaves no orphans (see `cspawn_spawn`).
     static func spawn(bin: String, args: [String], env: [String: String]) throws(SpawnError) -> ProcessorChild {
         _ = sigpipeIgnored
 
@@ -80,24 +83,6 @@ final class ProcessorChild: Sendable {
         let childIn = aboveStdio(inPipe[0])
         let childOut = aboveStdio(outPipe[1])
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, childIn, 0)
-        posix_spawn_file_actions_adddup2(&actions, childOut, 1)
-
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGPIPE)
-        posix_spawnattr_setsigdefault(&attr, &defaults)
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        posix_spawnattr_setsigmask(&attr, &mask)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
         var argv: [UnsafeMutablePointer<CChar>?] = ([bin] + args).map { strdup($0) }
         argv.append(nil)
         var envp: [UnsafeMutablePointer<CChar>?] = env.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") }
@@ -107,18 +92,13 @@ final class ProcessorChild: Sendable {
             for p in envp { free(p) }
         }
 
-        var pid: pid_t = 0
-        let rc: Int32
-        if bin.contains("/") {
-            rc = posix_spawn(&pid, bin, &actions, &attr, argv, envp)
-        } else {
-            rc = posix_spawnp(&pid, bin, &actions, &attr, argv, envp)
-        }
+        var rc: Int32 = 0
+        let pid = cspawn_spawn(bin, argv, envp, childIn, childOut, &rc)
         close(childIn)
         close(childOut)
         if childIn != inPipe[0] { close(inPipe[0]) }
         if childOut != outPipe[1] { close(outPipe[1]) }
-        guard rc == 0 else {
+        guard pid > 0 else {
             close(inPipe[1])
             close(outPipe[0])
             throw SpawnError(message: errnoText(rc))
@@ -170,6 +150,17 @@ final class ProcessorChild: Sendable {
         exitState.withLock { state in
             if state.status == nil {
                 _ = kill(pid, sig)
+            }
+        }
+    }
+
+    /// Sends `sig` to the child's whole process group (the child and whatever it started that
+    /// stayed in its group), unless the child has already been reaped: while the leader is an
+    /// unreaped process its pid, and so the group id, cannot be recycled.
+    func signalGroup(_ sig: Int32) {
+        exitState.withLock { state in
+            if state.status == nil {
+                _ = kill(-pid, sig)
             }
         }
     }
@@ -229,7 +220,7 @@ final class ProcessorChild: Sendable {
 
         // stdout is closed: a well-behaved child is exiting. Give it a moment, then make sure.
         DispatchQueue.global().asyncAfter(deadline: .now() + Self.eofGrace) { [self] in
-            signal(SIGKILL)
+            signalGroup(SIGKILL)
         }
 
         // Wait for the exit without reaping, so the pid cannot be recycled under `signal`.

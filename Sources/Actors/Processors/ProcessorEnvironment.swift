@@ -14,14 +14,16 @@ public enum ProcessorEnvironment {
     /// Order of application (later wins):
     /// 1. the parent environment when `inherit` is true, otherwise nothing;
     /// 2. the configured `envs`;
-    /// 3. when `cpuset` is set: `VC_CG_NAME=<groupName>/sub-<stage>-<parentPID>-<index>` and
+    /// 3. the run-time `overlay` (`VenusWorker.WorkerSetEnv`), whether or not `inherit` is set;
+    /// 4. when `cpuset` is set: `VC_CG_NAME=<groupName>/sub-<stage>-<parentPID>-<index>` and
     ///    `VC_CG_CPUSET=<cpuset>`;
-    /// 4. when `numaNode` is set: `VENUS_WORKER_NUMA_PREFERRED=<numaNode>`;
-    /// 5. when `gpu` is set: `CUDA_VISIBLE_DEVICES=<gpu>`.
+    /// 5. when `numaNode` is set: `VENUS_WORKER_NUMA_PREFERRED=<numaNode>`;
+    /// 6. when `gpu` is set: `CUDA_VISIBLE_DEVICES=<gpu>`.
     public static func compose(
         parent: [String: String],
         inherit: Bool,
         envs: [String: String],
+        overlay: [String: String] = [:],
         stage: String,
         index: Int,
         parentPID: Int32,
@@ -32,6 +34,9 @@ public enum ProcessorEnvironment {
     ) -> [String: String] {
         var env = inherit ? parent : [:]
         for (key, value) in envs {
+            env[key] = value
+        }
+        for (key, value) in overlay {
             env[key] = value
         }
         if let cpuset {
