@@ -82,3 +82,53 @@ struct WaitQueueTests {
         #expect(queue.count == 0)
     }
 }
+
+@Suite("ThreadController waits")
+struct ThreadControllerTests {
+    @Test("a wait that starts with a pause already pending ends at once and leaves the line")
+    func pausePendingAtStart() async {
+        let controller = ThreadController()
+        let queue = WaitQueue<Void, Int>()
+        #expect(controller.requestPause() == .requested)
+        let ticket = queue.enqueue(())
+        #expect(await controller.wait(on: queue, ticket) == nil)
+        #expect(queue.count == 0)
+        #expect(throws: StepError.self) { try controller.checkpoint() }
+    }
+
+    @Test("a pause ends the wait in progress; a second pause changes nothing")
+    func pauseEndsWait() async throws {
+        let controller = ThreadController()
+        let queue = WaitQueue<Void, Int>()
+        let ticket = queue.enqueue(())
+        let waiter = Task { await controller.wait(on: queue, ticket) }
+        try await eventually("waiting") { queue.count == 1 }
+        #expect(controller.requestPause() == .requested)
+        #expect(await waiter.value == nil)
+        #expect(controller.requestPause() == .alreadyRequested)
+        #expect(controller.markParked(force: false))
+        #expect(controller.requestPause() == .alreadyPaused)
+    }
+
+    @Test("a pause ends a sleep on any clock; a resume wakes the parked thread with its target")
+    func sleepAndPark() async throws {
+        let controller = ThreadController()
+        let sleeper = Task { await controller.sleep(for: .seconds(3600), on: ContinuousClock()) }
+        try await eventually("sleeping") { controller.activity == .idle }
+        _ = controller.requestPause()
+        #expect(await sleeper.value == false)
+        #expect(controller.markParked(force: false))
+        let parked = Task { await controller.waitForResume() }
+        #expect(controller.requestResume(target: .allocated).isSuccess)
+        let taken = await parked.value
+        #expect(taken?.target == .allocated && taken?.pauseAgain == false)
+        #expect(controller.control == .running)
+    }
+}
+
+extension Result {
+    var isSuccess: Bool {
+        if case .success = self { return true }
+        return false
+    }
+}

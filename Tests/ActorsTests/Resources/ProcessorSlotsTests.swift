@@ -91,3 +91,42 @@ import Testing
         #expect(gate.waiting == 0)
     }
 }
+
+@Suite("Processor slots queue per stage")
+struct ProcessorSlotsPerStageTests {
+    @Test("4. a queued PC2 does not hold back a PC1 whose children are idle")
+    func otherStageGoesPast() async throws {
+        var one = ExternalProcessorConfig()
+        one.concurrent = 1
+        let slots = ProcessorSlots(processors: ["pc1": [one, one], "pc2": [one]], extLocks: [:])
+        let pc2 = try #require(await slots.acquire(.pc2))
+        let queued = Task { await slots.acquire(.pc2) }
+        try await eventually("pc2 queued") { slots.usage(.pc2).waiting == 1 }
+        // Both PC1 children are free: both PC1s start at once, past the queued PC2.
+        guard case .taken = slots.take(.pc1), case .taken = slots.take(.pc1) else {
+            Issue.record("a PC1 waited behind a PC2 with PC1 children idle")
+            return
+        }
+        #expect(slots.usage(.pc1).inFlight == [1, 1])
+        slots.release(.pc2, pc2)
+        #expect(await queued.value != nil)
+    }
+
+    @Test("a cancelled waiter leaves its stage's line at once, and the next one is served")
+    func cancelledWaiterServesNobody() async throws {
+        var one = ExternalProcessorConfig()
+        one.concurrent = 1
+        let slots = ProcessorSlots(processors: ["pc2": [one]], extLocks: [:])
+        let held = try #require(await slots.acquire(.pc2))
+        guard case let .queued(first)? = slots.take(.pc2), case let .queued(second)? = slots.take(.pc2) else {
+            Issue.record("expected two waiters")
+            return
+        }
+        #expect(slots.line.cancel(first))
+        #expect(slots.usage(.pc2).waiting == 1, "gone at once, with no task hop")
+        slots.release(.pc2, held)
+        #expect(await slots.line.wait(second) != nil, "the slot went to the next waiter, not the cancelled one")
+        #expect(await slots.line.wait(first) == nil)
+        #expect(slots.usage(.pc2).inFlight == [1])
+    }
+}

@@ -1,0 +1,237 @@
+import Foundation
+import ProofsFFI
+import Scheduler
+import Testing
+@testable import Actors
+
+/// The control-plane defects of issue 13, each reproduced against a running thread.
+@Suite("Pause, resume and ownership: reproduced defects")
+struct ControlReproductionTests {
+    /// A thread parked at TicketAssigned: its PC1 waits for a slot the test holds.
+    func parkedAtPC1(_ dir: TempDir, manager: MockManager = MockManager()) async throws -> (SealingThread, StageGate, Task<Void, Never>) {
+        let gate = StageGate(limit: 1)
+        try await gate.acquire()
+        let thread = SealingThread(settings: fastSettings(0, dir.path + "/t0"), manager: manager, prover: fastProver(),
+                                   gates: [.pc1: gate], log: quietLog)
+        let task = Task { await thread.run() }
+        try await eventually("waiting for pc1") { await thread.info().activity.name == "Waiting" }
+        #expect(thread.pause())
+        try await eventually("paused") { thread.isPaused }
+        return (thread, gate, task)
+    }
+
+    @Test("1. a pause right after a resume is kept: the resume is applied, then the thread parks again")
+    func pauseAfterResumeIsKept() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let (thread, gate, task) = try await parkedAtPC1(dir)
+        for _ in 0..<10 {
+            try await thread.resume(state: "Allocated")
+            #expect(thread.pause(), "the pause is registered, not dropped as 'already paused'")
+            try await eventually("parked again") { thread.isPaused }
+            #expect(await thread.record.state == .allocated, "the resume's target was applied before parking")
+            #expect(await thread.record.paused)
+            // A later plain resume must not re-apply the old target: the thread goes on from Allocated.
+            try await thread.resume(state: nil)
+            try await eventually("back at PC1") {
+                let info = await thread.info()
+                return info.jobState == "TicketAssigned" && info.activity.name == "Waiting"
+            }
+            #expect(thread.pause())
+            try await eventually("paused at PC1") { thread.isPaused }
+            #expect(await thread.record.state == .ticketAssigned)
+        }
+        gate.release()
+        task.cancel()
+        await task.value
+    }
+
+    @Test("1b. a plain resume right after a pause withdraws it (or resumes the parked thread): the thread runs on")
+    func resumeRightAfterPause() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let (thread, gate, task) = try await parkedAtPC1(dir)
+        try await thread.resume(state: nil)
+        try await eventually("running at PC1") { await thread.info().activity.name == "Waiting" }
+        for _ in 0..<10 {
+            #expect(thread.pause())
+            try await thread.resume(state: nil)
+            try await eventually("running again") { thread.controller.control == .running }
+            #expect(!(await thread.record.paused) || thread.controller.control == .running)
+        }
+        gate.release()
+        task.cancel()
+        await task.value
+    }
+
+    @Test("2. a pause that lands during a manager call just before a stage wait parks the thread instead of queueing")
+    func pauseDuringAwaitBeforeStageWait() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let manager = MockManager()
+        await manager.hold("AssignTicket")
+        let gate = StageGate(limit: 1)
+        try await gate.acquire() // PC1 would wait for an hour
+        let thread = SealingThread(settings: fastSettings(0, dir.path + "/t0"), manager: manager, prover: fastProver(),
+                                   gates: [.pc1: gate], log: quietLog)
+        let task = Task { await thread.run() }
+        try await eventually("inside AssignTicket") { await manager.waiting("AssignTicket") == 1 }
+        #expect(thread.pause())
+        await manager.release("AssignTicket")
+        try await eventually("paused") { thread.isPaused }
+        #expect(gate.usage.waiting == 0, "never queued for the PC1 slot")
+        #expect(await thread.record.phases.ticket != nil, "the fetched ticket was kept")
+        #expect(await thread.record.state == .ticketAssigned)
+        gate.release()
+        task.cancel()
+        await task.value
+    }
+
+    @Test("3. two threads on one location: the second is refused, stays refused on resume, and takes over once the first stops")
+    func oneOwnerPerLocation() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let location = dir.path + "/t0"
+        let manager = MockManager()
+        let first = SealingThread(settings: fastSettings(0, location), manager: manager, prover: fastProver([.c2: .seconds(3600)]), log: quietLog)
+        let firstTask = Task { await first.run() }
+        try await eventually("first thread in C1Done") { await first.info().jobState == "C1Done" }
+        let second = SealingThread(settings: fastSettings(1, location), manager: manager, prover: fastProver(), log: quietLog)
+        let secondTask = Task { await second.run() }
+        try await eventually("second refused") { second.isPaused }
+        let info = await second.info()
+        #expect(info.lastError?.contains("in use by another sealing thread") == true, "\(info)")
+        #expect(info.jobID == nil, "it read nothing of the location")
+        for _ in 0..<3 {
+            await #expect(throws: ControlError.self) { try await second.resume(state: nil) }
+            #expect(second.isPaused)
+        }
+        #expect(await manager.sectors.count == 1, "the second thread allocated nothing and touched no sector")
+        firstTask.cancel()
+        await firstTask.value
+        try await second.resume(state: nil)
+        try await eventually("the second thread finishes the first one's sector") {
+            (await manager.sectors[SectorID(miner: 10000, number: 1)]?.finalized ?? 0) >= 1
+        }
+        secondTask.cancel()
+        await secondTask.value
+        #expect(await manager.mismatchedProofs.isEmpty)
+    }
+
+    @Test("5. a paused window PoSt thread gives its job back and stops heartbeating it")
+    func pausedWdPoStHandsJobBack() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let manager = try await managerWithSealedSector(dir)
+        let gate = StageGate(limit: 1)
+        try await gate.acquire() // the proof waits for its slot while the job is held
+        let post = SealingThread(settings: fastSettings(1, "", plan: .wdpost), manager: manager, prover: fastProver(),
+                                 gates: [.windowPost: gate], log: quietLog, heartbeatInterval: .milliseconds(5))
+        let task = Task { await post.run() }
+        try await eventually("heartbeating a held job") { (await manager.postJobs["wdpost-1"]?.heartbeats ?? 0) >= 2 }
+        #expect(post.pause())
+        try await eventually("paused") { post.isPaused }
+        let job = try #require(await manager.postJobs["wdpost-1"])
+        #expect(job.errorReason?.contains("worker paused: job handed back") == true, "\(job)")
+        #expect(await post.heartbeatingJob == nil)
+        #expect(await post.record.state == .empty, "the thread holds no job while parked")
+        let beats = job.heartbeats
+        try await Task.sleep(for: .milliseconds(50)) // ten heartbeat intervals: none may come
+        #expect(await manager.postJobs["wdpost-1"]?.heartbeats == beats)
+        gate.release()
+        task.cancel()
+        await task.value
+    }
+
+    @Test("5b. a pause while the proof computes lets it finish and submits it before parking")
+    func pausedWdPoStSubmitsFinishedProof() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let manager = try await managerWithSealedSector(dir)
+        let post = SealingThread(settings: fastSettings(1, "", plan: .wdpost), manager: manager,
+                                 prover: fastProver([.windowPost: .milliseconds(300)]), log: quietLog, heartbeatInterval: .milliseconds(5))
+        let task = Task { await post.run() }
+        try await eventually("proving") { await post.info().activity.name == "Running" }
+        #expect(post.pause())
+        try await eventually("paused") { post.isPaused }
+        let job = try #require(await manager.postJobs["wdpost-1"])
+        #expect(job.verified == true, "the proof was submitted and verified: \(job)")
+        #expect(await post.heartbeatingJob == nil)
+        task.cancel()
+        await task.value
+    }
+
+    @Test("6. a mistyped resume target is refused and the sector kept; missing phase data pauses, never aborts")
+    func mistypedResumeKeepsSector() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let manager = MockManager()
+        let (thread, gate, task) = try await parkedAtPC1(dir, manager: manager)
+        do {
+            try await thread.resume(state: "PC2Done")
+            Issue.record("PC2Done without commitments was accepted")
+        } catch {
+            #expect(error == .invalidState(index: 0, .missingPhaseData(state: .pc2Done, plan: .sealer, missing: [.commitments])))
+        }
+        #expect(thread.isPaused)
+        #expect(await thread.record.state == .ticketAssigned)
+        gate.release()
+        task.cancel()
+        await task.value
+
+        // A record that lacks what its state needs (written by hand, or an older build).
+        var broken = try #require(try ThreadStore(location: dir.path + "/t0").load())
+        broken.state = .pc1Done
+        broken.paused = false
+        broken.phases.pc1Output = nil
+        try ThreadStore(location: dir.path + "/t0").saveNow(broken)
+        let again = SealingThread(settings: fastSettings(0, dir.path + "/t0"), manager: manager, prover: fastProver(), log: quietLog)
+        let againTask = Task { await again.run() }
+        try await eventually("paused on the missing data") { again.isPaused }
+        let info = await again.info()
+        #expect(info.lastError?.hasPrefix("critical: sector record in state PC1Done lacks PC1 output") == true, "\(info)")
+        #expect(await manager.sectors[SectorID(miner: 10000, number: 1)]?.aborted == nil, "the sector was not aborted")
+        againTask.cancel()
+        await againTask.value
+    }
+
+    @Test("9. ReportFinalized follows the retry policy: retried max_retries times, then paused with last_error")
+    func reportFinalizedIsBounded() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let manager = MockManager()
+        await manager.inject(.rpc(method: "ReportFinalized", code: ManagerError.sectorStateNotFound, message: "sector not found"),
+                             into: "ReportFinalized")
+        let thread = SealingThread(settings: fastSettings(0, dir.path + "/t0"), manager: manager, prover: fastProver(), log: quietLog)
+        let task = Task { await thread.run() }
+        try await eventually("paused at Finished") { thread.isPaused }
+        let info = await thread.info()
+        #expect(info.jobState == "Finished")
+        #expect(info.lastError?.contains("the manager does not know this finished sector") == true, "\(info)")
+        #expect(await manager.calls["ReportFinalized"] == 1, "an unknown sector is not retried in a loop")
+        task.cancel()
+        await task.value
+
+        let transient = MockManager()
+        await transient.inject(.transport(method: "ReportFinalized", reason: "connection refused"), into: "ReportFinalized")
+        let other = SealingThread(settings: fastSettings(0, dir.path + "/t1"), manager: transient, prover: fastProver(), log: quietLog)
+        let otherTask = Task { await other.run() }
+        try await eventually("paused after its retries") { other.isPaused }
+        let retried = await transient.calls["ReportFinalized"] ?? 0
+        #expect(retried >= 1 && retried <= 3, "at most max_retries (2) retries after the first call: \(retried)")
+        #expect(await other.info().lastError?.contains("gave up after 2 retries") == true)
+        otherTask.cancel()
+        await otherTask.value
+    }
+
+    /// A manager that holds one finished sector, so window PoSt jobs exist.
+    func managerWithSealedSector(_ dir: TempDir) async throws -> MockManager {
+        let manager = MockManager()
+        let sealer = SealingThread(settings: fastSettings(0, dir.path + "/sealer"), manager: manager, prover: fastProver(), log: quietLog)
+        let sealing = Task { await sealer.run() }
+        try await eventually("a sealed sector") { await manager.sectors.values.contains { $0.finalized > 0 } }
+        sealing.cancel()
+        await sealing.value
+        return manager
+    }
+}
