@@ -123,11 +123,6 @@ public actor ExternalProcessor {
         case idle, starting, running, restarting, failed, shutdown
     }
 
-    private struct PendingCall {
-        let token: UInt64
-        let continuation: CheckedContinuation<Result<JSONValue, ProcessorError>, Never>
-    }
-
     private struct ReadyWaiter {
         let generation: UInt64
         let continuation: CheckedContinuation<Result<Void, ProcessorError>, Never>
@@ -140,10 +135,10 @@ public actor ExternalProcessor {
     /// Generation of the child that printed its ready line and has not exited yet.
     private var liveGeneration: UInt64?
     private var lastExitStatus: Int32 = -1
-    private var nextWireID: UInt64 = 1
-    private var nextToken: UInt64 = 0
-    private var pending: [UInt64: PendingCall] = [:]
-    private var stateWaiters: [UInt64: CheckedContinuation<Bool, Never>] = [:]
+    /// Calls written to the child and not yet answered; a ticket's id is the call's wire id.
+    private let calls = WaitQueue<Void, Result<JSONValue, ProcessorError>>()
+    /// Callers waiting for a start or restart to end (true), or for shutdown (true as well).
+    private let stateWaiters = WaitQueue<Void, Bool>()
     private var readyWaiter: ReadyWaiter?
     private var readyTimer: Task<Void, Never>?
     private var restartTask: Task<Void, Never>?
@@ -152,7 +147,7 @@ public actor ExternalProcessor {
     public private(set) var restarts = 0
 
     /// Calls written to the child and not yet answered.
-    public var inFlight: Int { pending.count }
+    public var inFlight: Int { calls.count }
 
     /// Pid of the running child, nil when none is running.
     public var pid: Int32? {
@@ -239,25 +234,13 @@ public actor ExternalProcessor {
             break
         }
 
-        let wireID = nextWireID
-        nextWireID += 1
-        nextToken += 1
-        let token = nextToken
-        var line = JSONValue.object(["id": .int(Int64(wireID)), "task": task]).serialized()
+        let ticket = calls.enqueue(())
+        var line = JSONValue.object(["id": .int(Int64(ticket.id)), "task": task]).serialized()
         line.append(0x0A)
-
-        let result = await withTaskCancellationHandler {
-            await withCheckedContinuation { (cont: CheckedContinuation<Result<JSONValue, ProcessorError>, Never>) in
-                if Task.isCancelled {
-                    cont.resume(returning: .failure(.cancelled))
-                    return
-                }
-                pending[wireID] = PendingCall(token: token, continuation: cont)
-                target.send(line)
-            }
-        } onCancel: {
-            Task { await self.cancelCall(wireID: wireID, token: token) }
-        }
+        target.send(line)
+        // An answer that arrives before this task parks is kept for it; a cancelled call leaves
+        // the line at once, and a late answer to it is logged as unknown.
+        guard let result = await calls.wait(ticket) else { throw .cancelled }
         return try result.get()
     }
 
@@ -307,7 +290,6 @@ public actor ExternalProcessor {
         let gen = generation
         child = newChild
         liveGeneration = nil
-        nextWireID = 1
         let events = newChild.events
         Task {
             for await event in events {
@@ -394,17 +376,15 @@ public actor ExternalProcessor {
             log("\(stage) processor: ignoring stdout line without id: \(String(line.prefix(100)))" + dump(line))
             return
         }
-        guard let call = pending.removeValue(forKey: id) else {
+        let result: Result<JSONValue, ProcessorError>
+        switch parsed["err_msg"] {
+        case .string(let message)?: result = .failure(.taskFailed(stage, message))
+        case .null?, nil: result = .success(parsed["output"] ?? .null)
+        case let other?: result = .failure(.taskFailed(stage, other.serializedString))
+        }
+        guard calls.deliver(.init(id: id), result) else {
             log("\(stage) processor: ignoring response for unknown id \(id): \(String(line.prefix(100)))")
             return
-        }
-        switch parsed["err_msg"] {
-        case .string(let message)?:
-            call.continuation.resume(returning: .failure(.taskFailed(stage, message)))
-        case .null?, nil:
-            call.continuation.resume(returning: .success(parsed["output"] ?? .null))
-        case let other?:
-            call.continuation.resume(returning: .failure(.taskFailed(stage, other.serializedString)))
         }
     }
 
@@ -470,45 +450,15 @@ public actor ExternalProcessor {
     }
 
     private func failAllPending(_ error: ProcessorError) {
-        let calls = pending
-        pending = [:]
-        for call in calls.values {
-            call.continuation.resume(returning: .failure(error))
-        }
-    }
-
-    private func cancelCall(wireID: UInt64, token: UInt64) {
-        guard let call = pending[wireID], call.token == token else { return }
-        pending[wireID] = nil
-        call.continuation.resume(returning: .failure(.cancelled))
+        for (ticket, _) in calls.line { calls.deliver(ticket, .failure(error)) }
     }
 
     /// Waits until the state leaves starting/restarting; false when the caller was cancelled.
     private func waitForStateChange() async -> Bool {
-        nextToken += 1
-        let token = nextToken
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { (cont: CheckedContinuation<Bool, Never>) in
-                if Task.isCancelled {
-                    cont.resume(returning: false)
-                    return
-                }
-                stateWaiters[token] = cont
-            }
-        } onCancel: {
-            Task { await self.cancelStateWaiter(token: token) }
-        }
-    }
-
-    private func cancelStateWaiter(token: UInt64) {
-        stateWaiters.removeValue(forKey: token)?.resume(returning: false)
+        await stateWaiters.wait(stateWaiters.enqueue(())) ?? false
     }
 
     private func resumeStateWaiters() {
-        let waiters = stateWaiters
-        stateWaiters = [:]
-        for waiter in waiters.values {
-            waiter.resume(returning: true)
-        }
+        for (ticket, _) in stateWaiters.line { stateWaiters.deliver(ticket, true) }
     }
 }
