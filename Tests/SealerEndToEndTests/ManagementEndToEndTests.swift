@@ -23,14 +23,14 @@ struct ManagementEndToEndTests {
         try await daemon.waitForLog("--PC1--> PC1Done")
         let list = try await runSealer(["worker", "-H", host, "list"])
         #expect(list.status == 0, "\(list.output)")
-        let lines = list.output.split(separator: "\n")
+        let lines = list.stdout.split(separator: "\n")
         #expect(lines.first?.hasPrefix("#") == true && lines.first?.contains("ThreadState") == true, "\(list.output)")
         #expect(lines.count == 4, "\(list.output)")
 
         let pause = try await runSealer(["worker", "-H", host, "pause", "-i", "1"])
         #expect(pause.status == 0, "\(pause.output)")
         try await eventually("thread 1 paused") {
-            try threadState(try await runSealer(["worker", "-H", host, "list", "--json"]).output, index: 1) == "Paused"
+            try threadState(try await runSealer(["worker", "-H", host, "list", "--json"]).stdout, index: 1) == "Paused"
         }
 
         let bad = try await runSealer(["worker", "-H", host, "resume", "-i", "1", "-s", "NoSuchState"])
@@ -43,7 +43,7 @@ struct ManagementEndToEndTests {
         let resume = try await runSealer(["worker", "-H", host, "resume", "-i", "1"])
         #expect(resume.status == 0, "\(resume.output)")
         try await eventually("thread 1 running again") {
-            try threadState(try await runSealer(["worker", "-H", host, "list", "--json"]).output, index: 1) != "Paused"
+            try threadState(try await runSealer(["worker", "-H", host, "list", "--json"]).stdout, index: 1) != "Paused"
         }
 
         daemon.signal(SIGTERM)
@@ -61,12 +61,12 @@ struct ManagementEndToEndTests {
         try await daemon.waitForLog("sector finished")
         daemon.signal(SIGUSR1)
         try await eventually("all paused") {
-            let out = try await runSealer(["worker", "-H", "127.0.0.1:\(port)", "list", "--json"]).output
+            let out = try await runSealer(["worker", "-H", "127.0.0.1:\(port)", "list", "--json"]).stdout
             return try (0..<2).allSatisfy { try threadState(out, index: $0) == "Paused" }
         }
         daemon.signal(SIGUSR2)
         try await eventually("all resumed") {
-            let out = try await runSealer(["worker", "-H", "127.0.0.1:\(port)", "list", "--json"]).output
+            let out = try await runSealer(["worker", "-H", "127.0.0.1:\(port)", "list", "--json"]).stdout
             return try (0..<2).allSatisfy { try threadState(out, index: $0) != "Paused" }
         }
         daemon.signal(SIGHUP)
