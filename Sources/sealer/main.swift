@@ -9,7 +9,7 @@ usage: sealer <command> [options]
 
 commands:
   daemon -c FILE                 run the sealing daemon (logs on stderr)
-  config check -c FILE           print the effective config (defaults resolved) or its errors
+  config check -c FILE           print the effective config (defaults resolved) or its errors; --resolve: as on this box
   worker ... list|pause|resume   manage a running daemon (see 'sealer worker --help')
   manager mock [--listen H:P]    serve a mock damocles-manager (see 'sealer manager --help')
   history -l LOCATION            print a thread's per-sector history
