@@ -29,7 +29,7 @@ enum ConfigCommand {
         case let other?: return usageFailure("unknown config subcommand '\(other)'", usage: usage)
         }
         guard let config = parsed.setting("--config", orEnvironment: EnvironmentVariables.config, ProcessInfo.processInfo.environment) else {
-            return usageFailure("config check needs -c FILE (or " + EnvironmentVariables.config.map { "$" + $0 }.joined(separator: " or ") + ")", usage: usage)
+            return usageFailure("config check needs -c FILE (or \(EnvironmentVariables.either(EnvironmentVariables.config)))", usage: usage)
         }
         let resolve = parsed.has("--resolve")
         if parsed.value("--sysfs-root") != nil, !resolve {

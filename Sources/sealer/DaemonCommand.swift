@@ -19,8 +19,7 @@ enum DaemonCommand {
             return 0
         }
         guard let path = parsed.setting("--config", orEnvironment: EnvironmentVariables.config, ProcessInfo.processInfo.environment)?.value else {
-            return usageFailure("daemon needs a config: sealer daemon -c FILE (try config/mock.toml), or set "
-                + EnvironmentVariables.config.map { "$" + $0 }.joined(separator: " or "))
+            return usageFailure("daemon needs a config: sealer daemon -c FILE (try config/mock.toml), or set \(EnvironmentVariables.either(EnvironmentVariables.config))")
         }
         var log = Log()
         if let level = parsed.value("--log-level") {

@@ -164,6 +164,11 @@ public enum EnvironmentVariables {
     public static func named(_ variables: [String]) -> String {
         variables.map { "$" + $0 }.joined(separator: ", then ")
     }
+
+    /// `$A or $B`, for messages asking for one of them.
+    public static func either(_ variables: [String]) -> String {
+        variables.map { "$" + $0 }.joined(separator: " or ")
+    }
 }
 
 extension ParsedOptions {
