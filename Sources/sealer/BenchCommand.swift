@@ -19,7 +19,7 @@ enum BenchCommand {
     static func run(_ args: [String]) async -> Int32 {
         if args.first == "pools" { return await PoolsBench.run(Array(args.dropFirst())) }
         let parsed: ParsedOptions
-        do { parsed = try spec.parse(args) } catch { return fail("\(error)") }
+        do { parsed = try spec.parse(args) } catch { return usageFailure(error) }
         if parsed.has("--help") {
             print("usage: sealer bench [--threads N] [--seconds S] [--dir DIR]\n\n" + spec.help)
             return 0
@@ -29,7 +29,8 @@ enum BenchCommand {
         do {
             threads = try parsed.int("--threads") ?? 64
             seconds = try parsed.int("--seconds") ?? 10
-        } catch { return fail("\(error)") }
+        } catch { return usageFailure(error) }
+        guard threads > 0, seconds > 0 else { return usageFailure("--threads and --seconds must be at least 1") }
         let root = parsed.value("--dir") ?? NSTemporaryDirectory() + "sealer-bench-\(getpid())"
         try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { if parsed.value("--dir") == nil { try? FileManager.default.removeItem(atPath: root) } }

@@ -11,25 +11,46 @@ enum ConfigBridge {
         var effective: String?
     }
 
-    static func load(path: String, log: Log = Log()) -> Loaded {
+    /// The daemon's view: the config resolved on this box (hardware discovery, the worker's
+    /// name from its address toward the manager), logging what it found to `log`.
+    static func load(path: String, log: Log = Log(), sysfsRoot: String = "/") -> Loaded {
         let result = ConfigDecoder.load(path: path)
         guard let config = result.config else { return Loaded(options: nil, diagnostics: result.diagnostics, effective: nil) }
         do {
-            let options = try DaemonOptions(config: config, file: path, log: log)
-            return Loaded(options: options, diagnostics: result.diagnostics, effective: EffectiveConfig.render(config, source: path))
+            let options = try DaemonOptions(config: config, file: path, log: log, sysfsRoot: sysfsRoot)
+            return Loaded(options: options, diagnostics: result.diagnostics, effective: EffectiveConfig.render(config))
         } catch {
-            let refused = ConfigDiagnostic(.error, file: path, position: nil, keyPath: "", message: error.message)
-            return Loaded(options: nil, diagnostics: result.diagnostics + [refused], effective: nil)
+            return Loaded(options: nil, diagnostics: result.diagnostics + [refused(path, error)], effective: nil)
         }
     }
 
-    /// `[worker] rpc_server` of a config, for `sealer worker -c`.
-    static func managementAddress(configPath: String) throws -> (host: String, port: UInt16, token: String?) {
-        let result = ConfigDecoder.load(path: configPath)
-        guard let config = result.config else {
-            throw UsageError(result.errors.map(\.description).joined(separator: "\n"))
+    /// `sealer config check`'s view without `--resolve`: decoded, validated and refused as the
+    /// daemon would, but with no hardware discovery (sysfs, NVML) and no name or address lookup.
+    /// `options` stays nil; `effective` is set when the daemon would accept the config.
+    static func check(path: String) -> Loaded {
+        let result = ConfigDecoder.load(path: path)
+        guard let config = result.config else { return Loaded(options: nil, diagnostics: result.diagnostics, effective: nil) }
+        do {
+            try DaemonOptions.check(config, file: path)
+            return Loaded(options: nil, diagnostics: result.diagnostics, effective: EffectiveConfig.render(config))
+        } catch {
+            return Loaded(options: nil, diagnostics: result.diagnostics + [refused(path, error)], effective: nil)
         }
-        return (config.worker.rpcHost, config.worker.rpcPort, config.worker.rpcToken)
+    }
+
+    static func refused(_ path: String, _ error: DaemonError) -> ConfigDiagnostic {
+        ConfigDiagnostic(.error, file: path, position: nil, keyPath: "", message: error.message)
+    }
+
+    /// `[worker] rpc_server` of a config, for `sealer worker -c`; a config that does not load is
+    /// a runtime failure naming where its path came from.
+    static func managementAddress(config: Setting) throws(CommandFailure) -> (host: String, port: UInt16, token: String?) {
+        let result = ConfigDecoder.load(path: config.value)
+        guard let loaded = result.config else {
+            let origin = config.source == "--config" ? "" : "\n(the config named by \(config.source))"
+            throw CommandFailure(result.errors.map(\.description).joined(separator: "\n") + origin)
+        }
+        return (loaded.worker.rpcHost, loaded.worker.rpcPort, loaded.worker.rpcToken)
     }
 
     static func sectorSize(_ text: String, what: String) throws -> SectorSize {

@@ -6,20 +6,20 @@ import Scheduler
 /// and runs until SIGTERM / SIGINT.
 enum DaemonCommand {
     static let spec = OptionSpec(command: "sealer daemon", options: [
-        .init(["--config", "-c"], value: true, help: "config file (damocles-worker.toml format; $SEALER_CONFIG)"),
+        .init(["--config", "-c"], value: true, help: "config file (damocles-worker.toml format); else \(EnvironmentVariables.named(EnvironmentVariables.config))"),
         .init(["--log-level"], value: true, help: "debug, info (default), warn or error"),
         .init(["--help", "-h"], value: false, help: "show this help"),
     ])
 
     static func run(_ args: [String]) async -> Int32 {
         let parsed: ParsedOptions
-        do { parsed = try spec.parse(args) } catch { return fail("\(error)") }
+        do { parsed = try spec.parse(args) } catch { return usageFailure(error) }
         if parsed.has("--help") {
-            print("usage: sealer daemon -c FILE\n\n" + spec.help)
+            print("usage: sealer daemon -c FILE\n\nlogs go to stderr\n\n" + spec.help)
             return 0
         }
-        guard let path = parsed.value("--config") ?? ProcessInfo.processInfo.environment["SEALER_CONFIG"] else {
-            return fail("daemon needs a config: sealer daemon -c FILE (try config/mock.toml)")
+        guard let path = parsed.setting("--config", orEnvironment: EnvironmentVariables.config, ProcessInfo.processInfo.environment)?.value else {
+            return usageFailure("daemon needs a config: sealer daemon -c FILE (try config/mock.toml), or set \(EnvironmentVariables.either(EnvironmentVariables.config))")
         }
         var log = Log()
         if let level = parsed.value("--log-level") {
@@ -28,7 +28,7 @@ enum DaemonCommand {
             case "info": log.minimum = .info
             case "warn": log.minimum = .warn
             case "error": log.minimum = .error
-            default: return fail("--log-level expects debug, info, warn or error, got '\(level)'")
+            default: return usageFailure("--log-level expects debug, info, warn or error, got '\(level)'")
             }
         }
         let loaded = ConfigBridge.load(path: path, log: log)
@@ -52,30 +52,5 @@ enum DaemonCommand {
             return fail("\(error)")
         }
         return await daemon.runUntilSignalled() ? 0 : 1
-    }
-}
-
-/// `sealer config check -c FILE`.
-enum ConfigCommand {
-    static let spec = OptionSpec(command: "sealer config check", options: [
-        .init(["--config", "-c"], value: true, help: "config file to check"),
-        .init(["--help", "-h"], value: false, help: "show this help"),
-    ], maxPositionals: 1)
-
-    static func run(_ args: [String]) -> Int32 {
-        let parsed: ParsedOptions
-        do { parsed = try spec.parse(args) } catch { return fail("\(error)") }
-        guard parsed.positionals.first == "check", !parsed.has("--help") else {
-            print("usage: sealer config check -c FILE\n\nprints the effective config (defaults resolved) or its errors\n\n" + spec.help)
-            return parsed.has("--help") ? 0 : 2
-        }
-        guard let path = parsed.value("--config") else { return fail("config check needs -c FILE") }
-        let loaded = ConfigBridge.load(path: path)
-        for diagnostic in loaded.diagnostics { FileHandle.standardError.write(Data(("\(diagnostic)\n").utf8)) }
-        guard loaded.options != nil, let effective = loaded.effective else {
-            return fail("\(path): \(loaded.diagnostics.filter(\.isError).count) error(s)")
-        }
-        print(effective, terminator: effective.hasSuffix("\n") ? "" : "\n")
-        return 0
     }
 }

@@ -14,12 +14,12 @@ enum HistoryCommand {
 
     static func run(_ args: [String]) -> Int32 {
         let parsed: ParsedOptions
-        do { parsed = try spec.parse(args) } catch { return fail("\(error)") }
+        do { parsed = try spec.parse(args) } catch { return usageFailure(error) }
         if parsed.has("--help") {
             print("usage: sealer history -l LOCATION [--sector ID] [--json]\n\n" + spec.help)
             return 0
         }
-        guard let location = parsed.value("--location") else { return fail("history needs -l LOCATION") }
+        guard let location = parsed.value("--location") else { return usageFailure("history needs -l LOCATION", usage: "usage: sealer history -l LOCATION [--sector ID] [--json]") }
         let store = ThreadStore(location: location)
         guard FileManager.default.fileExists(atPath: store.historyPath) else {
             return fail("no history at \(store.historyPath) (is \(location) a sealing thread location?)")

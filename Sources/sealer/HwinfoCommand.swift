@@ -15,10 +15,13 @@ enum HwinfoCommand {
 
     static func run(_ args: [String]) -> Int32 {
         let parsed: ParsedOptions
-        do { parsed = try spec.parse(args) } catch { return fail("\(error)") }
+        do { parsed = try spec.parse(args) } catch { return usageFailure(error) }
         if parsed.has("--help") {
             print("usage: sealer hwinfo [--sysfs-root DIR | --hwloc FILE] [-c FILE] [--json]\n\n" + spec.help)
             return 0
+        }
+        if parsed.value("--hwloc") != nil, parsed.value("--sysfs-root") != nil {
+            return usageFailure("--hwloc and --sysfs-root are two sources of the box; give one")
         }
         var resources = ResourcesSection()
         if let path = parsed.value("--config") {
@@ -54,8 +57,9 @@ enum HwinfoCommand {
         return 0
     }
 
+    /// A runtime failure (exit 1): an unreadable file or sysfs tree, a config with errors.
     static func fail(_ message: String) -> Int32 {
         FileHandle.standardError.write(Data("sealer hwinfo: \(message)\n".utf8))
-        return 2
+        return CommandExit.failure
     }
 }

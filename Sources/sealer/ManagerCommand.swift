@@ -17,12 +17,19 @@ enum ManagerCommand {
         .init(["--help", "-h"], value: false, help: "show this help"),
     ], maxPositionals: 1)
 
+    static let usage = "usage: sealer manager mock [--listen HOST:PORT] [--miner N] [--sector-size SIZE] [failure knobs]"
+
     static func run(_ args: [String]) async -> Int32 {
         let parsed: ParsedOptions
-        do { parsed = try spec.parse(args) } catch { return fail("\(error)") }
-        if parsed.has("--help") || parsed.positionals.first != "mock" {
-            print("usage: sealer manager mock [--listen HOST:PORT] [--miner N] [--sector-size SIZE] [failure knobs]\n\n" + spec.help)
-            return parsed.has("--help") ? 0 : 2
+        do { parsed = try spec.parse(args) } catch { return usageFailure(error, usage: usage) }
+        if parsed.has("--help") {
+            print(usage + "\n\n" + spec.help)
+            return 0
+        }
+        switch parsed.positionals.first {
+        case "mock"?: break
+        case nil: return usageFailure("missing subcommand: manager mock", usage: usage)
+        case let other?: return usageFailure("unknown manager subcommand '\(other)'", usage: usage)
         }
         var options = MockManager.Options()
         let listen = parsed.value("--listen") ?? "127.0.0.1:1789"
@@ -40,11 +47,10 @@ enum ManagerCommand {
                 guard let n = UInt64(seed) else { throw UsageError("--seed expects a number, got '\(seed)'") }
                 options.seed = n
             }
-        } catch { return fail("\(error)") }
-        guard let colon = listen.lastIndex(of: ":"), let port = UInt16(listen[listen.index(after: colon)...]) else {
-            return fail("--listen expects HOST:PORT, got '\(listen)'")
-        }
-        let host = String(listen[..<colon])
+        } catch let error as UsageError { return usageFailure(error) } catch { return fail("\(error)") }
+        let host: String
+        let port: UInt16
+        do { (host, port) = try ManagementTarget.hostPort(Setting(listen, from: "--listen")) } catch { return usageFailure(error) }
         let log = Log()
         let manager = MockManager(options: options)
         let rpc = JSONRPCServer(methods: ManagerRPCServer.methods(manager))

@@ -17,23 +17,23 @@ enum PoolsBench {
 
     static func run(_ args: [String]) async -> Int32 {
         let parsed: ParsedOptions
-        do { parsed = try spec.parse(args) } catch { return fail("\(error)") }
+        do { parsed = try spec.parse(args) } catch { return usageFailure(error) }
         if parsed.has("--help") {
             print("usage: sealer bench pools [--workload W.toml] [--speedup N] [--days D] [--dir DIR]\n\n" + spec.help)
             return 0
-        }
-        let workload: Workload
-        switch Workload.load(path: parsed.value("--workload") ?? "config/workloads/cc32.toml") {
-        case let .success(w): workload = w
-        case let .failure(error): return fail("\(error)")
         }
         let speedup: Double
         let days: Double
         do {
             speedup = Double(try parsed.int("--speedup") ?? 2000)
             days = Double(try parsed.int("--days") ?? 3)
-        } catch { return fail("\(error)") }
-        guard speedup >= 1, days >= 1 else { return fail("--speedup and --days must be at least 1") }
+        } catch { return usageFailure(error) }
+        guard speedup >= 1, days >= 1 else { return usageFailure("--speedup and --days must be at least 1") }
+        let workload: Workload
+        switch Workload.load(path: parsed.value("--workload") ?? "config/workloads/cc32.toml") {
+        case let .success(w): workload = w
+        case let .failure(error): return fail("\(error)")
+        }
         guard workload.sectors.count == 1, let sectors = workload.sectors.first, sectors.kind == .cc, workload.windowPost == nil else {
             return fail("the live comparison runs CC sectors of one size without WindowPoSt; \(workload.name) has more")
         }
@@ -113,8 +113,9 @@ enum PoolsBench {
         await manager.sectors.values.filter { $0.finalized > 0 }.count
     }
 
+    /// A runtime failure (exit 1): a workload that does not load or that this bench cannot run.
     static func fail(_ message: String) -> Int32 {
         FileHandle.standardError.write(Data("sealer bench pools: \(message)\n".utf8))
-        return 2
+        return CommandExit.failure
     }
 }

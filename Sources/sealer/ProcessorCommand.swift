@@ -14,10 +14,22 @@ import Glibc
 /// configured by `SEALER_MOCK_DURATIONS` (`pc1=600ms,c2=400ms`), `SEALER_MOCK_SEED` and
 /// `SEALER_MOCK_FAILURE_RATE`, which the daemon sets from `[proofs.mock]`.
 enum ProcessorCommand {
+    static let usage = "usage: sealer processor <stage>  (stages: \(ProofStage.allCases.map(\.rawValue).joined(separator: ", ")))"
+
+    /// 0 when stdin closes, 1 when `SEALER_MOCK_*` is malformed, 2 for a command-line mistake.
     static func run(_ args: [String]) -> Int32 {
-        guard let name = args.first, let stage = ProofStage(rawValue: name), args.count == 1 else {
-            FileHandle.standardError.write(Data("usage: sealer processor <stage>  (stages: \(ProofStage.allCases.map(\.rawValue).joined(separator: ", ")))\n".utf8))
-            return 2
+        if args == ["--help"] || args == ["-h"] {
+            print(usage + "\n\nanswers damocles' processor protocol on stdin/stdout; complaints go to stderr")
+            return CommandExit.success
+        }
+        guard let name = args.first else { return usageFailure("processor needs a stage", usage: usage) }
+        guard let stage = ProofStage(rawValue: name) else {
+            return usageFailure(name.hasPrefix("-") ? "unknown option '\(name)' for 'sealer processor'" : "unknown stage '\(name)'", usage: usage)
+        }
+        if args.count > 1 {
+            let extra = args[1]
+            return usageFailure(extra.hasPrefix("-") ? "unknown option '\(extra)' for 'sealer processor'"
+                : "unexpected argument '\(extra)' for 'sealer processor'", usage: usage)
         }
         let env = ProcessInfo.processInfo.environment
         if let cpuset = env["VC_CG_CPUSET"], let cpus = CPUList.parse(cpuset), !cpus.isEmpty {
@@ -34,7 +46,7 @@ enum ProcessorCommand {
         case let .success(options): prover = MockProver(options: options)
         case let .failure(error):
             complain("\(error)")
-            return 2
+            return CommandExit.failure
         }
         let out = LineWriter()
         out.write("\(stage.rawValue) processor ready")

@@ -17,14 +17,23 @@ enum SimulateCommand {
         .init(["--help", "-h"], value: false, help: "show this help"),
     ])
 
+    static let usage = "usage: sealer simulate --workload W.toml [--config BOX.toml] [--days D] [--policy dynamic|static] [--compare] [--json] [--svg FILE]"
+
+    /// 0 when no run oversubscribed the box, 1 when one did or the inputs do not load, 2 for a
+    /// command-line mistake.
     static func run(_ args: [String]) -> Int32 {
         let parsed: ParsedOptions
-        do { parsed = try spec.parse(args) } catch { return fail("\(error)") }
+        do { parsed = try spec.parse(args) } catch { return usageFailure(error) }
         if parsed.has("--help") {
-            print("usage: sealer simulate --workload W.toml [--config BOX.toml] [--days D] [--policy dynamic|static] [--compare] [--json] [--svg FILE]\n\n" + spec.help)
+            print(usage + "\n\n" + spec.help)
             return 0
         }
-        guard let workloadPath = parsed.value("--workload") else { return fail("missing required option --workload") }
+        guard let workloadPath = parsed.value("--workload") else { return usageFailure("missing required option --workload", usage: usage) }
+        let requestedDays: Double?
+        do { requestedDays = try parsed.int("--days").map(Double.init) } catch { return usageFailure(error) }
+        if let requestedDays, requestedDays <= 0 { return usageFailure("--days must be at least 1") }
+        let policyName = parsed.value("--policy") ?? "dynamic"
+        guard ["dynamic", "static"].contains(policyName) else { return usageFailure("--policy: '\(policyName)' is not dynamic or static") }
         var workload: Workload
         switch Workload.load(path: workloadPath) {
         case let .success(w): workload = w
@@ -42,11 +51,8 @@ enum SimulateCommand {
             workload.resources = resources
             configLimits = config.processors.concurrent
         }
-        let days: Double
-        do { days = try parsed.int("--days").map(Double.init) ?? workload.days } catch { return fail("\(error)") }
-        guard days > 0 else { return fail("--days must be at least 1") }
-        let policyName = parsed.value("--policy") ?? "dynamic"
-        guard ["dynamic", "static"].contains(policyName) else { return fail("--policy: '\(policyName)' is not dynamic or static") }
+        let days = requestedDays ?? workload.days
+        guard days > 0 else { return fail("\(workloadPath): days must be at least 1") }
 
         let capacity: BoxCapacity
         if let described = workload.resources.describedCapacity {
@@ -147,9 +153,10 @@ enum SimulateCommand {
 
     static func round4(_ x: Double) -> Double { (x * 10000).rounded() / 10000 }
 
+    /// A runtime failure (exit 1): a workload or config that does not load, no box to run on.
     static func fail(_ message: String) -> Int32 {
         FileHandle.standardError.write(Data("sealer simulate: \(message)\n".utf8))
-        return 2
+        return CommandExit.failure
     }
 }
 

@@ -9,7 +9,7 @@ enum WorkerCommand {
     static let spec = OptionSpec(command: "sealer worker", options: [
         .init(["--config", "-c"], value: true, help: "daemon config file; its [worker] rpc_server is used"),
         .init(["--host", "-H"], value: true, help: "daemon address HOST:PORT (default 127.0.0.1:17890)"),
-        .init(["--token"], value: true, help: "bearer token (default: [worker] rpc_server.token or $SEALER_RPC_TOKEN)"),
+        .init(["--token"], value: true, help: "bearer token (default: $SEALER_RPC_TOKEN, else [worker] rpc_server.token)"),
         .init(["--json"], value: false, help: "list: print the WorkerInfo array as JSON"),
         .init(["--index", "-i"], value: true, help: "pause/resume: thread index from 'list'"),
         .init(["--state", "-s"], value: true, help: "resume: continue from this state of the thread's plan"),
@@ -24,19 +24,23 @@ enum WorkerCommand {
            sealer worker [-c CFG | -H HOST:PORT] resume -i N [-s STATE]
            sealer worker [-c CFG | -H HOST:PORT] enable-dump --child-pid PID --dump-dir DIR
            sealer worker [-c CFG | -H HOST:PORT] disable-dump --child-pid PID
+
+    the daemon: -c, else -H, else $SEALER_CONFIG, $SEALER_WORKER_HOST, else damocles-worker's
+    $DAMOCLES_WORKER_CONFIG, $DAMOCLES_WORKER_HOST, else 127.0.0.1:17890
     """
 
     static func run(_ args: [String]) async -> Int32 {
         let parsed: ParsedOptions
         do { parsed = try spec.parse(args) } catch {
-            return fail("\(error)\n\(usage)")
+            return usageFailure(error, usage: usage)
         }
-        if parsed.has("--help") || parsed.positionals.isEmpty {
+        if parsed.has("--help") {
             print(usage + "\n\n" + spec.help)
-            return parsed.has("--help") ? 0 : 2
+            return 0
         }
+        if parsed.positionals.isEmpty { return usageFailure("missing worker subcommand (list, pause, resume)", usage: usage) }
         let target: (host: String, port: UInt16, token: String?)
-        do { target = try resolveTarget(parsed) } catch { return fail("\(error)") }
+        do { target = try resolveTarget(parsed) } catch let error as UsageError { return usageFailure(error) } catch { return fail("\(error)") }
         let client = JSONRPCClient(
             endpoint: HTTPEndpoint(host: target.host, port: target.port, path: "/"),
             headers: target.token.map { [("Authorization", "Bearer \($0)")] } ?? [], timeout: .seconds(10))
@@ -52,19 +56,19 @@ enum WorkerCommand {
                     print(WorkerTable.render(infos), terminator: "")
                 }
             case "pause":
-                guard let index = try parsed.int("--index") else { return fail("pause needs -i N\n\(usage)") }
+                guard let index = try parsed.int("--index") else { return usageFailure("pause needs -i N", usage: usage) }
                 let ok = try await client.call("VenusWorker.WorkerPause", [.int(Int64(index))])
-                print(ok.boolValue == true ? "thread #\(index) will pause at its next checkpoint" : "thread #\(index): pause not accepted")
+                print(ok.boolValue == true ? "thread #\(index) will pause at its next checkpoint" : "thread #\(index) is already paused (or pausing)")
             case "resume":
-                guard let index = try parsed.int("--index") else { return fail("resume needs -i N\n\(usage)") }
+                guard let index = try parsed.int("--index") else { return usageFailure("resume needs -i N", usage: usage) }
                 let state: JSONValue = parsed.value("--state").map { .string($0) } ?? .null
                 _ = try await client.call("VenusWorker.WorkerResume", [.int(Int64(index)), state])
                 print("thread #\(index) resumed" + (parsed.value("--state").map { " from state \($0)" } ?? ""))
             case "enable-dump", "enable_dump":
                 // damocles' semantics: the daemon writes each response line it cannot use from
                 // that child to DIR, keyed by DUMP_ERR_RESP_<pid> in the children's environment.
-                guard let pid = try childPID(parsed) else { return fail("enable-dump needs --child-pid PID\n\(usage)") }
-                guard let dir = parsed.value("--dump-dir") else { return fail("enable-dump needs --dump-dir DIR\n\(usage)") }
+                guard let pid = try childPID(parsed) else { return usageFailure("enable-dump needs --child-pid PID", usage: usage) }
+                guard let dir = parsed.value("--dump-dir") else { return usageFailure("enable-dump needs --dump-dir DIR", usage: usage) }
                 var isDirectory: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue,
                       let absolute = realpath(dir, nil) else {
@@ -75,15 +79,17 @@ enum WorkerCommand {
                 _ = try await client.call("VenusWorker.WorkerSetEnv", [.string(ExternalProcessor.dumpVariable(pid: pid)), .string(canonical)])
                 print("processor child \(pid): unusable responses are dumped to \(canonical)")
             case "disable-dump", "disable_dump":
-                guard let pid = try childPID(parsed) else { return fail("disable-dump needs --child-pid PID\n\(usage)") }
+                guard let pid = try childPID(parsed) else { return usageFailure("disable-dump needs --child-pid PID", usage: usage) }
                 _ = try await client.call("VenusWorker.WorkerRemoveEnv", [.string(ExternalProcessor.dumpVariable(pid: pid))])
                 print("processor child \(pid): dumping off")
             case let other:
-                return fail("unknown worker subcommand '\(other)'\n\(usage)")
+                return usageFailure("unknown worker subcommand '\(other)'", usage: usage)
             }
         } catch let error as JSONRPCClientError {
             if case let .rpc(_, rpc) = error { return fail("daemon at \(where_): \(rpc.message)") }
             return fail("cannot reach the daemon at \(where_): \(error)")
+        } catch let error as UsageError {
+            return usageFailure(error)
         } catch {
             return fail("\(error)")
         }
@@ -97,20 +103,19 @@ enum WorkerCommand {
         return pid
     }
 
-    /// `--host` wins over the environment; `--config` wins over both (damocles' order).
+    /// The daemon to talk to (`ManagementTarget.choose`: flags, then ours, then damocles'
+    /// variables) and the token (`--token`, `$SEALER_RPC_TOKEN`, the config's).
     static func resolveTarget(_ parsed: ParsedOptions) throws -> (host: String, port: UInt16, token: String?) {
         let env = ProcessInfo.processInfo.environment
-        var token = parsed.value("--token") ?? env["SEALER_RPC_TOKEN"]
-        if let path = parsed.value("--config") ?? env["SEALER_CONFIG"] {
-            let rpc = try ConfigBridge.managementAddress(configPath: path)
-            token = token ?? rpc.token
-            return (rpc.host == "0.0.0.0" ? "127.0.0.1" : rpc.host, rpc.port, token)
+        let token = parsed.setting("--token", orEnvironment: EnvironmentVariables.rpcToken, env)?.value
+        switch ManagementTarget.choose(config: parsed.value("--config"), host: parsed.value("--host"), environment: env) {
+        case let .config(path):
+            let rpc = try ConfigBridge.managementAddress(config: path)
+            return (rpc.host == "0.0.0.0" ? "127.0.0.1" : rpc.host, rpc.port, token ?? rpc.token)
+        case let .host(address):
+            let (host, port) = try ManagementTarget.hostPort(address)
+            return (host, port, token)
         }
-        let text = parsed.value("--host") ?? env["SEALER_WORKER_HOST"] ?? "127.0.0.1:17890"
-        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else {
-            throw UsageError("--host expects HOST:PORT, got '\(text)'")
-        }
-        return (String(text[..<colon]), port, token)
     }
 }
 

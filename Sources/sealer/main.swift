@@ -8,8 +8,8 @@ let usage = """
 usage: sealer <command> [options]
 
 commands:
-  daemon -c FILE                 run the sealing daemon
-  config check -c FILE           print the effective config (defaults resolved) or its errors
+  daemon -c FILE                 run the sealing daemon (logs on stderr)
+  config check -c FILE           print the effective config (defaults resolved) or its errors; --resolve: as on this box
   worker ... list|pause|resume   manage a running daemon (see 'sealer worker --help')
   manager mock [--listen H:P]    serve a mock damocles-manager (see 'sealer manager --help')
   history -l LOCATION            print a thread's per-sector history
@@ -18,6 +18,9 @@ commands:
   hwinfo [--sysfs-root DIR]      print the box as the resource pools see it (--json, --hwloc FILE)
   simulate --workload W.toml     sectors/day of the admission policy in virtual time vs the bound
   version                        print the version
+
+exit status: 0 done, 1 failed (see stderr), 2 a mistake in the command line.
+config file: -c, else $SEALER_CONFIG, else $DAMOCLES_WORKER_CONFIG.
 """
 
 /// Runs `body` on the concurrency runtime and exits with its status.
@@ -34,8 +37,7 @@ func runAsync(_ body: @escaping @Sendable () async -> Int32) -> Never {
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let command = arguments.first else {
-    print(usage)
-    exit(2)
+    exit(usageFailure("missing command", usage: usage))
 }
 let rest = Array(arguments.dropFirst())
 switch command {
@@ -58,10 +60,9 @@ case "simulate":
 case "bench":
     runAsync { await BenchCommand.run(rest) }
 case "version", "--version":
-    print("sealer \(SealerVersion.string)")
+    exit(VersionCommand.run(rest))
 case "help", "--help", "-h":
     print(usage)
 default:
-    FileHandle.standardError.write(Data("sealer: unknown command '\(command)'\n\(usage)\n".utf8))
-    exit(2)
+    exit(usageFailure("unknown command '\(command)'", usage: usage))
 }

@@ -117,7 +117,7 @@ struct DamoclesConfigFileTests {
     func effectiveRoundTrip() throws {
         for file in ["/sealer/full.toml", "/damocles/damocles-worker.mock.toml"] {
             let original = try #require(ConfigDecoder.load(path: fixtures + file).config)
-            let text = EffectiveConfig.render(original, source: file)
+            let text = EffectiveConfig.render(original)
             let again = decode(text, file: "effective.toml")
             let reread = try #require(again.config, "\(again.diagnostics)\n\(text)")
             #expect(again.diagnostics.isEmpty, "\(again.diagnostics)")
@@ -130,6 +130,21 @@ struct DamoclesConfigFileTests {
             #expect(reread.worker.pingInterval == original.worker.pingInterval)
             #expect(reread.proofs.resolvedMockDurations == original.proofs.resolvedMockDurations)
             #expect(reread.resources == original.resources)
+        }
+    }
+
+    @Test("the effective config is a fixed point: rendering what it reads back to gives the same text, less the secrets it does not print")
+    func effectiveFixedPoint() throws {
+        for file in ["/sealer/full.toml", "/damocles/damocles-worker.mock.toml"] {
+            let original = try #require(ConfigDecoder.load(path: fixtures + file).config)
+            let text = EffectiveConfig.render(original)
+            #expect(!text.contains(file), "the text names no source, so it does not change with the file it is read from")
+            let reread = try #require(decode(text, file: "effective.toml").config)
+            let withoutSecrets = text.split(separator: "\n", omittingEmptySubsequences: false)
+                .filter { !$0.hasSuffix("is set (not shown)") }.joined(separator: "\n")
+            #expect(EffectiveConfig.render(reread) == withoutSecrets)
+            let again = try #require(decode(withoutSecrets, file: "again.toml").config)
+            #expect(EffectiveConfig.render(again) == withoutSecrets)
         }
     }
 }

@@ -42,20 +42,33 @@ struct Scratch {
     }
 }
 
-/// A child process whose stdout and stderr go to a log file the test reads.
+/// Variables a developer's shell may set that change which config or daemon a command uses;
+/// every child starts without them, so a test sees only what it passes.
+let scrubbedEnvironment = ["SEALER_CONFIG", "SEALER_WORKER_HOST", "SEALER_RPC_TOKEN", "DAMOCLES_WORKER_CONFIG", "DAMOCLES_WORKER_HOST"]
+
+/// A child process whose stderr (its log) goes to a file the test reads; stdout goes to the
+/// same file unless `stdout` names another.
 final class Child {
     let process = Process()
     let logPath: String
+    let stdoutPath: String
 
-    init(_ arguments: [String], log: String, environment: [String: String] = [:]) throws {
+    init(_ arguments: [String], log: String, stdout: String? = nil, environment: [String: String] = [:]) throws {
         logPath = log
+        stdoutPath = stdout ?? log
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.executableURL = URL(fileURLWithPath: try sealerBinary())
         process.arguments = arguments
-        process.standardOutput = handle
+        if let stdout {
+            _ = FileManager.default.createFile(atPath: stdout, contents: nil)
+            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdout))
+        } else {
+            process.standardOutput = handle
+        }
         process.standardError = handle
         var env = ProcessInfo.processInfo.environment
+        for name in scrubbedEnvironment { env[name] = nil }
         env.merge(environment) { $1 }
         process.environment = env
         try process.run()
@@ -63,6 +76,8 @@ final class Child {
 
     var pid: Int32 { process.processIdentifier }
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+    /// What the child wrote to stdout (the same as `log` when they share a file).
+    var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
 
     func signal(_ number: Int32) { kill(pid, number) }
 
@@ -106,13 +121,22 @@ final class Child {
     }
 }
 
-/// Runs `sealer ARGS` to completion; returns (status, stdout+stderr).
-func runSealer(_ arguments: [String], timeout: Duration = .seconds(30)) async throws -> (status: Int32, output: String) {
+/// What a finished `sealer` command left: its status, stdout and stderr.
+struct SealerRun {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    /// stdout then stderr, for checks that do not care which carried a text.
+    var output: String { stdout + stderr }
+}
+
+/// Runs `sealer ARGS` to completion with `environment` added to the (scrubbed) environment.
+func runSealer(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(30)) async throws -> SealerRun {
     let scratch = Scratch("run")
     defer { scratch.cleanup() }
-    let child = try Child(arguments, log: scratch.path + "/out.log")
+    let child = try Child(arguments, log: scratch.path + "/stderr", stdout: scratch.path + "/stdout", environment: environment)
     let status = try await child.wait(timeout: timeout)
-    return (status, child.log)
+    return SealerRun(status: status, stdout: child.stdout, stderr: child.log)
 }
 
 /// Polls until `condition` holds.

@@ -16,7 +16,7 @@ import Testing
         #expect(text.output.contains("node 0: cpus 0-15 (16)"))
         #expect(text.output.contains("gpu 0: NVIDIA H100 80GB HBM3"))
         let json = try await runSealer(["hwinfo", "--sysfs-root", fixtures + "/h100-vm", "--json"])
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         let gpus = try #require(object["gpus"] as? [[String: Any]])
         #expect(gpus.first?["uuid"] as? String == "GPU-b26acecd-588c-f34a-7891-c4040ebfb0bf")
         #expect((object["nodes"] as? [Any])?.count == 1)
@@ -26,16 +26,17 @@ import Testing
     func hwinfoHwloc() async throws {
         let out = try await runSealer(["hwinfo", "--hwloc", fixtures + "/hwloc/nvidiaDGX2.xml", "--json"])
         #expect(out.status == 0, "\(out.output)")
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(out.output.utf8)) as? [String: Any])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any])
         #expect((object["nodes"] as? [Any])?.count == 2)
         #expect((object["gpus"] as? [Any])?.count == 16)
     }
 
-    @Test("hwinfo names the file it cannot read")
+    @Test("hwinfo names the file it cannot read, on stderr, and fails with status 1")
     func hwinfoErrors() async throws {
         let missing = try await runSealer(["hwinfo", "--hwloc", "/nonexistent/box.xml"])
-        #expect(missing.status == 2)
-        #expect(missing.output.contains("/nonexistent/box.xml"))
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("/nonexistent/box.xml"))
+        #expect(missing.stdout.isEmpty)
     }
 
     @Test("simulate prints one JSON object with the figures and never oversubscribes")
@@ -43,7 +44,7 @@ import Testing
         let out = try await runSealer(["simulate", "--workload", package + "/config/workloads/mixed-32-64-snapup.toml", "--days", "2",
                                        "--json", "--compare"], timeout: .seconds(120))
         #expect(out.status == 0, "\(out.output)")
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(out.output.utf8)) as? [String: Any])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any])
         for key in ["sectors_per_day", "bound", "ratio", "utilization", "oversubscriptions", "static"] {
             #expect(object[key] != nil, "missing \(key)")
         }
@@ -75,18 +76,19 @@ import Testing
         #expect(text.contains("<title>pc1</title>") && text.contains("<title>c2</title>"))
     }
 
-    @Test("simulate refuses a bad workload with the file and line, and an unknown policy")
+    @Test("simulate refuses a bad workload with the file and line (status 1), and an unknown policy (status 2)")
     func simulateErrors() async throws {
         let scratch = Scratch("simulate")
         defer { scratch.cleanup() }
         let bad = try scratch.write("bad.toml", "name = \"bad\"\n[[sectors]]\nkind = \"pledge\"\n")
         let out = try await runSealer(["simulate", "--workload", bad])
-        #expect(out.status == 2)
-        #expect(out.output.contains("\(bad):3:"))
-        #expect(out.output.contains("unknown kind \"pledge\""))
+        #expect(out.status == 1)
+        #expect(out.stderr.contains("\(bad):3:"))
+        #expect(out.stderr.contains("unknown kind \"pledge\""))
+        #expect(out.stdout.isEmpty)
         let policy = try await runSealer(["simulate", "--workload", package + "/config/workloads/cc32.toml", "--policy", "greedy"])
         #expect(policy.status == 2)
-        #expect(policy.output.contains("greedy"))
+        #expect(policy.stderr.contains("greedy"))
     }
 }
 

@@ -4,8 +4,11 @@ import Scheduler
 
 extension DaemonOptions {
     /// Resolves a validated config into what the daemon runs with; refuses what this build
-    /// cannot do (the ffi prover, TLS managers) with a message naming the key.
-    public init(config: SealerConfig, file: String, log: Log = Log()) throws(DaemonError) {
+    /// cannot do (the ffi prover, TLS managers) with a message naming the key. This touches the
+    /// box and the network: a box without `[resources.box]` is discovered (sysfs under
+    /// `sysfsRoot`, NVML), the worker's default name is its local address toward the manager.
+    public init(config: SealerConfig, file: String, log: Log = Log(), sysfsRoot: String = "/") throws(DaemonError) {
+        try Self.check(config, file: file)
         // damocles names a worker after its local address toward the manager.
         var towardManager: String?
         if case let .url(_, host, port, _) = config.sectorManager.address { towardManager = LocalAddress.toward(host: host, port: port) }
@@ -36,22 +39,16 @@ extension DaemonOptions {
             options.delay = m.delay
             options.seed = m.seed
             manager = .embedded(options)
-        case let .url(scheme, host, port, path):
-            guard scheme == "http" else {
-                throw DaemonError("\(file): sector_manager.rpc_client.addr: \(scheme) is not supported by this build; use http")
-            }
+        case let .url(_, host, port, path):
             manager = .remote(HTTPEndpoint(host: host, port: port, path: path),
                               headers: config.sectorManager.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
-        }
-        guard config.proofs.backend == .mock else {
-            throw DaemonError("\(file): proofs.backend = \"ffi\": filecoin-ffi is not available in this build; use backend = \"mock\"")
         }
         var limits: [ProofStage: Int] = [:]
         for (stage, limit) in config.processors.concurrent {
             if let stage = ProofStage(rawValue: stage) { limits[stage] = limit }
         }
         let hot = reloaders
-        let pools = try Self.pools(config.resources, threads: threads, file: file, log: log)
+        let pools = try Self.pools(config.resources, threads: threads, file: file, log: log, sysfsRoot: sysfsRoot)
         self.init(
             workerName: name, threads: threads, manager: manager,
             prover: MockProver.Options(durations: config.proofs.resolvedMockDurations, failureRate: config.proofs.mockFailureRate),
@@ -64,17 +61,35 @@ extension DaemonOptions {
         }
         processors = config.processors.external
         extLocks = config.processors.extLocks
+    }
 
+    /// Refuses what this build cannot run (the ffi prover, a manager over anything but http, a
+    /// described box with no CPU left for sealing) without touching the box or the network:
+    /// `sealer config check` runs this, the daemon runs it before anything else.
+    public static func check(_ config: SealerConfig, file: String) throws(DaemonError) {
+        if case let .url(scheme, _, _, _) = config.sectorManager.address, scheme != "http" {
+            throw DaemonError("\(file): sector_manager.rpc_client.addr: \(scheme) is not supported by this build; use http")
+        }
+        guard config.proofs.backend == .mock else {
+            throw DaemonError("\(file): proofs.backend = \"ffi\": filecoin-ffi is not available in this build; use backend = \"mock\"")
+        }
+        if let described = config.resources.describedCapacity, described.cpuCount == 0 {
+            throw DaemonError(noCPULeft(file))
+        }
+    }
+
+    static func noCPULeft(_ file: String) -> String {
+        "\(file): resources: no CPU left for sealing after cpus/nodes restrictions"
     }
 
     /// The box from `[resources.box]` or discovered (sysfs, NVML), with the config's restrictions;
     /// WindowPoSt headroom only when some thread runs the wdpost plan.
-    static func pools(_ resources: ResourcesSection, threads: [ThreadSettings], file: String, log: Log) throws(DaemonError) -> Pools {
+    static func pools(_ resources: ResourcesSection, threads: [ThreadSettings], file: String, log: Log, sysfsRoot: String) throws(DaemonError) -> Pools {
         let capacity: BoxCapacity
         if let described = resources.describedCapacity {
             capacity = described
         } else {
-            switch BoxDiscovery.discover() {
+            switch BoxDiscovery.discover(root: sysfsRoot) {
             case let .success(found):
                 capacity = BoxCapacity(topology: found.topology, resources: resources)
                 for note in found.notes { log.info("hardware: \(note)") }
@@ -90,7 +105,7 @@ extension DaemonOptions {
             }
         }
         guard capacity.cpuCount > 0 else {
-            throw DaemonError("\(file): resources: no CPU left for sealing after cpus/nodes restrictions")
+            throw DaemonError(noCPULeft(file))
         }
         let post = threads.first { $0.plan == .wdpost }.map { $0.sealing.allowedSizes?.first ?? .gib32 }
         let policy = resources.admissionPolicy(postSize: post)

@@ -4,7 +4,11 @@ import Glibc
 #endif
 
 /// Operator log: one line per event, written with a single `write(2)` so lines are never
-/// interleaved or held in a buffer, also when stdout is a file or a pipe.
+/// interleaved or held in a buffer, also when the output is a file or a pipe.
+///
+/// Lines go to stderr (fd 2) unless told otherwise, as damocles-worker's do: stdout carries
+/// only a command's output (the effective config, `worker list`, JSON), so it can be redirected
+/// to a file or piped into another tool without log lines mixed in.
 public struct Log: Sendable {
     public enum Level: String, Sendable, Comparable {
         case debug = "DEBUG", info = "INFO", warn = "WARN", error = "ERROR"
@@ -19,12 +23,15 @@ public struct Log: Sendable {
         public static func < (a: Level, b: Level) -> Bool { a.rank < b.rank }
     }
 
+    /// Lines below this level are dropped.
     public var minimum: Level
+    /// The file descriptor each line is written to; 2 (stderr) by default, -1 drops every line.
     public var fd: Int32
     /// Fields every line of this logger carries (`thread=3`).
     public var fields: [(String, String)] = []
 
-    public init(minimum: Level = .info, fd: Int32 = 1) {
+    /// A logger writing lines at `minimum` and above to `fd` (stderr unless told otherwise).
+    public init(minimum: Level = .info, fd: Int32 = 2) {
         self.minimum = minimum
         self.fd = fd
     }

@@ -1,12 +1,15 @@
 import ProofsFFI
 
 /// Renders a config with every default resolved, as valid TOML that reads back to the same
-/// effective settings (`sealer config check`). Secrets are not printed.
+/// effective settings (`sealer config check`). The text names no source file, so rendering
+/// what it reads back to gives the same text again (a fixed point). Secrets
+/// (`rpc_server.token`, `piece_token`) are not printed, only a comment that they are set, so
+/// a config with them loses them, and that comment, in the round trip.
 public enum EffectiveConfig {
-    public static func render(_ c: SealerConfig, source: String) -> String {
-        var out = "# effective configuration of \(source): every default resolved\n\n"
+    public static func render(_ c: SealerConfig) -> String {
+        var out = "# effective configuration: every default resolved\n\n"
         out += "[worker]\n"
-        if let name = c.worker.name { out += "name = \(q(name))\n" } else { out += "# name: not set; the daemon uses its host name\n" }
+        if let name = c.worker.name { out += "name = \(q(name))\n" } else { out += "# name: not set; the daemon uses its address toward the manager, else its host name\n" }
         out += "rpc_server = { host = \(q(c.worker.rpcHost)), port = \(c.worker.rpcPort) }\n"
         if c.worker.rpcToken != nil { out += "# rpc_server.token is set (not shown)\n" }
         out += "ping_interval = \(d(c.worker.pingInterval))\n"
