@@ -3,6 +3,7 @@ public struct PoStProofError: Error, Sendable, Hashable, CustomStringConvertible
     /// The proof type exactly as it was given (a name, or an id as text).
     public var given: String
 
+    /// Wraps the unparseable input.
     public init(given: String) { self.given = given }
 
     public var description: String {
@@ -25,9 +26,12 @@ public struct PoStProof: Sendable, Hashable, CustomStringConvertible {
         case windowV1_1 = 10
     }
 
+    /// The size of the sectors this proof type proves.
     public var sectorSize: SectorSize
+    /// Winning or window, and which registered version.
     public var variant: Variant
 
+    /// A proof type by size and family; window PoSt V1_1 (what current miners use) by default.
     public init(sectorSize: SectorSize, variant: Variant = .windowV1_1) {
         self.sectorSize = sectorSize
         self.variant = variant

@@ -361,6 +361,19 @@ struct ManagerContractTests {
         #expect(none.isEmpty)
     }
 
+    @Test("the mock hands out window PoSt jobs by damocles' proof type names, and a job's name gives its sector size")
+    func mockPoStFilter() async throws {
+        let mock = MockManager()
+        let spec = AllocateSectorSpec(AllowedMiners: nil, AllowedProofTypes: nil)
+        let sector = try #require(try await mock.allocateSector(spec))
+        try await mock.reportFinalized(sector.ID)
+        let other = AllocatePoStSpec(AllowedMiners: nil, AllowedProofTypes: ["StackedDrgWindow32GiBV1_2"])
+        #expect(try await mock.wdPoStAllocateJobs(other, count: 1, worker: "w").isEmpty)
+        let own = AllocatePoStSpec(AllowedMiners: [MockManager.Options().miner], AllowedProofTypes: ["StackedDrgWindow2KiBV1_2"])
+        let jobs = try await mock.wdPoStAllocateJobs(own, count: 1, worker: "w")
+        #expect(try jobs.map { try $0.Input.postProof.sectorSize } == [.kib2])
+    }
+
     @Test("the interactive sealer plan asks only for interactive proof types")
     func interactiveSpec() {
         var settings = ThreadSettings(index: 0, location: "/t0")
