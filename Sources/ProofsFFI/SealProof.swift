@@ -67,6 +67,15 @@ public struct SealProof: Sendable, Hashable, Codable, CustomStringConvertible {
         Variant.allCases.map { SealProof(sectorSize: size, variant: $0) }
     }
 
+    /// The proof types an interactive sealing plan can seal for one size: V1_1 and V1_1 with
+    /// synthetic PoRep (both wait for the chain's seed), never V1_2 NI-PoRep.
+    public static func interactive(for size: SectorSize) -> [SealProof] {
+        all(for: size).filter(\.isInteractive)
+    }
+
+    /// Whether sealing waits for an interactive seed (`WaitSeed`); false only for NI-PoRep.
+    public var isInteractive: Bool { variant != .v1_2NonInteractive }
+
     /// Whether PC2 must be followed by synthetic proof generation.
     public var needsSyntheticPoRep: Bool { variant == .v1_1SyntheticPoRep }
 

@@ -34,7 +34,9 @@ struct WireFormatTests {
 
     @Test("responses decode from what damocles-manager sends")
     func responses() throws {
-        let state = try parse(#"{"ID":{"Miner":1000,"Number":7},"Finalized":true,"AbortReason":"removed"}"#).decode(ReportStateResp.self)
+        // Go's SectorStateResp tags its id `json:"Id"` (damocles v0.13.0 core/types.go); the old
+        // golden had "ID", which a real manager never sends.
+        let state = try parse(#"{"Id":{"Miner":1000,"Number":7},"Finalized":true,"AbortReason":"removed"}"#).decode(ReportStateResp.self)
         #expect(state.Finalized && state.AbortReason == "removed")
         let seed = try parse(#"{"ShouldWait":false,"Delay":0,"Seed":{"Seed":"AQID","Epoch":42}}"#).decode(WaitSeedResp.self)
         #expect(seed.Seed?.Seed.bytes == [1, 2, 3])

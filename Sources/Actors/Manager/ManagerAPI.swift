@@ -176,7 +176,7 @@ public struct ReportStateReq: Sendable, Hashable, Codable {
     }
 }
 
-/// The manager's view of a sector after a state report (damocles' `SectorState`).
+/// The manager's view of a sector after a state report (damocles' `SectorStateResp`).
 public struct ReportStateResp: Sendable, Hashable, Codable {
     public var ID: SectorID
     public var Finalized: Bool
@@ -185,6 +185,11 @@ public struct ReportStateResp: Sendable, Hashable, Codable {
         self.ID = ID
         self.Finalized = Finalized
         self.AbortReason = AbortReason
+    }
+    /// Go tags the id `json:"Id"`, unlike every other sector id on this API.
+    enum CodingKeys: String, CodingKey {
+        case ID = "Id"
+        case Finalized, AbortReason
     }
 }
 
@@ -327,11 +332,13 @@ public struct AllocatedUnsealSector: Sendable, Hashable, Codable {
     }
 }
 
-/// Which window PoSt jobs this worker takes (`WdPoStAllocateJobs`).
+/// Which window PoSt jobs this worker takes (`WdPoStAllocateJobs`, Go `AllocateWdPoStJobSpec`).
 public struct AllocatePoStSpec: Sendable, Hashable, Codable {
     public var AllowedMiners: [UInt64]?
-    public var AllowedProofTypes: [Int]?
-    public init(AllowedMiners: [UInt64]?, AllowedProofTypes: [Int]?) {
+    /// Proof type names as jobs carry them (`StackedDrgWindow32GiBV1_2`, see `PoStProof.name`);
+    /// Go declares `[]string` and compares them to `WdPoStInput.ProofType`, so ids would not decode.
+    public var AllowedProofTypes: [String]?
+    public init(AllowedMiners: [UInt64]?, AllowedProofTypes: [String]?) {
         self.AllowedMiners = AllowedMiners
         self.AllowedProofTypes = AllowedProofTypes
     }
@@ -362,6 +369,8 @@ public struct WdPoStJob: Sendable, Hashable, Codable {
     public struct Input: Sendable, Hashable, Codable {
         public var Sectors: [SectorInfo]
         public var MinerId: UInt64
+        /// damocles' name for the job's `RegisteredPoStProof`, e.g. `StackedDrgWindow32GiBV1_2`
+        /// (Go `string`, from `stage.ProofType2String`); `postProof` parses it.
         public var ProofType: String
         public var Seed: [UInt8]
         public init(Sectors: [SectorInfo], MinerId: UInt64, ProofType: String, Seed: [UInt8]) {
@@ -369,6 +378,25 @@ public struct WdPoStJob: Sendable, Hashable, Codable {
             self.MinerId = MinerId
             self.ProofType = ProofType
             self.Seed = Seed
+        }
+
+        /// Also accepts the proof type as a bare `RegisteredPoStProof` integer, kept as its
+        /// decimal text, so a manager that sends the number still yields a parseable job.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            Sectors = try c.decode([SectorInfo].self, forKey: .Sectors)
+            MinerId = try c.decode(UInt64.self, forKey: .MinerId)
+            if let name = try? c.decode(String.self, forKey: .ProofType) {
+                ProofType = name
+            } else {
+                ProofType = String(try c.decode(Int64.self, forKey: .ProofType))
+            }
+            Seed = try c.decode([UInt8].self, forKey: .Seed)
+        }
+
+        /// The job's proof type; its `sectorSize` is what the job costs.
+        public var postProof: PoStProof {
+            get throws(PoStProofError) { try PoStProof.parse(ProofType) }
         }
     }
     public var Id: String

@@ -369,6 +369,10 @@ public actor MockManager: SectorManager {
     public func wdPoStAllocateJobs(_ spec: AllocatePoStSpec, count: Int, worker: String) async throws(ManagerError) -> [WdPoStJob] {
         try await enter("WdPoStAllocateJobs")
         guard count > 0, !postJobs.values.contains(where: { $0.verified == nil && $0.errorReason == nil }) else { return [] }
+        // Like damocles' job manager: empty filters allow all; proof types match the job's name.
+        let proofType = PoStProof(sectorSize: options.sectorSize).name
+        if let miners = spec.AllowedMiners, !miners.isEmpty, !miners.contains(options.miner) { return [] }
+        if let types = spec.AllowedProofTypes, !types.isEmpty, !types.contains(proofType) { return [] }
         let proven = sectors.filter { $0.value.finalized > 0 }.sorted { $0.key < $1.key }
         guard !proven.isEmpty else { return [] }
         let id = "wdpost-\(postJobs.count + 1)"
@@ -377,7 +381,7 @@ public actor MockManager: SectorManager {
                 WdPoStJob.SectorInfo(SectorId: entry.key.number, CommR: entry.value.preCommit?.CommR ?? [], Upgrade: entry.value.snapProof != nil,
                                      Accesses: .init(SealedFile: entry.value.persisted ?? "persist", CacheDir: entry.value.persisted ?? "persist"))
             },
-            MinerId: options.miner, ProofType: "StackedDrgWindow\(options.sectorSize)V1_2", Seed: MockDigest.digest("post-seed", id))
+            MinerId: options.miner, ProofType: proofType, Seed: MockDigest.digest("post-seed", id))
         let job = WdPoStJob(Id: id, Input: input)
         postJobs[id] = PoStLedger(job: job, worker: worker)
         return [job]

@@ -1,7 +1,8 @@
 import ProofsFFI
 import Scheduler
 
-/// damocles-manager over JSON-RPC 2.0 / HTTP (`Venus.*`, positional params).
+/// damocles-manager over JSON-RPC 2.0 / HTTP (`Venus.*`, positional params), speaking the
+/// damocles v0.13.0 API: every call sends exactly the Go method's parameters, in order.
 public struct RemoteSectorManager: SectorManager {
     private let client: JSONRPCClient
 
@@ -22,12 +23,23 @@ public struct RemoteSectorManager: SectorManager {
         } catch {
             switch error {
             case let .rpc(_, rpc): throw .rpc(method: method, code: rpc.code, message: rpc.message)
+            case let .http(_, _, body):
+                // go-jsonrpc answers protocol errors (wrong param count, unknown method, bad
+                // params) with HTTP 500 and a JSON-RPC error body; keep its code and message.
+                if let rpc = Self.rpcError(inBody: body) { throw .rpc(method: method, code: rpc.code, message: rpc.message) }
+                throw .transport(method: method, reason: "\(error)")
             default: throw .transport(method: method, reason: "\(error)")
             }
         }
         do { return try result.decode(R.self) } catch {
             throw .malformed(method: method, reason: "\(error)")
         }
+    }
+
+    /// The JSON-RPC error object in a non-2xx response body, if it carries one.
+    static func rpcError(inBody body: String) -> JSONRPCError? {
+        guard let document = try? JSONValue.parse(Array(body.utf8)), let error = document["error"] else { return nil }
+        return JSONRPCError(jsonValue: error)
     }
 
     /// For methods whose result is null or absent.

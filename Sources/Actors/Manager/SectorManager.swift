@@ -9,6 +9,8 @@ public enum ManagerError: Error, Sendable, Hashable, CustomStringConvertible {
     case rpc(method: String, code: Int, message: String)
     /// The answer could not be decoded.
     case malformed(method: String, reason: String)
+    /// The pinned damocles-manager release has no such call (or no such parameter).
+    case unsupported(method: String, reason: String)
 
     /// damocles-manager's SectorStateNotFound: the manager does not know the sector; abort it.
     public static let sectorStateNotFound = 11001
@@ -18,19 +20,24 @@ public enum ManagerError: Error, Sendable, Hashable, CustomStringConvertible {
         case let .transport(method, reason): "manager \(method): \(reason)"
         case let .rpc(method, code, message): "manager \(method): error \(code): \(message)"
         case let .malformed(method, reason): "manager \(method): malformed reply: \(reason)"
+        case let .unsupported(method, reason): "manager \(method): unsupported: \(reason)"
         }
     }
 
     /// damocles' mapping: every RPC failure is temporary except 11001, which aborts the sector.
+    /// A call the manager cannot serve pauses the thread: retrying would not help.
     public var failure: SealingFailure {
-        if case let .rpc(_, code, _) = self, code == Self.sectorStateNotFound {
-            return .abort(description)
+        switch self {
+        case let .rpc(_, code, _) where code == Self.sectorStateNotFound: .abort(description)
+        case .unsupported: .permanent(description)
+        default: .temporary(description)
         }
-        return .temporary(description)
     }
 }
 
-/// The subset of damocles-manager's `Venus.*` API a sealing worker calls.
+/// The subset of damocles-manager's `Venus.*` API a sealing worker calls, pinned to the release
+/// damocles v0.13.0 (`damocles-manager/core/api.go`): each requirement is one Go method with the
+/// same parameters in the same order (see `ContractTests`).
 ///
 /// Implemented by `RemoteSectorManager` (JSON-RPC over HTTP) and `MockManager` (in-process).
 public protocol SectorManager: Sendable {
@@ -60,4 +67,31 @@ public protocol SectorManager: Sendable {
     func wdPoStAllocateJobs(_ spec: AllocatePoStSpec, count: Int, worker: String) async throws(ManagerError) -> [WdPoStJob]
     func wdPoStHeartbeatJobs(_ ids: [String], worker: String) async throws(ManagerError)
     func wdPoStFinishJob(_ id: String, output: WindowPoStOutput?, errorReason: String) async throws(ManagerError)
+}
+
+extension SectorManager {
+    /// Allocates one sector for an interactive (`niporep: false`) or NI-PoRep plan.
+    ///
+    /// damocles v0.13.0's `AllocateSector` takes only the spec (go-jsonrpc refuses a second
+    /// parameter); a `niporep` flag exists only on damocles' unreleased `felix/niporep` branch.
+    /// So `false` is the plain one-parameter call and `true` is `.unsupported`.
+    public func allocateSector(_ spec: AllocateSectorSpec, niporep: Bool) async throws(ManagerError) -> AllocatedSector? {
+        guard !niporep else {
+            throw .unsupported(method: "AllocateSector", reason: "damocles-manager v0.13.0 cannot allocate NI-PoRep sectors")
+        }
+        return try await allocateSector(spec)
+    }
+
+    /// Allocates up to `count` sectors, stopping at the first the manager cannot give.
+    ///
+    /// damocles v0.13.0 serves no `Venus.AllocateSectorsBatch` (its worker declares one; the
+    /// manager answers "method not found"), so this makes one `AllocateSector` call per sector.
+    /// The sectors are not reserved together: another worker may take numbers in between.
+    public func allocateSectorsBatch(_ spec: AllocateSectorSpec, niporep: Bool, count: Int) async throws(ManagerError) -> [AllocatedSector] {
+        var sectors: [AllocatedSector] = []
+        while sectors.count < count, let sector = try await allocateSector(spec, niporep: niporep) {
+            sectors.append(sector)
+        }
+        return sectors
+    }
 }

@@ -20,11 +20,13 @@ public struct ThreadSettings: Sendable, Hashable {
         self.instance = instance
     }
 
-    /// What to ask the manager for: the allowed miners, and every proof variant of each allowed size.
+    /// What to ask the manager for: the allowed miners, and the interactive proof types (V1_1 and
+    /// V1_1 synthetic PoRep) of each allowed size. NI-PoRep ids are left out: this plan waits for
+    /// a seed and submits an interactive proof, which a NI-PoRep sector cannot use.
     public var sectorSpec: AllocateSectorSpec {
         AllocateSectorSpec(
             AllowedMiners: sealing.allowedMiners,
-            AllowedProofTypes: sealing.allowedSizes.map { $0.flatMap { SealProof.all(for: $0).map(\.id) } })
+            AllowedProofTypes: sealing.allowedSizes.map { $0.flatMap { SealProof.interactive(for: $0).map(\.id) } })
     }
 
     /// Which deals to ask for (`max_deals`, `min_deal_space`).
