@@ -229,6 +229,28 @@ final class RecordingManager: Sendable {
 
     var recorded: [Call] { log.calls.withLock { $0 } }
 
+    /// A manager whose `AllocateSector` takes (spec, niporep), as damocles' NI-PoRep branch does.
+    static func twoParameterAllocate(result: JSONValue) -> RecordingManager {
+        let log = Log()
+        return RecordingManager(log: log) { request in
+            let document = try? JSONValue.parse(request.body)
+            let params = document?["params"]
+            log.calls.withLock { $0.append(Call(method: document?["method"]?.stringValue ?? "", params: params)) }
+            let id = document?["id"] ?? .null
+            let got = params?.arrayValue?.count ?? 0
+            guard got == 2 else {
+                return .json(500, .object(["jsonrpc": "2.0", "id": id, "error": .object([
+                    "code": .int(-32602), "message": .string("(error code -32602) wrong param count (method 'Venus.AllocateSector'): \(got) != 2")])]))
+            }
+            return .json(200, .object(["jsonrpc": "2.0", "id": id, "result": result]))
+        }
+    }
+
+    private init(log: Log, handler: @escaping @Sendable (HTTPRequest) async -> HTTPResponse) {
+        self.log = log
+        server = HTTPServer(host: "127.0.0.1", port: 0, handler: handler)
+    }
+
     func client() throws -> RemoteSectorManager {
         RemoteSectorManager(endpoint: HTTPEndpoint(host: "127.0.0.1", port: try server.start(), path: "/rpc/v0"), timeout: .seconds(10))
     }
@@ -324,6 +346,20 @@ struct ManagerContractTests {
         }
         await double.server.shutdown()
         #expect(ManagerRPCServer.wrongParamCount(method: "Venus.AllocateSector", got: 2, want: 1) == JSONRPCError(code: -32602, message: message))
+    }
+
+    @Test("a manager built from damocles' NI-PoRep branch (AllocateSector(spec, niporep)) is met with the two-parameter call, learnt once")
+    func niporepBranchManager() async throws {
+        let sector = try JSONValue(encoding: AllocatedSector(ID: SectorID(miner: 1000, number: 1), ProofType: SealProof.interactive(for: .kib2)[0]))
+        // A double that answers only the branch's two-parameter form.
+        let branch = RecordingManager.twoParameterAllocate(result: sector)
+        let client = try branch.client()
+        #expect(try await client.allocateSector(Samples.spec)?.ID == SectorID(miner: 1000, number: 1))
+        #expect(try await client.allocateSector(Samples.spec) != nil)
+        let counts = branch.recorded.map { $0.params?.arrayValue?.count ?? -1 }
+        #expect(counts == [1, 2, 2], "refused once, then the learnt shape: \(counts)")
+        #expect(branch.recorded.last?.params?.arrayValue?.last == .bool(false), "never asks for NI-PoRep")
+        await branch.server.shutdown()
     }
 
     @Test("the mock manager has no AllocateSectorsBatch, like v0.13.0 (its worker declares one the manager never registered)")

@@ -1,10 +1,19 @@
 import ProofsFFI
 import Scheduler
+import Synchronization
 
 /// damocles-manager over JSON-RPC 2.0 / HTTP (`Venus.*`, positional params), speaking the
 /// damocles v0.13.0 API: every call sends exactly the Go method's parameters, in order.
 public struct RemoteSectorManager: SectorManager {
     private let client: JSONRPCClient
+    /// Whether this manager's `AllocateSector` takes the NI-PoRep flag as a second parameter
+    /// (damocles' unreleased `felix/niporep` branch) instead of v0.13.0's spec alone; learnt from
+    /// go-jsonrpc's "wrong param count" answer and kept for the manager's life.
+    private let allocateTakesNiPoRep = AllocateShape()
+
+    final class AllocateShape: Sendable {
+        let withFlag = Atomic<Bool>(false)
+    }
 
     public init(endpoint: HTTPEndpoint, headers: [(String, String)] = [], timeout: Duration = .seconds(30)) {
         client = JSONRPCClient(endpoint: endpoint, headers: headers, timeout: timeout)
@@ -53,8 +62,19 @@ public struct RemoteSectorManager: SectorManager {
         do { return try raw.decode(R.self) } catch { throw .malformed(method: method, reason: "\(error)") }
     }
 
+    /// v0.13.0's `AllocateSector(spec)`; a manager built from damocles' NI-PoRep branch declares
+    /// `AllocateSector(spec, niporep)` and refuses the other count, so a refusal for the count
+    /// switches the call's shape once (always with `niporep: false`: this plan is interactive).
     public func allocateSector(_ spec: AllocateSectorSpec) async throws(ManagerError) -> AllocatedSector? {
-        try await optional("AllocateSector", [spec])
+        let withFlag = allocateTakesNiPoRep.withFlag.load(ordering: .relaxed)
+        do {
+            return try await optional("AllocateSector", withFlag ? [spec, false] : [spec])
+        } catch {
+            guard case let .rpc(_, code, message) = error, code == JSONRPCError.invalidParams.code,
+                  message.contains("wrong param count") else { throw error }
+            allocateTakesNiPoRep.withFlag.store(!withFlag, ordering: .relaxed)
+            return try await optional("AllocateSector", withFlag ? [spec] : [spec, false])
+        }
     }
     public func acquireDeals(_ sector: SectorID, _ spec: AcquireDealsSpec) async throws(ManagerError) -> [WireDeal]? {
         try await optional("AcquireDeals", [sector, spec])

@@ -153,7 +153,7 @@ public actor SealingThread {
                 continue
             }
             if record.state == .empty { await applyReloadIfNeeded() }
-            syncHeartbeat()
+            await syncHeartbeat()
             controller.activity = .idle
             let context = PlanContext(
                 record: record, settings: settings, manager: manager, runner: runner, controller: controller,
@@ -186,7 +186,7 @@ public actor SealingThread {
             }
         }
         controller.activity = .idle
-        stopHeartbeat()
+        await stopHeartbeat()
         recorder.journal?.close()
         recorder.journal = nil
         // The location is free for whoever runs it next (a restart, another daemon).
@@ -265,7 +265,7 @@ public actor SealingThread {
         guard forced || controller.parkRequested else { return }
         if record.plan == .wdpost, loadFailure == nil { await settleWdPoStJob() }
         guard controller.markParked(force: forced) else { return }
-        stopHeartbeat()
+        await stopHeartbeat()
         if !record.paused, loadFailure == nil {
             record.paused = true
             await persistQuietly()
@@ -340,7 +340,7 @@ public actor SealingThread {
                 record = abortedRecord
             }
         }
-        syncHeartbeat()
+        await syncHeartbeat()
     }
 
     func persistQuietly() async {
@@ -417,7 +417,7 @@ public actor SealingThread {
             }
         }
         if Task.isCancelled { return }
-        stopHeartbeat()
+        await stopHeartbeat()
         if record.plan == .wdpost, record.state == .aborted, let job = record.phases.wdpostJob {
             let reason = record.abortReason ?? "aborted"
             do { try await manager.wdPoStFinishJob(job, output: nil, errorReason: reason) } catch {
@@ -445,17 +445,18 @@ public actor SealingThread {
 
     /// Heartbeats the window PoSt job the record holds (every 3 s, on the thread's clock), and
     /// only while it holds one and is not parked.
-    private func syncHeartbeat() {
+    private func syncHeartbeat() async {
         let holds = record.plan == .wdpost && (record.state == .allocated || record.state == .generated)
         let job = holds && !isPaused ? record.phases.wdpostJob : nil
         guard job != heartbeatJob else { return }
-        stopHeartbeat()
+        await stopHeartbeat()
         guard let job else { return }
         heartbeatJob = job
         let manager = self.manager, worker = settings.instance, log = self.log, clock = self.clock, interval = heartbeatInterval
         heartbeat = Task {
             while !Task.isCancelled {
                 do { try await clock.sleep(for: interval, tolerance: nil) } catch { return }
+                if Task.isCancelled { return }
                 do { try await manager.wdPoStHeartbeatJobs([job], worker: worker) } catch {
                     log.warn("window PoSt heartbeat failed: \(error)", [("job", job)])
                 }
@@ -463,10 +464,14 @@ public actor SealingThread {
         }
     }
 
-    private func stopHeartbeat() {
-        heartbeat?.cancel()
+    /// Stops the heartbeat and waits for a beat in flight, so none reaches the manager after
+    /// the job is handed back or the thread parks.
+    private func stopHeartbeat() async {
+        let beating = heartbeat
         heartbeat = nil
         heartbeatJob = nil
+        beating?.cancel()
+        await beating?.value
     }
 
     public static let heartbeatInterval: Duration = .seconds(3)
