@@ -26,9 +26,10 @@ struct PlanContext: Sendable {
         }
     }
 
-    /// The sector size stages are costed for: the sector's, else the first allowed size.
+    /// The sector size stages are costed for: the sector's, the window PoSt job's (from its
+    /// proof type), else the first allowed size.
     var stageSize: SectorSize {
-        record.proof?.sectorSize ?? settings.sealing.allowedSizes?.first ?? .kib2
+        record.proof?.sectorSize ?? record.phases.postInput?.sectorSize ?? settings.sealing.allowedSizes?.first ?? .kib2
     }
 
     /// Runs a proof stage through the pools (see `StageRunner`).

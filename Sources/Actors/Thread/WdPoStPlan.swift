@@ -13,7 +13,15 @@ extension PlanContext {
             let jobs = try await call({ () async throws(ManagerError) in try await manager.wdPoStAllocateJobs(spec, count: 1, worker: worker) })
             guard let job = jobs.first else { return .idle }
             next.phases.wdpostJob = job.Id
-            next.phases.postInput = PoStInput(miner: job.Input.MinerId, sectors: job.Input.Sectors.map(\.SectorId), seed: Blob(job.Input.Seed))
+            next.phases.postInput = PoStInput(miner: job.Input.MinerId, sectors: job.Input.Sectors.map(\.SectorId), seed: Blob(job.Input.Seed),
+                                              proofType: job.Input.ProofType)
+            // A job is costed (and proven) by its own proof type; one this build cannot read is
+            // handed back with the reason rather than run at a guessed size.
+            do throws(PoStProofError) {
+                _ = try job.Input.postProof
+            } catch {
+                return .abort(next, reason: "window PoSt job \(job.Id): \(error)")
+            }
             return .advance(.allocatedWdPostJob, next)
 
         case .allocated:

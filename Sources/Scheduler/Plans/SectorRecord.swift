@@ -97,15 +97,23 @@ public struct Seed: Sendable, Hashable, Codable {
     }
 }
 
-/// What a window PoSt job proves: the miner, its sectors (numbers), the challenge seed.
+/// What a window PoSt job proves: the miner, its sectors (numbers), the challenge seed, and
+/// the job's proof type as the manager names it (absent in records of older builds).
 public struct PoStInput: Sendable, Hashable, Codable {
     public var miner: UInt64
     public var sectors: [UInt64]
     public var seed: Blob
+    public var proofType: String?
 
-    public init(miner: UInt64, sectors: [UInt64], seed: Blob) {
+    public init(miner: UInt64, sectors: [UInt64], seed: Blob, proofType: String? = nil) {
         self.miner = miner
         self.sectors = sectors
         self.seed = seed
+        self.proofType = proofType
+    }
+
+    /// The size of the job's sectors, from its proof type; nil when it has none or it is unknown.
+    public var sectorSize: SectorSize? {
+        proofType.flatMap { try? PoStProof.sectorSize(of: $0) }
     }
 }

@@ -67,3 +67,42 @@ import Testing
         #expect(await broker.isBalanced)
     }
 }
+
+@Suite("Window PoSt costing")
+struct WindowPoStCostTests {
+    @Test("12. a window PoSt is costed by its job's proof type, not by the config's allowed sizes")
+    func costedByJob() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        var options = MockManager.Options()
+        options.sectorSize = .gib32
+        let manager = MockManager(options: options)
+        let sealer = SealingThread(settings: fastSettings(0, dir.path + "/sealer"), manager: manager, prover: fastProver(), log: quietLog)
+        let sealing = Task { await sealer.run() }
+        try await eventually("a sealed 32GiB sector") { await manager.sectors.values.contains { $0.finalized > 0 } }
+        sealing.cancel()
+        await sealing.value
+
+        var costs = CostTable.defaults
+        for (size, mib) in [(SectorSize.kib2, UInt64(8)), (.gib32, 48)] {
+            var post = CostTable.defaultCost(.windowPost, size)
+            post.cores = 1
+            post.memoryBytes = mib << 20
+            post.vramBytes = 0
+            costs.set(.windowPost, size, post)
+        }
+        let box = BoxCapacity(nodes: [NodeCapacity(id: 0, l3Groups: [[0, 1]], memoryBytes: 100 << 20)], gpus: [])
+        let broker = ResourceBroker(capacity: box, costs: costs)
+        var settings = fastSettings(1, "", plan: .wdpost)
+        settings.sealing.allowedSizes = [.kib2] // what the old code costed by
+        let post = SealingThread(settings: settings, manager: manager, prover: fastProver([.windowPost: .milliseconds(500)]),
+                                 broker: broker, log: quietLog)
+        let task = Task { await post.run() }
+        try await eventually("proving under a lease") { await broker.usage.held.count == 1 }
+        let held = try #require(await broker.usage.held.first)
+        #expect(held.memory.values.reduce(0, +) == 48 << 20, "leased as a 32GiB window PoSt: \(held)")
+        #expect(await post.record.phases.postInput?.proofType == "StackedDrgWindow32GiBV1_2")
+        task.cancel()
+        await task.value
+    }
+}
