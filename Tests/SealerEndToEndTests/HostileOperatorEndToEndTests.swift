@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An operator who does what operators do: starts a second daemon on the same config, and fires
+/// control commands back to back.
+@Suite("Hostile operator end to end")
+struct HostileOperatorEndToEndTests {
+    @Test("a second daemon on the same config owns no location: its threads stay refused until the first daemon stops")
+    func twoDaemonsOneConfig() async throws {
+        let dir = Scratch()
+        defer { dir.cleanup() }
+        let config = try dir.write("sealer.toml", testConfig(dir: dir.path, threads: 2))
+        let first = try Child(["daemon", "-c", config], log: dir.path + "/first.log")
+        _ = try await first.managementPort()
+        try await first.waitForLog("sector finished")
+
+        let second = try Child(["daemon", "-c", config], log: dir.path + "/second.log")
+        let port = try await second.managementPort()
+        let host = "127.0.0.1:\(port)"
+        try await eventually("both threads of the second daemon refused") {
+            let out = try await runSealer(["worker", "-H", host, "list", "--json"]).stdout
+            return try (0..<2).allSatisfy { try threadState(out, index: $0) == "Paused" }
+        }
+        let list = try await runSealer(["worker", "-H", host, "list"])
+        #expect(list.stdout.contains("in use by another sealing thread"), "\(list.stdout)")
+        let refused = try await runSealer(["worker", "-H", host, "resume", "-i", "0"])
+        #expect(refused.status == 1, "\(refused.output)")
+        #expect(refused.stderr.contains("in use by another sealing thread"), "\(refused.stderr)")
+        #expect(!second.log.contains("--Allocate-->"), "the second daemon sealed nothing")
+
+        first.signal(SIGTERM)
+        #expect(try await first.wait() == 0)
+        let resumed = try await runSealer(["worker", "-H", host, "resume", "-i", "0"])
+        #expect(resumed.status == 0, "\(resumed.output)")
+        try await eventually("thread 0 of the second daemon runs") {
+            try threadState(try await runSealer(["worker", "-H", host, "list", "--json"]).stdout, index: 0) != "Paused"
+        }
+        second.signal(SIGTERM)
+        #expect(try await second.wait() == 0)
+    }
+
+    @Test("resume -s immediately followed by pause, again and again: every pause is kept and no target outlives its resume")
+    func interleavedControl() async throws {
+        let dir = Scratch()
+        defer { dir.cleanup() }
+        let config = try dir.write("sealer.toml", testConfig(dir: dir.path, threads: 1, stage: "20ms"))
+        let daemon = try Child(["daemon", "-c", config], log: dir.path + "/daemon.log")
+        let port = try await daemon.managementPort()
+        let host = "127.0.0.1:\(port)"
+        try await daemon.waitForLog("--AddPiece--> PieceAdded")
+        #expect(try await runSealer(["worker", "-H", host, "pause", "-i", "0"]).status == 0)
+        try await eventually("paused") {
+            try threadState(try await runSealer(["worker", "-H", host, "list", "--json"]).stdout, index: 0) == "Paused"
+        }
+        for _ in 0..<8 {
+            // The reproduction: resume -s immediately followed by pause.
+            let resume = try await runSealer(["worker", "-H", host, "resume", "-i", "0", "-s", "Allocated"])
+            let pause = try await runSealer(["worker", "-H", host, "pause", "-i", "0"])
+            #expect(resume.status == 0, "\(resume.output)")
+            #expect(pause.status == 0, "\(pause.output)")
+            try await eventually("parked again") {
+                try threadState(try await runSealer(["worker", "-H", host, "list", "--json"]).stdout, index: 0) == "Paused"
+            }
+            let row = try await runSealer(["worker", "-H", host, "list", "--json"]).stdout
+            #expect(!row.contains("\"job_state\":\"Empty\""), "the sector was kept: \(row)")
+        }
+        #expect(!daemon.log.contains("lacks"), "no resume target was applied to a record that lacks its data")
+        #expect(try await runSealer(["worker", "-H", host, "resume", "-i", "0"]).status == 0)
+        try await daemon.waitForLog("sector finished")
+        daemon.signal(SIGTERM)
+        #expect(try await daemon.wait() == 0)
+    }
+}
