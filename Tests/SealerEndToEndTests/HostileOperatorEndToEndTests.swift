@@ -46,11 +46,16 @@ struct HostileOperatorEndToEndTests {
     func interleavedControl() async throws {
         let dir = Scratch()
         defer { dir.cleanup() }
-        let config = try dir.write("sealer.toml", testConfig(dir: dir.path, threads: 1, stage: "20ms"))
+        // Deals only, and the embedded manager has none: the thread holds its sector at
+        // Allocated, asking again every recover_interval (a wait a pause ends), however slow the
+        // machine is.
+        let text = testConfig(dir: dir.path, threads: 1, stage: "20ms")
+            .replacingOccurrences(of: "[sealing]\n", with: "[sealing]\nenable_deals = true\ndisable_cc = true\n")
+        let config = try dir.write("sealer.toml", text)
         let daemon = try Child(["daemon", "-c", config], log: dir.path + "/daemon.log")
         let port = try await daemon.managementPort()
         let host = "127.0.0.1:\(port)"
-        try await daemon.waitForLog("--AddPiece--> PieceAdded")
+        try await daemon.waitForLog("--Allocate--> Allocated")
         #expect(try await runSealer(["worker", "-H", host, "pause", "-i", "0"]).status == 0)
         try await eventually("paused") {
             try threadState(try await runSealer(["worker", "-H", host, "list", "--json"]).stdout, index: 0) == "Paused"
@@ -69,7 +74,9 @@ struct HostileOperatorEndToEndTests {
         }
         #expect(!daemon.log.contains("lacks"), "no resume target was applied to a record that lacks its data")
         #expect(try await runSealer(["worker", "-H", host, "resume", "-i", "0"]).status == 0)
-        try await daemon.waitForLog("sector finished")
+        try await eventually("running again") {
+            try threadState(try await runSealer(["worker", "-H", host, "list", "--json"]).stdout, index: 0) != "Paused"
+        }
         daemon.signal(SIGTERM)
         #expect(try await daemon.wait() == 0)
     }

@@ -76,44 +76,37 @@ public final class WaitQueue<Tag: Sendable, Value: Sendable>: Sendable {
     /// longer in line (cancelled, or served already), and the caller keeps the value.
     @discardableResult
     public func deliver(_ ticket: Ticket, _ value: Value) -> Bool {
-        let parked: CheckedContinuation<Value?, Never>?? = state.withLock { s in
+        guard let taken = takeOutOfLine(ticket, leaving: .ready(value)) else { return false }
+        taken?.resume(returning: value)
+        return true
+    }
+
+    /// Takes an in-line ticket out: its parked continuation (to resume after unlocking), or nil
+    /// inside when its task has not parked yet (then `leaving` is what it will find, or nothing).
+    /// Nil outside when it was not in line.
+    private func takeOutOfLine(_ ticket: Ticket, leaving: Slot?) -> CheckedContinuation<Value?, Never>?? {
+        state.withLock { s in
             guard let slot = s.slots[ticket.id], s.remove(ticket.id) else { return nil }
             switch slot {
             case let .parked(continuation):
                 s.slots[ticket.id] = nil
                 return .some(continuation)
             case .pending:
-                s.slots[ticket.id] = .ready(value)
+                s.slots[ticket.id] = leaving
                 return .some(nil)
             case .ready:
                 return nil
             }
         }
-        guard let parked else { return false }
-        parked?.resume(returning: value)
-        return true
     }
 
     /// Takes the ticket out of line and wakes its waiter with nil; false when it had already been
     /// served or cancelled (then a served value stays with the waiter).
     @discardableResult
     public func cancel(_ ticket: Ticket) -> Bool {
-        let parked: CheckedContinuation<Value?, Never>?? = state.withLock { s in
-            guard let slot = s.slots[ticket.id], s.remove(ticket.id) else { return nil }
-            switch slot {
-            case let .parked(continuation):
-                s.slots[ticket.id] = nil
-                return .some(continuation)
-            case .pending:
-                // Its task will find no slot and return nil at once.
-                s.slots[ticket.id] = nil
-                return .some(nil)
-            case .ready:
-                return nil
-            }
-        }
-        guard let parked else { return false }
-        parked?.resume(returning: nil)
+        // A task not parked yet finds no slot and returns nil at once.
+        guard let taken = takeOutOfLine(ticket, leaving: nil) else { return false }
+        taken?.resume(returning: nil)
         return true
     }
 

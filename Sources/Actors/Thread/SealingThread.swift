@@ -347,7 +347,9 @@ public actor SealingThread {
         do { try await recorder.save(record) } catch { stateLog.error("\(error)") }
     }
 
-    private func handle(_ failure: SealingFailure) async {
+    /// Retries, pauses or aborts after a failure (damocles' levels through `RetryPolicy`); `what`
+    /// prefixes the log line, and a pause is reported to the manager when `reportPause`.
+    private func handle(_ failure: SealingFailure, what: String = "", reportPause: Bool = true) async {
         // damocles gives a window PoSt job back rather than holding it paused.
         let exhausted: RetryPolicy.Exhausted = record.plan == .wdpost ? .abort : .pause
         switch RetryPolicy.decide(failure, retry: record.retry, maxRetries: settings.sealing.maxRetries,
@@ -355,14 +357,15 @@ public actor SealingThread {
         case let .retry(after, retry):
             record.retry = retry
             await persistQuietly()
-            stateLog.warn("\(failure); retry \(retry)/\(settings.sealing.maxRetries) in \(after)")
+            stateLog.warn("\(what)\(failure); retry \(retry)/\(settings.sealing.maxRetries) in \(after)")
             _ = await controller.sleep(for: after, on: clock)
         case let .pause(lastError, retry):
             record.retry = retry
             record.lastError = lastError
             record.paused = true
             await persistQuietly()
-            stateLog.error("\(lastError); thread paused")
+            stateLog.error("\(what)\(lastError); thread paused")
+            guard reportPause else { return }
             _ = await recorder.report(record, settings: settings, prev: record.state, next: record.state, event: "Failure", failure: failure, log: jobLog)
         case let .abort(reason):
             var aborted = record
@@ -385,29 +388,11 @@ public actor SealingThread {
                     try await manager.reportFinalized(sector)
                 } catch {
                     var failure = error.failure
+                    // A finished sector is never aborted: an unknown one waits for the operator.
                     if failure.level == .abort {
                         failure = .permanent("\(failure.message): the manager does not know this finished sector; resume to report it again, or resume -s Aborted to drop it")
                     }
-                    switch RetryPolicy.decide(failure, retry: record.retry, maxRetries: settings.sealing.maxRetries,
-                                              recoverInterval: settings.sealing.recoverInterval) {
-                    case let .retry(after, retry):
-                        record.retry = retry
-                        await persistQuietly()
-                        stateLog.warn("report finalized failed: \(failure); retry \(retry)/\(settings.sealing.maxRetries) in \(after)")
-                        _ = await controller.sleep(for: after, on: clock)
-                    case let .pause(lastError, retry):
-                        record.retry = retry
-                        record.lastError = lastError
-                        record.paused = true
-                        await persistQuietly()
-                        stateLog.error("report finalized failed: \(lastError); thread paused")
-                    case let .abort(reason):
-                        // Not reached (an unknown sector became permanent above); pause all the same.
-                        record.lastError = reason
-                        record.paused = true
-                        await persistQuietly()
-                        stateLog.error("report finalized failed: \(reason); thread paused")
-                    }
+                    await handle(failure, what: "report finalized failed: ", reportPause: false)
                     return
                 }
             } else {
