@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import ProofsFFI
 import Scheduler
@@ -233,5 +234,51 @@ struct ControlReproductionTests {
         sealing.cancel()
         await sealing.value
         return manager
+    }
+}
+
+@Suite("Blocking file work stays off the actors")
+struct BlockingFileWorkTests {
+    /// An actor that answers if any cooperative thread is free.
+    actor Probe {
+        func ping() -> Bool { true }
+    }
+
+    @Test("8. more stuck finalizations than the cooperative pool has threads leave every actor answering")
+    func clearDataDoesNotStallActors() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let gate = DispatchSemaphore(value: 0)
+        let started = Mutex(0)
+        // A removal that blocks its thread until the test lets it go: a huge sector's files.
+        let stuck: @Sendable (String) -> Void = { _ in
+            started.withLock { $0 += 1 }
+            gate.wait()
+        }
+        let count = ProcessInfo.processInfo.activeProcessorCount + 2
+        var clearing: [Task<Void, Never>] = []
+        for i in 0..<count {
+            let store = ThreadStore(location: dir.path + "/t\(i)", removeEntry: stuck)
+            try store.prepare()
+            _ = FileManager.default.createFile(atPath: store.dataDirectory + "/sealed", contents: Data([1]))
+            clearing.append(Task { await store.clearData() })
+        }
+        // If the removals ran on the cooperative pool, nothing async could run any more; a
+        // Dispatch watchdog then frees them after 30 s so the test fails instead of hanging.
+        let done = Mutex(false), rescued = Mutex(false)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 30) {
+            guard !done.withLock({ $0 }) else { return }
+            rescued.withLock { $0 = true }
+            for _ in 0..<count { gate.signal() }
+        }
+        try await eventually("every removal under way") { started.withLock { $0 } == count || rescued.withLock { $0 } }
+        #expect(!rescued.withLock { $0 }, "the removals held the cooperative pool")
+        // With the removals on the cooperative pool, no thread would be left to run this.
+        #expect(await Probe().ping())
+        let broker = ResourceBroker(capacity: BoxCapacity(nodes: [NodeCapacity(id: 0, l3Groups: [[0]], memoryBytes: 1 << 30)], gpus: []))
+        #expect(await broker.usage.waiting == 0)
+        done.withLock { $0 = true }
+        if !rescued.withLock({ $0 }) { for _ in 0..<count { gate.signal() } }
+        for task in clearing { await task.value }
     }
 }

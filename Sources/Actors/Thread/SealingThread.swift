@@ -411,8 +411,7 @@ public actor SealingThread {
         }
         let what = record.plan == .wdpost ? "job" : "sector"
         stateLog.info(record.state == .finished ? "\(what) finished" : "\(what) aborted: \(record.abortReason ?? "-")")
-        let store = store
-        await offload { store.clearData() }
+        await store.clearData()
         let fresh = SectorRecord(plan: settings.plan)
         do {
             try await recorder.save(fresh)

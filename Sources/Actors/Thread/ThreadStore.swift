@@ -14,7 +14,13 @@ public struct ThreadStore: Sendable {
     public var statePath: String { metaDirectory + "/state" }
     public var historyPath: String { metaDirectory + "/history" }
 
-    public init(location: String) { self.location = location }
+    /// Removes one entry of `data/` (tests inject a slow or blocking one).
+    let removeEntry: @Sendable (String) -> Void
+
+    public init(location: String, removeEntry: @escaping @Sendable (String) -> Void = { try? FileManager.default.removeItem(atPath: $0) }) {
+        self.location = location
+        self.removeEntry = removeEntry
+    }
 
     /// Creates the location's directories if missing (damocles #899: no manual init needed).
     public func prepare() throws(SealingFailure) {
@@ -71,12 +77,15 @@ public struct ThreadStore: Sendable {
         }
     }
 
-    /// Removes a finished sector's work files.
-    public func clearData() {
+    /// Removes a finished sector's work files (hundreds of GiB for a real sector) on a Dispatch
+    /// thread, never on the cooperative pool, so actors (the broker, `worker list`) keep answering.
+    public func clearData() async {
         guard isPersistent else { return }
-        let fm = FileManager.default
-        guard let entries = try? fm.contentsOfDirectory(atPath: dataDirectory) else { return }
-        for entry in entries { try? fm.removeItem(atPath: dataDirectory + "/" + entry) }
+        let directory = dataDirectory, remove = removeEntry
+        await offload {
+            guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+            for entry in entries { remove(directory + "/" + entry) }
+        }
     }
 
     /// Reads the whole history, for `sealer history`.

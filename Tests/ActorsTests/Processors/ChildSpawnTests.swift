@@ -48,7 +48,10 @@ struct ChildLifecycleTests {
         #expect(procStatus(child.pid, "SigBlk") == "0000000000000000")
         #expect(getpgid(child.pid) == child.pid)
         #expect(getpgid(child.pid) != getpgrp())
-        // Only stdin, stdout and stderr: none of this process's other descriptors.
+        // Only stdin, stdout and stderr: none of this process's other descriptors. Echo a line
+        // first, so `cat` is past the dynamic loader (which holds fd 3 while it maps libraries).
+        child.send(Array("ready\n".utf8))
+        #expect(await firstLine(child) == "ready")
         let fds = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(child.pid)/fd").sorted()
         #expect(fds == ["0", "1", "2"], "\(fds)")
         child.closeStdin()
