@@ -57,24 +57,23 @@ public final class MockProver: Prover {
 
     public func addPieces(_ sector: SectorRef, pieces: [PieceInfo]) async throws(ProverError) -> [PieceInfo] {
         try await work(.addPieces, sector.id)
-        if pieces.isEmpty {
-            // A CC sector is one pledge piece filling the sector.
-            let cid = "baga-pledge-" + MockDigest.digest("pledge", "\(sector.proof.sectorSize)").prefix(6).hex
-            return [PieceInfo(size: sector.proof.sectorSize.bytes, cid: cid)]
-        }
-        return pieces
+        // A CC sector is one pledge piece of zeros filling the sector, with its real commitment.
+        return pieces.isEmpty ? [ZeroCommitment.pledge(sector.proof.sectorSize)] : pieces
+    }
+
+    private static func commD(_ pieces: [PieceInfo]) -> [UInt8] {
+        MockDigest.digest([Array("commD".utf8)] + pieces.map(\.commP))
     }
 
     public func buildTreeD(_ sector: SectorRef, pieces: [PieceInfo]) async throws(ProverError) -> [UInt8] {
         try await work(.treeD, sector.id)
-        return MockDigest.digest([Array("commD".utf8)] + pieces.map { Array($0.cid.utf8) })
+        return Self.commD(pieces)
     }
 
     public func pc1(_ sector: SectorRef, ticket: [UInt8], pieces: [PieceInfo]) async throws(ProverError) -> [UInt8] {
         try await work(.pc1, sector.id)
-        let commD = MockDigest.digest([Array("commD".utf8)] + pieces.map { Array($0.cid.utf8) })
         // The PC1 output carries CommD forward, as the real labels depend on the data.
-        return MockDigest.digest([Array("pc1".utf8), Self.bytes(sector.id), ticket, commD]) + commD
+        return MockDigest.digest([Array("pc1".utf8), sector.proverID.bytes, Self.bytes(sector.id), ticket, Self.commD(pieces)]) + Self.commD(pieces)
     }
 
     public func pc2(_ sector: SectorRef, pc1Output: [UInt8]) async throws(ProverError) -> Commitments {
@@ -87,11 +86,11 @@ public final class MockProver: Prover {
             commD: Array(pc1Output.suffix(32)))
     }
 
-    public func syntheticProofs(_ sector: SectorRef, ticket: [UInt8], commitments: Commitments) async throws(ProverError) {
+    public func syntheticProofs(_ sector: SectorRef, ticket: [UInt8], commitments: Commitments, pieces: [PieceInfo]) async throws(ProverError) {
         try await work(.synthProof, sector.id)
     }
 
-    public func c1(_ sector: SectorRef, ticket: [UInt8], seed: [UInt8], commitments: Commitments) async throws(ProverError) -> [UInt8] {
+    public func c1(_ sector: SectorRef, ticket: [UInt8], seed: [UInt8], commitments: Commitments, pieces: [PieceInfo]) async throws(ProverError) -> [UInt8] {
         try await work(.c1, sector.id)
         return Self.c1Digest(sector.id, ticket, seed, commitments)
     }
@@ -101,13 +100,13 @@ public final class MockProver: Prover {
         return MockDigest.digest([Array("c2".utf8), c1Output])
     }
 
-    public func snapEncode(_ sector: SectorRef, oldCommR: [UInt8], pieces: [PieceInfo]) async throws(ProverError) -> Commitments {
+    public func snapEncode(_ sector: SectorRef, old: ReplicaPaths, pieces: [PieceInfo]) async throws(ProverError) -> Commitments {
         try await work(.snapEncode, sector.id)
-        let commD = MockDigest.digest([Array("commD".utf8)] + pieces.map { Array($0.cid.utf8) })
-        return Commitments(commR: MockDigest.digest([Array("snap-commR".utf8), oldCommR, commD]), commD: commD)
+        let commD = Self.commD(pieces)
+        return Commitments(commR: MockDigest.digest([Array("snap-commR".utf8), Self.bytes(sector.id), commD]), commD: commD)
     }
 
-    public func snapProve(_ sector: SectorRef, oldCommR: [UInt8], new: Commitments) async throws(ProverError) -> [UInt8] {
+    public func snapProve(_ sector: SectorRef, old: ReplicaPaths, oldCommR: [UInt8], new: Commitments) async throws(ProverError) -> [UInt8] {
         try await work(.snapProve, sector.id)
         return Self.expectedSnapProof(sector.id, oldCommR: oldCommR, new: new)
     }
@@ -117,14 +116,15 @@ public final class MockProver: Prover {
         MockDigest.digest([Array("snap-proof".utf8), bytes(id), oldCommR, new.commR, new.commD])
     }
 
-    public func unseal(_ sector: SectorRef, piece: PieceInfo) async throws(ProverError) -> UInt64 {
+    public func unseal(_ sector: SectorRef, ticket: [UInt8], commD: [UInt8], offset: UInt64, length: UInt64, output: String) async throws(ProverError) -> UInt64 {
         try await work(.unseal, sector.id)
-        return piece.size
+        return length
     }
 
-    public func windowPost(miner: UInt64, sectors: [SectorID], randomness: [UInt8]) async throws(ProverError) -> [UInt8] {
+    public func windowPost(miner: UInt64, proof: PoStProof, replicas: [ReplicaInfo], randomness: [UInt8]) async throws(ProverError) -> WindowPoStResult {
         try await work(.windowPost, nil)
-        return Self.expectedWindowPoSt(miner: miner, sectors: sectors, randomness: randomness)
+        let sectors = replicas.map { SectorID(miner: miner, number: $0.sector) }
+        return WindowPoStResult(proofs: [Self.expectedWindowPoSt(miner: miner, sectors: sectors, randomness: randomness)])
     }
 
     /// The window PoSt this prover produces; the mock manager checks finished jobs with it.

@@ -10,6 +10,13 @@ public struct SectorPaths: Sendable, Hashable, Codable {
         self.sealed = sealed
     }
 
+    /// Where a snap upgrade of a rebuilt sector writes its new replica (damocles' `update/` and
+    /// `update-cache/`), from the same staged data.
+    public static func update(dataDirectory: String, sector: SectorID) -> SectorPaths {
+        SectorPaths(staged: "\(dataDirectory)/unsealed/\(sector)", cache: "\(dataDirectory)/update-cache/\(sector)",
+                    sealed: "\(dataDirectory)/update/\(sector)")
+    }
+
     /// damocles' layout under a sealing location's `data/` directory.
     public init(dataDirectory: String, sector: SectorID) {
         self.init(
@@ -29,17 +36,6 @@ public struct SectorRef: Sendable, Hashable {
         self.id = id
         self.proof = proof
         self.paths = paths
-    }
-}
-
-/// A piece placed in a sector: its padded size and CID string (`baga...`).
-public struct PieceInfo: Sendable, Hashable, Codable {
-    public var size: UInt64
-    public var cid: String
-
-    public init(size: UInt64, cid: String) {
-        self.size = size
-        self.cid = cid
     }
 }
 
@@ -67,23 +63,79 @@ public struct ProverError: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(stage): \(message)" }
 }
 
-/// The boundary to the proofs library: filecoin-ffi, external processors, or the mock prover.
+/// Where an existing replica's files are: the sector key a snap upgrade encodes into a new
+/// replica (damocles finds it in the persist store the manager names).
+public struct ReplicaPaths: Sendable, Hashable, Codable {
+    public var sealed: String
+    public var cache: String
+
+    public init(sealed: String, cache: String) {
+        self.sealed = sealed
+        self.cache = cache
+    }
+}
+
+/// A sealed replica a window PoSt proves (filecoin-ffi's `PrivateReplicaInfo`).
+public struct ReplicaInfo: Sendable, Hashable, Codable {
+    /// The sector number (the miner is the job's).
+    public var sector: UInt64
+    public var commR: [UInt8]
+    public var cacheDir: String
+    public var sealedFile: String
+
+    public init(sector: UInt64, commR: [UInt8], cacheDir: String, sealedFile: String) {
+        self.sector = sector
+        self.commR = commR
+        self.cacheDir = cacheDir
+        self.sealedFile = sealedFile
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case sector = "sector_id", commR = "comm_r", cacheDir = "cache_dir", sealedFile = "sealed_file"
+    }
+}
+
+/// What a window PoSt produced: its proofs (one per partition) and the sectors it found faulty.
+public struct WindowPoStResult: Sendable, Hashable, Codable {
+    public var proofs: [[UInt8]]
+    public var faultySectors: [UInt64]
+
+    public init(proofs: [[UInt8]], faultySectors: [UInt64] = []) {
+        self.proofs = proofs
+        self.faultySectors = faultySectors
+    }
+
+    enum CodingKeys: String, CodingKey { case proofs, faultySectors = "faulty_sectors" }
+}
+
+/// The boundary to the proofs: filecoin-ffi, external processors, or the mock prover. Its
+/// inputs are what filecoin-ffi's calls take: the sector's registered proof and prover id
+/// (`SectorRef.proverID`), 32-byte commitments, pieces as commP and unpadded size, PC1 and C1
+/// outputs as opaque bytes persisted verbatim, replica infos for window PoSt.
 ///
 /// Every call is one stage of one sector. Implementations must honour task cancellation.
 public protocol Prover: Sendable {
+    /// Writes the pieces into the staged file; a CC sector (no pieces) gets one pledge piece of
+    /// zeros. Returns the pieces as placed.
     func addPieces(_ sector: SectorRef, pieces: [PieceInfo]) async throws(ProverError) -> [PieceInfo]
     /// Builds tree_d over the staged data and returns CommD.
     func buildTreeD(_ sector: SectorRef, pieces: [PieceInfo]) async throws(ProverError) -> [UInt8]
+    /// PC1; the output is opaque and persisted verbatim.
     func pc1(_ sector: SectorRef, ticket: [UInt8], pieces: [PieceInfo]) async throws(ProverError) -> [UInt8]
     func pc2(_ sector: SectorRef, pc1Output: [UInt8]) async throws(ProverError) -> Commitments
-    func syntheticProofs(_ sector: SectorRef, ticket: [UInt8], commitments: Commitments) async throws(ProverError)
-    func c1(_ sector: SectorRef, ticket: [UInt8], seed: [UInt8], commitments: Commitments) async throws(ProverError) -> [UInt8]
+    /// Synthetic PoRep proofs after PC2 (proof types with synthetic PoRep).
+    func syntheticProofs(_ sector: SectorRef, ticket: [UInt8], commitments: Commitments, pieces: [PieceInfo]) async throws(ProverError)
+    /// C1; the output is opaque and persisted verbatim.
+    func c1(_ sector: SectorRef, ticket: [UInt8], seed: [UInt8], commitments: Commitments, pieces: [PieceInfo]) async throws(ProverError) -> [UInt8]
     func c2(_ sector: SectorRef, c1Output: [UInt8]) async throws(ProverError) -> [UInt8]
-    /// Encodes new data into an existing replica; returns the new commitments.
-    func snapEncode(_ sector: SectorRef, oldCommR: [UInt8], pieces: [PieceInfo]) async throws(ProverError) -> Commitments
-    func snapProve(_ sector: SectorRef, oldCommR: [UInt8], new: Commitments) async throws(ProverError) -> [UInt8]
-    func unseal(_ sector: SectorRef, piece: PieceInfo) async throws(ProverError) -> UInt64
-    func windowPost(miner: UInt64, sectors: [SectorID], randomness: [UInt8]) async throws(ProverError) -> [UInt8]
+    /// Encodes the staged data into a new replica from the old one (`old`, the sector key);
+    /// returns the new commitments.
+    func snapEncode(_ sector: SectorRef, old: ReplicaPaths, pieces: [PieceInfo]) async throws(ProverError) -> Commitments
+    func snapProve(_ sector: SectorRef, old: ReplicaPaths, oldCommR: [UInt8], new: Commitments) async throws(ProverError) -> [UInt8]
+    /// Unseals `length` unpadded bytes from `offset` of the sector into the file `output`;
+    /// returns the bytes written.
+    func unseal(_ sector: SectorRef, ticket: [UInt8], commD: [UInt8], offset: UInt64, length: UInt64, output: String) async throws(ProverError) -> UInt64
+    func windowPost(miner: UInt64, proof: PoStProof, replicas: [ReplicaInfo], randomness: [UInt8]) async throws(ProverError) -> WindowPoStResult
     /// Checks a porep proof against its inputs.
     func verifySeal(_ sector: SectorRef, ticket: [UInt8], seed: [UInt8], commitments: Commitments, proof: [UInt8]) -> Bool
 }

@@ -287,3 +287,29 @@ struct UnsealAndPoStPlanTests {
         #expect(job.verified == nil)
     }
 }
+
+@Suite("CC sectors and static tree_d")
+struct StaticTreeDTests {
+    @Test("a CC sector with [processors.static_tree_d] for its size links the pre-built tree_d and takes the zero commitment")
+    func staticTreeD() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let tree = dir.path + "/tree-d-2KiB.dat"
+        _ = FileManager.default.createFile(atPath: tree, contents: Data(repeating: 7, count: 4064))
+        var settings = fastSettings(0, dir.path + "/t0")
+        settings.staticTreeD = [.kib2: tree]
+        let gate = StageGate(limit: 1)
+        try await gate.acquire() // stop at PC1 to look at the sector
+        let thread = SealingThread(settings: settings, manager: MockManager(), prover: fastProver(), gates: [.pc1: gate], log: quietLog)
+        let task = Task { await thread.run() }
+        try await eventually("at PC1") { await thread.info().activity.name == "Waiting" }
+        let record = await thread.record
+        #expect(record.phases.commD?.bytes == ZeroCommitment.of(padded: SectorSize.kib2.bytes))
+        let id = try #require(record.sector)
+        let linked = dir.path + "/t0/data/cache/\(id)/sc-02-data-tree-d.dat"
+        #expect(FileManager.default.contents(atPath: linked) == Data(repeating: 7, count: 4064))
+        gate.release()
+        task.cancel()
+        await task.value
+    }
+}

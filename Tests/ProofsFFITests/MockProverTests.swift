@@ -14,7 +14,8 @@ struct MockProverTests {
         let pieces = try await prover.addPieces(ref, pieces: [])
         let pc1 = try await prover.pc1(ref, ticket: ticket, pieces: pieces)
         let c = try await prover.pc2(ref, pc1Output: pc1)
-        let c1 = try await prover.c1(ref, ticket: ticket, seed: seed, commitments: c)
+        let c1 = try await prover.c1(ref, ticket: ticket, seed: seed, commitments: c, pieces: pieces)
+        #expect(pieces == [ZeroCommitment.pledge(.kib2)], "a CC sector pledges zeros with their real commitment")
         let proof = try await prover.c2(ref, c1Output: c1)
         #expect(prover.verifySeal(ref, ticket: ticket, seed: seed, commitments: c, proof: proof))
         #expect(!prover.verifySeal(ref, ticket: MockDigest.digest("other"), seed: seed, commitments: c, proof: proof))
@@ -53,5 +54,16 @@ struct MockProverTests {
     @Test("sector ids print as damocles names them")
     func sectorName() {
         #expect(SectorID(miner: 10000, number: 2).description == "s-t010000-2")
+    }
+}
+
+@Suite("Registered proof types")
+struct RegisteredProofTests {
+    @Test("update and window PoSt proofs follow the seal proof's size (filecoin-ffi / go-state-types numbering)")
+    func derivedProofs() {
+        #expect(SealProof(sectorSize: .gib32).updateProof.id == 3)
+        #expect(SealProof(sectorSize: .kib2, variant: .v1_1SyntheticPoRep).updateProof.id == 0)
+        #expect(SealProof(sectorSize: .gib64).windowPoStProof.id == 14)
+        #expect(SealProof(sectorSize: .gib32).windowPoStProof.name == "StackedDrgWindow32GiBV1_2")
     }
 }

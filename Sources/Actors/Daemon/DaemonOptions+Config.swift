@@ -21,6 +21,10 @@ extension DaemonOptions {
             var settings = ThreadSettings(index: index, location: location, plan: thread.plan, instance: name)
             settings.sealing = config.sealingOptions(forThread: index)
             settings.persistStores = persistStores
+            settings.staticTreeD = Dictionary(config.processors.staticTreeD.compactMap { key, path in
+                SectorSize.allCases.first { $0.description == key }.map { ($0, Self.absolute(path)) }
+            }, uniquingKeysWith: { first, _ in first })
+            settings.storeLocations = Dictionary(config.attached.map { ($0.name, $0.location) }, uniquingKeysWith: { first, _ in first })
             threads.append(settings)
             if !location.isEmpty {
                 reloaders[location] = HotConfig(location: location, base: config, index: index, log: log)

@@ -47,6 +47,14 @@ public struct WirePiece: Sendable, Hashable, Codable {
     }
 }
 
+extension WirePiece {
+    /// The piece as the proofs take it: its commitment from the CID, its size unpadded (the
+    /// manager sends the padded size). A CID that is no piece commitment is the manager's error.
+    public func pieceInfo() throws(PieceCIDError) -> PieceInfo {
+        PieceInfo(commP: try ProofsFFI.PieceCID.commitment(PieceCID.value), size: ProofsFFI.PieceInfo.unpadded(Size))
+    }
+}
+
 public struct WireDealInfo: Sendable, Hashable, Codable {
     public var DealID: UInt64
     public var AllocationID: UInt64?

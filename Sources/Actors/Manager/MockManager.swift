@@ -290,6 +290,13 @@ public actor MockManager: SectorManager {
         return StoreInfo(Name: name, Path: name)
     }
 
+    /// A mock deal piece's CID: a real piece-commitment CID over a digest of `tag` and the sector.
+    static func pieceCID(_ tag: String, _ id: SectorID) -> WireCID {
+        var commP = MockDigest.digest(tag, "\(id)")
+        commP[31] &= 0x3f
+        return WireCID(PieceCID.string(commP))
+    }
+
     /// Offers a finalized CC sector, once, for a snap upgrade with one deal piece.
     public func allocateSnapUpSector(_ spec: SnapUpAllocateSpec) async throws(ManagerError) -> AllocatedSnapUpSector? {
         try await enter("AllocateSanpUpSector")
@@ -297,7 +304,7 @@ public actor MockManager: SectorManager {
             .min(by: { $0.key < $1.key }), let pre = ledger.preCommit else { return nil }
         sectors[id]?.snapAllocated = true
         let size = ledger.proof.sectorSize.bytes
-        let deal = WireDeal(Piece: WirePiece(Size: size, PieceCID: WireCID("baga-deal-\(id.number)")),
+        let deal = WireDeal(Piece: WirePiece(Size: size, PieceCID: Self.pieceCID("deal", id)),
                             DealInfo: WireDealInfo(DealID: id.number, AllocationID: 0, PayloadSize: size, IsBuiltinMarket: true))
         return AllocatedSnapUpSector(
             Sector: AllocatedSector(ID: id, ProofType: ledger.proof), Pieces: [deal],
@@ -333,7 +340,7 @@ public actor MockManager: SectorManager {
         sectors[id]?.rebuilding = true
         let snapped = ledger.snapProof != nil
         let size = ledger.proof.sectorSize.bytes
-        let deals = snapped ? [WireDeal(Piece: WirePiece(Size: size, PieceCID: WireCID("baga-deal-\(id.number)")),
+        let deals = snapped ? [WireDeal(Piece: WirePiece(Size: size, PieceCID: Self.pieceCID("deal", id)),
                                         DealInfo: WireDealInfo(DealID: id.number, AllocationID: 0, PayloadSize: size, IsBuiltinMarket: true))] : nil
         return AllocatedRebuildSector(
             Sector: AllocatedSector(ID: id, ProofType: ledger.proof), Ticket: pre.Ticket, PiecesV2: deals, IsSnapUp: snapped,
@@ -347,8 +354,8 @@ public actor MockManager: SectorManager {
             .min(by: { $0.key < $1.key }), let pre = ledger.preCommit else { return nil }
         sectors[id]?.unsealAllocated = true
         return AllocatedUnsealSector(
-            Sector: AllocatedSector(ID: id, ProofType: ledger.proof), PieceCid: WireCID("baga-unseal-\(id.number)"),
-            CommD: pre.CommD, Ticket: pre.Ticket, Offset: 0, Size: ledger.proof.sectorSize.bytes,
+            Sector: AllocatedSector(ID: id, ProofType: ledger.proof), PieceCid: Self.pieceCID("deal", id),
+            CommD: pre.CommD, Ticket: pre.Ticket, Offset: 0, Size: PieceInfo.unpadded(ledger.proof.sectorSize.bytes),
             PrivateInfo: .init(AccessInstance: ledger.persisted ?? "persist"))
     }
 

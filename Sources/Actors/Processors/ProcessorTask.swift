@@ -20,17 +20,27 @@ public struct ProcessorTask: Codable, Sendable, Hashable {
     public var pc1Out: [UInt8]?
     public var c1Out: [UInt8]?
     public var commROld: [UInt8]?
+    /// The sector key of a snap encoding (the old replica's sealed file and cache).
+    public var oldSealedFile: String?
+    public var oldCacheDir: String?
     public var commitments: Commitments?
-    public var sectors: [SectorID]?
+    public var commD: [UInt8]?
+    public var offset: UInt64?
+    public var length: UInt64?
+    public var output: String?
+    /// Window PoSt: the registered PoSt proof id and the replicas to prove.
+    public var postProof: Int?
+    public var replicas: [ReplicaInfo]?
     public var randomness: [UInt8]?
     /// The resources the daemon leased for this run, so the child can pin the work to them.
     public var lease: Grant?
 
     enum CodingKeys: String, CodingKey {
-        case stage, ticket, seed, commitments, sectors, randomness, lease
+        case stage, ticket, seed, commitments, randomness, lease, offset, length, output, replicas
         case registeredProof = "registered_proof", proverID = "prover_id", sectorID = "sector_id", cacheDir = "cache_dir"
         case sealedFile = "sealed_file", stagedFile = "staged_file", pieceInfos = "piece_infos", pc1Out = "pc1out"
-        case c1Out = "c1out", commROld = "comm_r_old"
+        case c1Out = "c1out", commROld = "comm_r_old", oldSealedFile = "old_sealed_file", oldCacheDir = "old_cache_dir"
+        case commD = "comm_d", postProof = "registered_post_proof"
     }
 
     init(stage: ProofStage, sector: SectorRef?, lease: Grant?) {
@@ -58,6 +68,10 @@ public struct ProcessorTask: Codable, Sendable, Hashable {
         return value
     }
 
+    private func oldReplica() throws(ProverError) -> ReplicaPaths {
+        ReplicaPaths(sealed: try need(oldSealedFile, "old_sealed_file"), cache: try need(oldCacheDir, "old_cache_dir"))
+    }
+
     /// Runs the task on `prover` (in the child) and returns its output.
     public func run(on prover: any Prover) async throws(ProverError) -> ProcessorOutput {
         switch stage {
@@ -70,26 +84,29 @@ public struct ProcessorTask: Codable, Sendable, Hashable {
         case .pc2:
             return ProcessorOutput(commitments: try await prover.pc2(try sectorRef(), pc1Output: try need(pc1Out, "pc1out")))
         case .synthProof:
-            try await prover.syntheticProofs(try sectorRef(), ticket: try need(ticket, "ticket"), commitments: try need(commitments, "commitments"))
+            try await prover.syntheticProofs(try sectorRef(), ticket: try need(ticket, "ticket"), commitments: try need(commitments, "commitments"),
+                                             pieces: try need(pieceInfos, "piece_infos"))
             return ProcessorOutput()
         case .c1:
             return ProcessorOutput(bytes: try await prover.c1(try sectorRef(), ticket: try need(ticket, "ticket"), seed: try need(seed, "seed"),
-                                                              commitments: try need(commitments, "commitments")))
+                                                              commitments: try need(commitments, "commitments"), pieces: try need(pieceInfos, "piece_infos")))
         case .c2:
             return ProcessorOutput(bytes: try await prover.c2(try sectorRef(), c1Output: try need(c1Out, "c1out")))
         case .snapEncode:
-            return ProcessorOutput(commitments: try await prover.snapEncode(try sectorRef(), oldCommR: try need(commROld, "comm_r_old"),
-                                                                            pieces: try need(pieceInfos, "piece_infos")))
+            return ProcessorOutput(commitments: try await prover.snapEncode(try sectorRef(), old: try oldReplica(), pieces: try need(pieceInfos, "piece_infos")))
         case .snapProve:
-            return ProcessorOutput(bytes: try await prover.snapProve(try sectorRef(), oldCommR: try need(commROld, "comm_r_old"),
+            return ProcessorOutput(bytes: try await prover.snapProve(try sectorRef(), old: try oldReplica(), oldCommR: try need(commROld, "comm_r_old"),
                                                                      new: try need(commitments, "commitments")))
         case .unseal:
-            let pieces = try need(pieceInfos, "piece_infos")
-            guard let piece = pieces.first else { throw ProverError(stage: stage, message: "task has no piece to unseal") }
-            return ProcessorOutput(count: try await prover.unseal(try sectorRef(), piece: piece))
+            return ProcessorOutput(count: try await prover.unseal(try sectorRef(), ticket: try need(ticket, "ticket"), commD: try need(commD, "comm_d"),
+                                                                  offset: try need(offset, "offset"), length: try need(length, "length"),
+                                                                  output: try need(output, "output")))
         case .windowPost:
-            return ProcessorOutput(bytes: try await prover.windowPost(miner: try need(proverID, "prover_id"), sectors: try need(sectors, "sectors"),
-                                                                      randomness: try need(randomness, "randomness")))
+            guard let id = try need(postProof, "registered_post_proof") as Int?, let proof = PoStProof(id: id) else {
+                throw ProverError(stage: stage, message: "task has an unknown registered_post_proof")
+            }
+            return ProcessorOutput(windowPoSt: try await prover.windowPost(miner: try need(proverID, "prover_id"), proof: proof,
+                                                                           replicas: try need(replicas, "replicas"), randomness: try need(randomness, "randomness")))
         case .transfer:
             throw ProverError(stage: stage, message: "transfer tasks are not run by this processor")
         }
@@ -103,17 +120,20 @@ public struct ProcessorOutput: Codable, Sendable, Hashable {
     public var pieceInfos: [PieceInfo]?
     public var commitments: Commitments?
     public var count: UInt64?
+    public var windowPoSt: WindowPoStResult?
 
     enum CodingKeys: String, CodingKey {
         case bytes, commitments, count
-        case pieceInfos = "piece_infos"
+        case pieceInfos = "piece_infos", windowPoSt = "window_post"
     }
 
-    public init(bytes: [UInt8]? = nil, pieceInfos: [PieceInfo]? = nil, commitments: Commitments? = nil, count: UInt64? = nil) {
+    public init(bytes: [UInt8]? = nil, pieceInfos: [PieceInfo]? = nil, commitments: Commitments? = nil, count: UInt64? = nil,
+                windowPoSt: WindowPoStResult? = nil) {
         self.bytes = bytes
         self.pieceInfos = pieceInfos
         self.commitments = commitments
         self.count = count
+        self.windowPoSt = windowPoSt
     }
 }
 
@@ -177,18 +197,20 @@ public struct ExternalProver: Prover {
         return try need(try await send(t).commitments, .pc2)
     }
 
-    public func syntheticProofs(_ sector: SectorRef, ticket: [UInt8], commitments: Commitments) async throws(ProverError) {
+    public func syntheticProofs(_ sector: SectorRef, ticket: [UInt8], commitments: Commitments, pieces: [PieceInfo]) async throws(ProverError) {
         var t = task(.synthProof, sector)
         t.ticket = ticket
         t.commitments = commitments
+        t.pieceInfos = pieces
         _ = try await send(t)
     }
 
-    public func c1(_ sector: SectorRef, ticket: [UInt8], seed: [UInt8], commitments: Commitments) async throws(ProverError) -> [UInt8] {
+    public func c1(_ sector: SectorRef, ticket: [UInt8], seed: [UInt8], commitments: Commitments, pieces: [PieceInfo]) async throws(ProverError) -> [UInt8] {
         var t = task(.c1, sector)
         t.ticket = ticket
         t.seed = seed
         t.commitments = commitments
+        t.pieceInfos = pieces
         return try need(try await send(t).bytes, .c1)
     }
 
@@ -198,32 +220,40 @@ public struct ExternalProver: Prover {
         return try need(try await send(t).bytes, .c2)
     }
 
-    public func snapEncode(_ sector: SectorRef, oldCommR: [UInt8], pieces: [PieceInfo]) async throws(ProverError) -> Commitments {
+    public func snapEncode(_ sector: SectorRef, old: ReplicaPaths, pieces: [PieceInfo]) async throws(ProverError) -> Commitments {
         var t = task(.snapEncode, sector)
-        t.commROld = oldCommR
+        t.oldSealedFile = old.sealed
+        t.oldCacheDir = old.cache
         t.pieceInfos = pieces
         return try need(try await send(t).commitments, .snapEncode)
     }
 
-    public func snapProve(_ sector: SectorRef, oldCommR: [UInt8], new: Commitments) async throws(ProverError) -> [UInt8] {
+    public func snapProve(_ sector: SectorRef, old: ReplicaPaths, oldCommR: [UInt8], new: Commitments) async throws(ProverError) -> [UInt8] {
         var t = task(.snapProve, sector)
+        t.oldSealedFile = old.sealed
+        t.oldCacheDir = old.cache
         t.commROld = oldCommR
         t.commitments = new
         return try need(try await send(t).bytes, .snapProve)
     }
 
-    public func unseal(_ sector: SectorRef, piece: PieceInfo) async throws(ProverError) -> UInt64 {
+    public func unseal(_ sector: SectorRef, ticket: [UInt8], commD: [UInt8], offset: UInt64, length: UInt64, output: String) async throws(ProverError) -> UInt64 {
         var t = task(.unseal, sector)
-        t.pieceInfos = [piece]
+        t.ticket = ticket
+        t.commD = commD
+        t.offset = offset
+        t.length = length
+        t.output = output
         return try need(try await send(t).count, .unseal)
     }
 
-    public func windowPost(miner: UInt64, sectors: [SectorID], randomness: [UInt8]) async throws(ProverError) -> [UInt8] {
+    public func windowPost(miner: UInt64, proof: PoStProof, replicas: [ReplicaInfo], randomness: [UInt8]) async throws(ProverError) -> WindowPoStResult {
         var t = task(.windowPost, nil)
         t.proverID = miner
-        t.sectors = sectors
+        t.postProof = proof.id
+        t.replicas = replicas
         t.randomness = randomness
-        return try need(try await send(t).bytes, .windowPost)
+        return try need(try await send(t).windowPoSt, .windowPost)
     }
 
     public func verifySeal(_ sector: SectorRef, ticket: [UInt8], seed: [UInt8], commitments: Commitments, proof: [UInt8]) -> Bool {

@@ -52,6 +52,20 @@ struct PlanContext: Sendable {
         if !(await controller.sleep(for: duration, on: clock)) { throw .interrupted }
     }
 
+    /// The manager's deals as this plan seals them; a deal whose piece CID is no piece
+    /// commitment is the manager's error, and the thread pauses on it with the sector kept.
+    func dealPieces(_ wire: [WireDeal]) throws(StepError) -> [DealPiece] {
+        var pieces: [DealPiece] = []
+        for deal in wire {
+            do {
+                pieces.append(DealPiece(dealID: deal.DealInfo?.DealID ?? 0, piece: try deal.Piece.pieceInfo()))
+            } catch {
+                throw .failure(.permanent("deal \(deal.DealInfo?.DealID ?? 0) from the manager: \(error)"))
+            }
+        }
+        return pieces
+    }
+
     func sectorRef() throws(StepError) -> SectorRef {
         guard let id = record.sector, let proof = record.proof else {
             throw .failure(.critical("sector record in state \(record.state) has no sector id or proof type; the sector is kept for inspection"))

@@ -1,8 +1,12 @@
+import Foundation
 import ProofsFFI
 import Scheduler
 
 /// Steps shared by several plans; each returns the record as it should be after the step.
 extension PlanContext {
+    /// tree_d's file name in a sector's cache directory (rust-fil-proofs' naming).
+    static let treeDFile = "sc-02-data-tree-d.dat"
+
     func addPieces(_ pieces: [PieceInfo], into next: inout SectorRecord) async throws(StepError) {
         let ref = try sectorRef()
         next.phases.pieces = try await run(.addPieces) { (prover: any Prover) async throws(ProverError) in try await prover.addPieces(ref, pieces: pieces) }
@@ -11,6 +15,26 @@ extension PlanContext {
     func buildTreeD(into next: inout SectorRecord) async throws(StepError) {
         let ref = try sectorRef()
         let pieces = try require(record.phases.pieces, "pieces")
+        let size = ref.proof.sectorSize
+        if let source = settings.staticTreeD[size], pieces == [ZeroCommitment.pledge(size)] {
+            // A CC sector's tree_d is the same for every sector of its size: link (else copy) the
+            // pre-built one into the cache; its root is the zero commitment.
+            let target = ref.paths.cache + "/" + Self.treeDFile
+            let failure: String? = await offload { () -> String? in
+                let fm = FileManager.default
+                do {
+                    try fm.createDirectory(atPath: ref.paths.cache, withIntermediateDirectories: true)
+                    try? fm.removeItem(atPath: target)
+                    do { try fm.linkItem(atPath: source, toPath: target) } catch { try fm.copyItem(atPath: source, toPath: target) }
+                    return nil
+                } catch {
+                    return error.localizedDescription
+                }
+            }
+            if let failure { throw .failure(.permanent("static_tree_d \(size) \(source) → \(target): \(failure)")) }
+            next.phases.commD = Blob(ZeroCommitment.of(padded: size.bytes))
+            return
+        }
         next.phases.commD = Blob(try await run(.treeD) { (prover: any Prover) async throws(ProverError) in try await prover.buildTreeD(ref, pieces: pieces) })
     }
 
@@ -33,26 +57,40 @@ extension PlanContext {
         let ref = try sectorRef()
         let ticket = try require(record.phases.ticket, "ticket")
         let commitments = try require(record.phases.commitments, "commitments")
+        let pieces = try require(record.phases.pieces, "pieces")
         try await run(.synthProof) { (prover: any Prover) async throws(ProverError) in
-            try await prover.syntheticProofs(ref, ticket: ticket.ticket.bytes, commitments: commitments)
+            try await prover.syntheticProofs(ref, ticket: ticket.ticket.bytes, commitments: commitments, pieces: pieces)
         }
     }
 
+    /// The sector a snap encoding writes and the sector key it starts from: for a snap upgrade,
+    /// the persisted replica in the store the manager named; for a rebuild, the CC replica this
+    /// thread has just rebuilt, upgraded into damocles' `update` / `update-cache` files.
+    func snapSectors() throws(StepError) -> (new: SectorRef, old: ReplicaPaths) {
+        var ref = try sectorRef()
+        if record.plan == .rebuild {
+            let old = ReplicaPaths(sealed: ref.paths.sealed, cache: ref.paths.cache)
+            ref.paths = SectorPaths.update(dataDirectory: store.dataDirectory, sector: ref.id)
+            return (ref, old)
+        }
+        let access = try require(record.phases.accessInstance, "access instance of the old replica")
+        return (ref, settings.replica(of: ref.id, sealedIn: access, cacheIn: access))
+    }
+
     func snapEncode(into next: inout SectorRecord) async throws(StepError) {
-        let ref = try sectorRef()
-        let old = try require(record.phases.oldCommR, "old CommR")
+        let (ref, old) = try snapSectors()
         let pieces = try require(record.phases.pieces, "pieces")
         next.phases.snapCommitments = try await run(.snapEncode) { (prover: any Prover) async throws(ProverError) in
-            try await prover.snapEncode(ref, oldCommR: old.bytes, pieces: pieces)
+            try await prover.snapEncode(ref, old: old, pieces: pieces)
         }
     }
 
     func snapProve(into next: inout SectorRecord) async throws(StepError) {
-        let ref = try sectorRef()
-        let old = try require(record.phases.oldCommR, "old CommR")
+        let (ref, old) = try snapSectors()
+        let oldCommR = try require(record.phases.oldCommR, "old CommR")
         let new = try require(record.phases.snapCommitments, "snap commitments")
         next.phases.snapProof = Blob(try await run(.snapProve) { (prover: any Prover) async throws(ProverError) in
-            try await prover.snapProve(ref, oldCommR: old.bytes, new: new)
+            try await prover.snapProve(ref, old: old, oldCommR: oldCommR.bytes, new: new)
         })
     }
 

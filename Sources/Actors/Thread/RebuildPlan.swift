@@ -15,7 +15,7 @@ extension PlanContext {
             next.sector = allocated.Sector.ID
             next.proof = allocated.Sector.ProofType
             next.phases.ticket = Ticket(ticket: allocated.Ticket.Ticket, epoch: allocated.Ticket.Epoch)
-            next.phases.deals = allocated.deals.map(DealPiece.init(wire:))
+            next.phases.deals = try dealPieces(allocated.deals)
             next.phases.isSnapRebuild = allocated.IsSnapUp
             return .advance(.allocatedRebuildSector, next)
 
@@ -45,8 +45,9 @@ extension PlanContext {
             let ref = try sectorRef()
             let ticket = try require(record.phases.ticket, "ticket")
             let c = try require(record.phases.commitments, "commitments")
+            let pieces = try require(record.phases.pieces, "pieces")
             _ = try await run(.c1) { (prover: any Prover) async throws(ProverError) in
-                try await prover.c1(ref, ticket: ticket.ticket.bytes, seed: ticket.ticket.bytes, commitments: c)
+                try await prover.c1(ref, ticket: ticket.ticket.bytes, seed: ticket.ticket.bytes, commitments: c, pieces: pieces)
             }
             next.phases.oldCommR = Blob(c.commR)
             return .advance(.checkSealed, next)

@@ -25,7 +25,7 @@ extension PlanContext {
             let spec = settings.dealsSpec
             let deals = try await call({ () async throws(ManagerError) in try await manager.acquireDeals(sector, spec) }) ?? []
             if deals.isEmpty, settings.sealing.disableCC { return .idle }
-            next.phases.deals = deals.map(DealPiece.init(wire:))
+            next.phases.deals = try dealPieces(deals)
             return .advance(.acquireDeals, next)
 
         case .dealsAcquired:
@@ -108,8 +108,9 @@ extension PlanContext {
             let ticket = try require(record.phases.ticket, "ticket")
             let seed = try require(record.phases.seed, "seed")
             let c = try require(record.phases.commitments, "commitments")
+            let pieces = try require(record.phases.pieces, "pieces")
             next.phases.c1Output = Blob(try await run(.c1) { (prover: any Prover) async throws(ProverError) in
-                try await prover.c1(ref, ticket: ticket.ticket.bytes, seed: seed.seed.bytes, commitments: c)
+                try await prover.c1(ref, ticket: ticket.ticket.bytes, seed: seed.seed.bytes, commitments: c, pieces: pieces)
             })
             return .advance(.c1, next)
 
@@ -140,11 +141,5 @@ extension PlanContext {
         default:
             throw .failure(.critical("plan sealer has no handler for state \(record.state)"))
         }
-    }
-}
-
-extension DealPiece {
-    init(wire: WireDeal) {
-        self.init(dealID: wire.DealInfo?.DealID ?? 0, piece: PieceInfo(size: wire.Piece.Size, cid: wire.Piece.PieceCID.value))
     }
 }

@@ -13,7 +13,7 @@ extension PlanContext {
             }
             next.sector = allocated.Sector.ID
             next.proof = allocated.Sector.ProofType
-            next.phases.deals = allocated.Pieces.map(DealPiece.init(wire:))
+            next.phases.deals = try dealPieces(allocated.Pieces)
             next.phases.oldCommR = Blob(allocated.Public.CommR)
             next.phases.accessInstance = allocated.Private.AccessInstance
             // damocles aborts an upgrade without data or without the old replica's location.
@@ -48,7 +48,7 @@ extension PlanContext {
             let proof = try require(record.phases.snapProof, "snap proof")
             let info = SnapUpOnChainInfo(
                 CommR: new.commR, CommD: new.commD, AccessInstance: try require(record.phases.persistInstance, "persist instance"),
-                Pieces: (record.phases.deals ?? []).map { WireCID($0.piece.cid) }, Proof: proof)
+                Pieces: (record.phases.deals ?? []).map { WireCID(PieceCID.string($0.piece.commP)) }, Proof: proof)
             let resp = try await call({ () async throws(ManagerError) in try await manager.submitSnapUpProof(id, info) })
             let desc = resp.Desc.map { ": \($0)" } ?? ""
             switch resp.Res {

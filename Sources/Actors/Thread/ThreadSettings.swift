@@ -12,12 +12,26 @@ public struct ThreadSettings: Sendable, Hashable {
     public var sealing = SealingOptions()
     /// Names of attached persist stores offered to `StoreReserveSpace`.
     public var persistStores: [String] = []
+    /// Every `[[attached]]` store's location by name (read-only ones too): where a persisted
+    /// sector's files are, for snap upgrades and window PoSt.
+    public var storeLocations: [String: String] = [:]
+    /// `[processors.static_tree_d]`: a pre-built tree_d per sector size that CC sectors use
+    /// instead of building their own (damocles' option).
+    public var staticTreeD: [SectorSize: String] = [:]
 
     public init(index: Int, location: String, plan: PlanKind = .sealer, instance: String = "sealer") {
         self.index = index
         self.location = location
         self.plan = plan
         self.instance = instance
+    }
+
+    /// A persisted sector's files in the store the manager names (`<location>/sealed/<sector>`,
+    /// `<location>/cache/<sector>`, damocles' layout); a store this worker has no `[[attached]]`
+    /// entry for is taken as a path itself.
+    public func replica(of sector: SectorID, sealedIn sealedStore: String, cacheIn cacheStore: String) -> ReplicaPaths {
+        ReplicaPaths(sealed: (storeLocations[sealedStore] ?? sealedStore) + "/sealed/\(sector)",
+                     cache: (storeLocations[cacheStore] ?? cacheStore) + "/cache/\(sector)")
     }
 
     /// What to ask the manager for: the allowed miners, and the interactive proof types (V1_1 and

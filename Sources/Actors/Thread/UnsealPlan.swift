@@ -17,22 +17,40 @@ extension PlanContext {
             next.proof = allocated.Sector.ProofType
             next.phases.ticket = Ticket(ticket: allocated.Ticket.Ticket, epoch: allocated.Ticket.Epoch)
             next.phases.commD = Blob(allocated.CommD)
-            next.phases.unsealPiece = PieceInfo(size: allocated.Size, cid: allocated.PieceCid.value)
+            do {
+                // The manager sends the piece's unpadded size.
+                next.phases.unsealPiece = PieceInfo(commP: try PieceCID.commitment(allocated.PieceCid.value), size: allocated.Size)
+            } catch {
+                return .abort(next, reason: "unseal task for \(allocated.Sector.ID): \(error)")
+            }
             next.phases.unsealOffset = allocated.Offset
             next.phases.accessInstance = allocated.PrivateInfo.AccessInstance
             return .advance(.allocatedUnsealSector, next)
 
         case .allocated:
-            let ref = try sectorRef()
+            // The sealed sector is read where it was persisted; the piece lands in data/unsealed.
+            var ref = try sectorRef()
+            let access = try require(record.phases.accessInstance, "access instance of the sealed sector")
+            let replica = settings.replica(of: ref.id, sealedIn: access, cacheIn: access)
+            ref.paths = SectorPaths(staged: ref.paths.staged, cache: replica.cache, sealed: replica.sealed)
             let piece = try require(record.phases.unsealPiece, "piece to unseal")
-            next.phases.unsealedBytes = try await run(.unseal) { (prover: any Prover) async throws(ProverError) in try await prover.unseal(ref, piece: piece) }
+            let ticket = try require(record.phases.ticket, "ticket").ticket.bytes
+            let commD = try require(record.phases.commD, "CommD").bytes
+            let offset = record.phases.unsealOffset ?? 0
+            let output = unsealedPath(piece)
+            let directory = (output as NSString).deletingLastPathComponent
+            _ = await offload { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+            next.phases.unsealedBytes = try await run(.unseal) { (prover: any Prover) async throws(ProverError) in
+                try await prover.unseal(ref, ticket: ticket, commD: commD, offset: offset, length: piece.size, output: output)
+            }
             return .advance(.unsealDone, next)
 
         case .unsealed:
             let id = try sectorRef().id
-            let piece = WireCID(try require(record.phases.unsealPiece, "piece to unseal").cid)
+            let unsealed = try require(record.phases.unsealPiece, "piece to unseal")
+            let piece = WireCID(PieceCID.string(unsealed.commP))
             let dests = try await call({ () async throws(ManagerError) in try await manager.acquireUnsealDest(id, piece: piece) })
-            let source = store.dataDirectory + "/unsealed/" + piece.value
+            let source = unsealedPath(unsealed)
             for dest in dests { try await upload(source, to: dest) }
             try await call({ () async throws(ManagerError) in try await manager.achieveUnsealSector(id, piece: piece, error: "") })
             return .advance(.uploadPieceDone, next)
@@ -40,6 +58,11 @@ extension PlanContext {
         default:
             throw .failure(.critical("plan unseal has no handler for state \(record.state)"))
         }
+    }
+
+    /// Where an unsealed piece is written: `data/unsealed/<piece CID>`.
+    private func unsealedPath(_ piece: PieceInfo) -> String {
+        store.dataDirectory + "/unsealed/" + PieceCID.string(piece.commP)
     }
 
     /// Puts the unsealed piece at `dest`: `file:///path` copies, `http://` PUTs the bytes. File

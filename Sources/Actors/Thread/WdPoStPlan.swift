@@ -13,8 +13,13 @@ extension PlanContext {
             let jobs = try await call({ () async throws(ManagerError) in try await manager.wdPoStAllocateJobs(spec, count: 1, worker: worker) })
             guard let job = jobs.first else { return .idle }
             next.phases.wdpostJob = job.Id
-            next.phases.postInput = PoStInput(miner: job.Input.MinerId, sectors: job.Input.Sectors.map(\.SectorId), seed: Blob(job.Input.Seed),
-                                              proofType: job.Input.ProofType)
+            let miner = job.Input.MinerId
+            let replicas = job.Input.Sectors.map { info in
+                let paths = settings.replica(of: SectorID(miner: miner, number: info.SectorId),
+                                             sealedIn: info.Accesses.SealedFile, cacheIn: info.Accesses.CacheDir)
+                return ReplicaInfo(sector: info.SectorId, commR: info.CommR, cacheDir: paths.cache, sealedFile: paths.sealed)
+            }
+            next.phases.postInput = PoStInput(miner: miner, replicas: replicas, seed: Blob(job.Input.Seed), proofType: job.Input.ProofType)
             // A job is costed (and proven) by its own proof type; one this build cannot read is
             // handed back with the reason rather than run at a guessed size.
             do throws(PoStProofError) {
@@ -26,12 +31,12 @@ extension PlanContext {
 
         case .allocated:
             let input = try require(record.phases.postInput, "window PoSt input")
-            let sectors = input.sectors.map { SectorID(miner: input.miner, number: $0) }
+            let proof = input.proofType.flatMap { try? PoStProof.parse($0) } ?? PoStProof(sectorSize: stageSize)
             // A failed proof is reported to the manager with its reason, not retried here.
             do {
-                next.phases.wdpostProof = Blob(try await run(.windowPost) { (prover: any Prover) async throws(ProverError) in
-                    try await prover.windowPost(miner: input.miner, sectors: sectors, randomness: input.seed.bytes)
-                })
+                next.phases.wdpostResult = try await run(.windowPost) { (prover: any Prover) async throws(ProverError) in
+                    try await prover.windowPost(miner: input.miner, proof: proof, replicas: input.replicas, randomness: input.seed.bytes)
+                }
             } catch {
                 guard case let .failure(failure) = error else { throw error }
                 next.phases.wdpostError = failure.message
@@ -40,7 +45,7 @@ extension PlanContext {
 
         case .generated:
             let job = try require(record.phases.wdpostJob, "window PoSt job id")
-            let output = record.phases.wdpostProof.map { WindowPoStOutput(proofs: [$0], faults: []) }
+            let output = record.phases.wdpostResult.map { WindowPoStOutput(proofs: $0.proofs.map(Blob.init), faults: $0.faultySectors) }
             let reason = record.phases.wdpostError ?? ""
             try await call({ () async throws(ManagerError) in try await manager.wdPoStFinishJob(job, output: output, errorReason: reason) })
             return .advance(.finish, next)

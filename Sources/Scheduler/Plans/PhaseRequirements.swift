@@ -2,6 +2,7 @@
 public enum PhaseField: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     case sector = "sector id and proof type"
     case pieces
+    case commD
     case ticket
     case pc1Output = "PC1 output"
     case commitments
@@ -24,6 +25,7 @@ public enum PhaseField: String, Sendable, Hashable, CaseIterable, CustomStringCo
         switch self {
         case .sector: return record.sector != nil && record.proof != nil
         case .pieces: return p.pieces != nil
+        case .commD: return p.commD != nil
         case .ticket: return p.ticket != nil
         case .pc1Output: return p.pc1Output != nil
         case .commitments: return p.commitments != nil
@@ -81,14 +83,14 @@ extension Plan {
         .pieceAdded: [.sector, .pieces],
         .treeDBuilt: [.sector, .pieces],
         .ticketAssigned: [.sector, .pieces],
-        .pc1Done: [.sector, .ticket, .pc1Output],
-        .syntheticPoRepNeeded: [.sector, .ticket, .commitments],
-        .pc2Done: [.sector, .ticket, .commitments],
-        .pcSubmitted: [.sector, .ticket, .commitments],
-        .pcLanded: [.sector, .ticket, .commitments],
-        .persisted: [.sector, .ticket, .commitments, .persistInstance],
-        .persistanceSubmitted: [.sector, .ticket, .commitments],
-        .seedAssigned: [.sector, .ticket, .commitments, .seed],
+        .pc1Done: [.sector, .pieces, .ticket, .pc1Output],
+        .syntheticPoRepNeeded: [.sector, .pieces, .ticket, .commitments],
+        .pc2Done: [.sector, .pieces, .ticket, .commitments],
+        .pcSubmitted: [.sector, .pieces, .ticket, .commitments],
+        .pcLanded: [.sector, .pieces, .ticket, .commitments],
+        .persisted: [.sector, .pieces, .ticket, .commitments, .persistInstance],
+        .persistanceSubmitted: [.sector, .pieces, .ticket, .commitments],
+        .seedAssigned: [.sector, .pieces, .ticket, .commitments, .seed],
         .c1Done: [.sector, .c1Output],
         .c2Done: [.sector, .proof],
         .proofSubmitted: [.sector],
@@ -109,9 +111,9 @@ extension Plan {
         .allocated: [.sector, .ticket],
         .pieceAdded: [.sector, .ticket, .pieces],
         .treeDBuilt: [.sector, .ticket, .pieces],
-        .pc1Done: [.sector, .ticket, .pc1Output],
-        .syntheticPoRepNeeded: [.sector, .ticket, .commitments],
-        .pc2Done: [.sector, .ticket, .commitments],
+        .pc1Done: [.sector, .pieces, .ticket, .pc1Output],
+        .syntheticPoRepNeeded: [.sector, .pieces, .ticket, .commitments],
+        .pc2Done: [.sector, .pieces, .ticket, .commitments],
         .sealedChecked: [.sector, .oldCommR],
         .snapPieceAdded: [.sector, .oldCommR, .pieces],
         .snapTreeDBuilt: [.sector, .oldCommR, .pieces],
@@ -122,7 +124,7 @@ extension Plan {
     ]
 
     private static let unsealRequirements: [SectorState: [PhaseField]] = [
-        .allocated: [.sector, .unsealPiece],
+        .allocated: [.sector, .unsealPiece, .ticket, .commD],
         .unsealed: [.sector, .unsealPiece],
         .finished: [.sector],
     ]

@@ -50,7 +50,7 @@ public struct SectorRecord: Sendable, Hashable, Codable {
         public var unsealOffset: UInt64?
         public var wdpostJob: String?
         public var postInput: PoStInput?
-        public var wdpostProof: Blob?
+        public var wdpostResult: WindowPoStResult?
         /// A window PoSt that failed is reported to the manager, not retried here (damocles).
         public var wdpostError: String?
 
@@ -101,13 +101,14 @@ public struct Seed: Sendable, Hashable, Codable {
 /// the job's proof type as the manager names it (absent in records of older builds).
 public struct PoStInput: Sendable, Hashable, Codable {
     public var miner: UInt64
-    public var sectors: [UInt64]
+    /// The replicas to prove: sector numbers, CommR and where their files are.
+    public var replicas: [ReplicaInfo]
     public var seed: Blob
     public var proofType: String?
 
-    public init(miner: UInt64, sectors: [UInt64], seed: Blob, proofType: String? = nil) {
+    public init(miner: UInt64, replicas: [ReplicaInfo], seed: Blob, proofType: String? = nil) {
         self.miner = miner
-        self.sectors = sectors
+        self.replicas = replicas
         self.seed = seed
         self.proofType = proofType
     }

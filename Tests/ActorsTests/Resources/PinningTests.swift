@@ -51,22 +51,24 @@ private struct RecordingProver: Prover {
         return try await inner.pc1(s, ticket: ticket, pieces: pieces)
     }
     func pc2(_ s: SectorRef, pc1Output: [UInt8]) async throws(ProverError) -> Commitments { try await inner.pc2(s, pc1Output: pc1Output) }
-    func syntheticProofs(_ s: SectorRef, ticket: [UInt8], commitments: Commitments) async throws(ProverError) {
-        try await inner.syntheticProofs(s, ticket: ticket, commitments: commitments)
+    func syntheticProofs(_ s: SectorRef, ticket: [UInt8], commitments: Commitments, pieces: [PieceInfo]) async throws(ProverError) {
+        try await inner.syntheticProofs(s, ticket: ticket, commitments: commitments, pieces: pieces)
     }
-    func c1(_ s: SectorRef, ticket: [UInt8], seed: [UInt8], commitments: Commitments) async throws(ProverError) -> [UInt8] {
-        try await inner.c1(s, ticket: ticket, seed: seed, commitments: commitments)
+    func c1(_ s: SectorRef, ticket: [UInt8], seed: [UInt8], commitments: Commitments, pieces: [PieceInfo]) async throws(ProverError) -> [UInt8] {
+        try await inner.c1(s, ticket: ticket, seed: seed, commitments: commitments, pieces: pieces)
     }
     func c2(_ s: SectorRef, c1Output: [UInt8]) async throws(ProverError) -> [UInt8] { try await inner.c2(s, c1Output: c1Output) }
-    func snapEncode(_ s: SectorRef, oldCommR: [UInt8], pieces: [PieceInfo]) async throws(ProverError) -> Commitments {
-        try await inner.snapEncode(s, oldCommR: oldCommR, pieces: pieces)
+    func snapEncode(_ s: SectorRef, old: ReplicaPaths, pieces: [PieceInfo]) async throws(ProverError) -> Commitments {
+        try await inner.snapEncode(s, old: old, pieces: pieces)
     }
-    func snapProve(_ s: SectorRef, oldCommR: [UInt8], new: Commitments) async throws(ProverError) -> [UInt8] {
-        try await inner.snapProve(s, oldCommR: oldCommR, new: new)
+    func snapProve(_ s: SectorRef, old: ReplicaPaths, oldCommR: [UInt8], new: Commitments) async throws(ProverError) -> [UInt8] {
+        try await inner.snapProve(s, old: old, oldCommR: oldCommR, new: new)
     }
-    func unseal(_ s: SectorRef, piece: PieceInfo) async throws(ProverError) -> UInt64 { try await inner.unseal(s, piece: piece) }
-    func windowPost(miner: UInt64, sectors: [SectorID], randomness: [UInt8]) async throws(ProverError) -> [UInt8] {
-        try await inner.windowPost(miner: miner, sectors: sectors, randomness: randomness)
+    func unseal(_ s: SectorRef, ticket: [UInt8], commD: [UInt8], offset: UInt64, length: UInt64, output: String) async throws(ProverError) -> UInt64 {
+        try await inner.unseal(s, ticket: ticket, commD: commD, offset: offset, length: length, output: output)
+    }
+    func windowPost(miner: UInt64, proof: PoStProof, replicas: [ReplicaInfo], randomness: [UInt8]) async throws(ProverError) -> WindowPoStResult {
+        try await inner.windowPost(miner: miner, proof: proof, replicas: replicas, randomness: randomness)
     }
     func verifySeal(_ s: SectorRef, ticket: [UInt8], seed: [UInt8], commitments: Commitments, proof: [UInt8]) -> Bool {
         inner.verifySeal(s, ticket: ticket, seed: seed, commitments: commitments, proof: proof)
