@@ -40,4 +40,11 @@ extension SealProof {
 
     /// The window PoSt proof for sectors sealed with this proof (V1_1, damocles' `…V1_2` name).
     public var windowPoStProof: PoStProof { PoStProof(sectorSize: sectorSize) }
+
+    /// The window PoSt proof for this seal proof under network version `nv`: V1 up to nv18,
+    /// V1_1 from nv19 (go-state-types' `RegisteredWindowPoStProofByNetworkVersion`, read at
+    /// commit 8b01cf99). The seal proof itself is the manager's choice (`AllocateSector`).
+    public func windowPoStProof(networkVersion nv: Int) -> PoStProof {
+        PoStProof(sectorSize: sectorSize, variant: nv <= 18 ? .windowV1 : .windowV1_1)
+    }
 }

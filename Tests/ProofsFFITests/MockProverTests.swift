@@ -65,5 +65,8 @@ struct RegisteredProofTests {
         #expect(SealProof(sectorSize: .kib2, variant: .v1_1SyntheticPoRep).updateProof.id == 0)
         #expect(SealProof(sectorSize: .gib64).windowPoStProof.id == 14)
         #expect(SealProof(sectorSize: .gib32).windowPoStProof.name == "StackedDrgWindow32GiBV1_2")
+        #expect(SealProof(sectorSize: .gib32).windowPoStProof(networkVersion: 18).id == 8)
+        #expect(SealProof(sectorSize: .gib32).windowPoStProof(networkVersion: 19).id == 13)
+        #expect(SealProof(sectorSize: .kib2, variant: .v1_2NonInteractive).windowPoStProof(networkVersion: 23).id == 10)
     }
 }
