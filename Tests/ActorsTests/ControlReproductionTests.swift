@@ -63,8 +63,13 @@ struct ControlReproductionTests {
         for _ in 0..<10 {
             #expect(thread.pause())
             try await thread.resume(state: nil)
-            try await eventually("running again") { thread.controller.control == .running }
-            #expect(!(await thread.record.paused) || thread.controller.control == .running)
+            // Either the pause was withdrawn before the thread parked, or it parked and the resume
+            // woke it: both end with the thread back in its PC1 wait, not paused, not persisted paused.
+            try await eventually("running again at PC1") {
+                let info = await thread.info()
+                let persistedPaused = await thread.record.paused
+                return thread.controller.control == .running && info.activity.name == "Waiting" && !persistedPaused
+            }
         }
         gate.release()
         task.cancel()
