@@ -3,7 +3,7 @@ import Foundation
 import Scheduler
 
 /// `sealer worker [-c CFG | -H HOST:PORT] list [--json] | pause -i N | resume -i N [-s STATE]
-/// | enable-dump --child-pid PID --dump-dir DIR | disable-dump --child-pid PID`:
+/// | drain (-i N | --all) [--exit] | enable-dump --child-pid PID --dump-dir DIR | disable-dump --child-pid PID`:
 /// damocles-worker's management client, talking to a running daemon.
 enum WorkerCommand {
     static let spec = OptionSpec(command: "sealer worker", options: [
@@ -13,6 +13,8 @@ enum WorkerCommand {
         .init(["--json"], value: false, help: "list: print the WorkerInfo array as JSON"),
         .init(["--index", "-i"], value: true, help: "pause/resume: thread index from 'list'"),
         .init(["--state", "-s"], value: true, help: "resume: continue from this state of the thread's plan"),
+        .init(["--all"], value: false, help: "drain: every thread"),
+        .init(["--exit"], value: false, help: "drain: stop the daemon (status 0) once every thread is drained"),
         .init(["--child-pid", "--child_pid"], value: true, help: "enable-dump/disable-dump: pid of the processor child"),
         .init(["--dump-dir", "--dump_dir"], value: true, help: "enable-dump: existing directory for the dump files"),
         .init(["--help", "-h"], value: false, help: "show this help"),
@@ -22,6 +24,7 @@ enum WorkerCommand {
     usage: sealer worker [-c CFG | -H HOST:PORT] list [--json]
            sealer worker [-c CFG | -H HOST:PORT] pause -i N
            sealer worker [-c CFG | -H HOST:PORT] resume -i N [-s STATE]
+           sealer worker [-c CFG | -H HOST:PORT] drain (-i N | --all) [--exit]
            sealer worker [-c CFG | -H HOST:PORT] enable-dump --child-pid PID --dump-dir DIR
            sealer worker [-c CFG | -H HOST:PORT] disable-dump --child-pid PID
 
@@ -64,6 +67,15 @@ enum WorkerCommand {
                 let state: JSONValue = parsed.value("--state").map { .string($0) } ?? .null
                 _ = try await client.call("VenusWorker.WorkerResume", [.int(Int64(index)), state])
                 print("thread #\(index) resumed" + (parsed.value("--state").map { " from state \($0)" } ?? ""))
+            case "drain":
+                // Finishes the current sector, takes no new one; `resume` undoes it.
+                let index = try parsed.int("--index")
+                guard (index == nil) != !parsed.has("--all") else { return usageFailure("drain needs -i N or --all (not both)", usage: usage) }
+                let exit = parsed.has("--exit")
+                let ok = try await client.call("VenusWorker.WorkerDrain", [.int(Int64(index ?? -1)), .bool(exit)])
+                let who = index.map { "thread #\($0)" } ?? "every thread"
+                print(ok.boolValue == true ? "\(who) finishes its sector and takes no new one" + (exit ? "; the daemon stops once all are drained" : "")
+                                           : "\(who): already draining or drained")
             case "enable-dump", "enable_dump":
                 // damocles' semantics: the daemon writes each response line it cannot use from
                 // that child to DIR, keyed by DUMP_ERR_RESP_<pid> in the children's environment.

@@ -64,9 +64,9 @@ struct SealingThreadTests {
                                    gates: [.pc1: gate], log: quietLog)
         let task = Task { await thread.run() }
         try await eventually("waiting for pc1") { await thread.info().activity.name == "Waiting" }
-        #expect(await thread.pause())
+        #expect(thread.pause())
         try await eventually("paused") { thread.isPaused }
-        #expect(await gate.usage.waiting == 0, "the cancelled waiter left the queue")
+        #expect(gate.usage.waiting == 0, "the cancelled waiter left the queue")
         #expect(await thread.info().jobState == "TicketAssigned")
         // A second pause of a paused thread is a no-op (damocles answers false), not a queued re-pause.
         #expect(thread.requestPause() == .alreadyPaused)
@@ -74,7 +74,7 @@ struct SealingThreadTests {
         gate.release()
         try await thread.resume(state: nil)
         try await eventually("past PC1") { await thread.info().jobState != "TicketAssigned" }
-        #expect(!(await thread.isPaused), "the second pause was not queued")
+        #expect(!(thread.isPaused), "the second pause was not queued")
         task.cancel()
         await task.value
     }

@@ -81,3 +81,37 @@ struct HostileOperatorEndToEndTests {
         #expect(try await daemon.wait() == 0)
     }
 }
+
+@Suite("Drain end to end")
+struct DrainEndToEndTests {
+    @Test("worker drain --all --exit: every thread finishes its sector, then the daemon exits 0; SIGQUIT drains without exiting")
+    func drainAllExit() async throws {
+        let dir = Scratch()
+        defer { dir.cleanup() }
+        let config = try dir.write("sealer.toml", testConfig(dir: dir.path, threads: 2, stage: "20ms"))
+        let daemon = try Child(["daemon", "-c", config], log: dir.path + "/daemon.log")
+        let port = try await daemon.managementPort()
+        let host = "127.0.0.1:\(port)"
+        try await daemon.waitForLog("--AddPiece--> PieceAdded")
+
+        daemon.signal(SIGQUIT)
+        try await eventually("both drained after SIGQUIT") {
+            let out = try await runSealer(["worker", "-H", host, "list", "--json"]).stdout
+            return try (0..<2).allSatisfy { try threadState(out, index: $0) == "Drained" }
+        }
+        #expect(kill(daemon.pid, 0) == 0, "SIGQUIT drains; it does not stop the daemon")
+        for i in 0..<2 { #expect(try await runSealer(["worker", "-H", host, "resume", "-i", "\(i)"]).status == 0) }
+        try await eventually("sealing again") {
+            let out = try await runSealer(["worker", "-H", host, "list", "--json"]).stdout
+            return try (0..<2).allSatisfy { try threadState(out, index: $0) != "Drained" }
+        }
+
+        let usage = try await runSealer(["worker", "-H", host, "drain"])
+        #expect(usage.status == 2 && usage.stderr.contains("drain needs -i N or --all"), "\(usage.output)")
+        let drain = try await runSealer(["worker", "-H", host, "drain", "--all", "--exit"])
+        #expect(drain.status == 0, "\(drain.output)")
+        #expect(try await daemon.wait(timeout: .seconds(60)) == 0)
+        #expect(daemon.log.contains("every thread is drained"))
+        #expect(!daemon.log.contains("aborted"), "every sector in flight was finished, none aborted")
+    }
+}

@@ -147,6 +147,7 @@ public final class Daemon: Sendable {
             }
         }
         log.info("management RPC listening on \(options.rpcHost):\(port)" + (options.rpcToken == nil ? "" : " (bearer token required)"))
+        await supervisor.setOnAllDrained { [weak self] in self?.requestStop("every thread is drained (drain --exit)") }
         await supervisor.start()
         let dest = "\(options.advertisedHost ?? options.rpcHost):\(port)"
         await supervisor.startPinging(name: options.workerName, dest: dest, version: SealerVersion.string, every: options.pingInterval)
@@ -196,6 +197,7 @@ public final class Daemon: Sendable {
         case SIGUSR1: "SIGUSR1"
         case SIGUSR2: "SIGUSR2"
         case SIGHUP: "SIGHUP"
+        case SIGQUIT: "SIGQUIT"
         default: "signal \(number)"
         }
     }
@@ -236,7 +238,7 @@ public final class Daemon: Sendable {
             return !state.signalsInstalled
         }
         guard first else { return }
-        let stream = SignalStream([SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGHUP])
+        let stream = SignalStream([SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGHUP, SIGQUIT])
         Task {
             // The stream lives as long as this task, which lives as long as the process.
             for await number in stream.signals { await self.handle(number) }
@@ -295,6 +297,7 @@ public final class Daemon: Sendable {
         case SIGUSR1: await supervisor.pauseAll()
         case SIGUSR2: await supervisor.resumeAll()
         case SIGHUP: await supervisor.reloadHotConfig()
+        case SIGQUIT: await supervisor.drainAll()
         default: break
         }
     }
@@ -312,6 +315,21 @@ public final class Daemon: Sendable {
             if let received { waiter.resume(returning: received) }
         }
         return await stop()
+    }
+
+    /// Stops the daemon as a stop signal would, for `reason` (`worker drain --exit`): the wait in
+    /// `runUntilSignalled` ends and the daemon stops within `shutdown_timeout`.
+    public func requestStop(_ reason: String) {
+        let (stopping, waiter) = lifecycle.withLock { state -> (Bool, CheckedContinuation<Int32, Never>?) in
+            guard state.phase == .running else { return (false, nil) }
+            state.phase = .stopping
+            state.stopSignal = SIGTERM
+            defer { state.stopWaiter = nil }
+            return (true, state.stopWaiter)
+        }
+        guard stopping else { return }
+        log.info("\(reason); stopping")
+        waiter?.resume(returning: SIGTERM)
     }
 
     /// Stops threads (their states are already persisted), then every processor child at once,

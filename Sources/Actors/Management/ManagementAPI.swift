@@ -45,6 +45,23 @@ public enum ManagementAPI {
                     throw JSONRPCError(code: JSONRPCError.invalidParams.code, message: error.description, data: nil)
                 }
             },
+            // Ours (damocles #301): params [index, exit?]; index -1 drains every thread.
+            "VenusWorker.WorkerDrain": { params async throws(JSONRPCError) -> JSONValue in
+                let index = try intParam(params, 0, "index")
+                var exit = false
+                if params.count > 1 {
+                    switch params[1] {
+                    case .null: break
+                    case let .bool(value): exit = value
+                    default: throw JSONRPCError(code: JSONRPCError.invalidParams.code, message: "params[1] (exit) must be a boolean or null", data: nil)
+                    }
+                }
+                do throws(ControlError) {
+                    return .bool(try await supervisor.drain(index < 0 ? nil : index, exit: exit))
+                } catch {
+                    throw JSONRPCError(code: JSONRPCError.invalidParams.code, message: error.description, data: nil)
+                }
+            },
             "VenusWorker.WorkerVersion": { _ async throws(JSONRPCError) -> JSONValue in
                 .string(SealerVersion.string)
             },

@@ -34,7 +34,10 @@ public struct WorkerInfo: Sendable, Hashable, Codable {
         case let .paused(since): thread_state = ThreadState(state: "Paused", elapsed: secs(since))
         case let .running(since, proc): thread_state = ThreadState(state: "Running", elapsed: secs(since), proc: proc)
         case let .waiting(since, what): thread_state = ThreadState(state: "Waiting", elapsed: secs(since), waiting_for: what)
+        case let .drained(since): thread_state = ThreadState(state: "Drained", elapsed: secs(since))
         }
+        // A draining thread still works on its sector: what it does stays visible.
+        if info.draining, ["Idle", "Running", "Waiting"].contains(thread_state.state) { thread_state.state = "Draining" }
     }
 
     enum CodingKeys: String, CodingKey {

@@ -8,6 +8,9 @@ public actor Supervisor {
     private let manager: any SectorManager
     private let log: Log
     private var running: [Task<Void, Never>] = []
+    /// `worker drain --exit`: stop the daemon once every thread is drained.
+    private var exitWhenDrained = false
+    private var onAllDrained: (@Sendable () -> Void)?
     private var pinger: Task<Void, Never>?
 
     public init(threads: [SealingThread], manager: any SectorManager, log: Log = Log()) {
@@ -16,9 +19,15 @@ public actor Supervisor {
         self.log = log
     }
 
+    /// What to do once every thread is drained after a `drain --exit` (the daemon stops).
+    public func setOnAllDrained(_ action: @escaping @Sendable () -> Void) { onAllDrained = action }
+
     /// Starts every thread.
-    public func start() {
+    public func start() async {
         guard running.isEmpty else { return }
+        for thread in threads {
+            await thread.onDrained { [weak self] in await self?.threadDrained() }
+        }
         running = threads.map { thread in Task { await thread.run() } }
     }
 
@@ -89,6 +98,37 @@ public actor Supervisor {
         for thread in threads where thread.controller.control != .running {
             try? await thread.resume(state: nil)
         }
+    }
+
+    /// Drains thread `index`, or every thread (`nil`): each finishes its sector and takes no new
+    /// one. With `exit`, the daemon stops once every thread is drained. True when this call
+    /// registered a drain on at least one thread.
+    public func drain(_ index: Int?, exit: Bool) throws(ControlError) -> Bool {
+        let targets: [SealingThread]
+        if let index { targets = [try thread(index)] } else { targets = threads }
+        if exit { exitWhenDrained = true }
+        var registered = false
+        for thread in targets where thread.requestDrain() == .requested { registered = true }
+        log.info("drain requested" + (exit ? "; the daemon stops once every thread is drained" : ""),
+                 index.map { [("thread", "\($0)")] } ?? [("threads", "all")])
+        checkAllDrained()
+        return registered
+    }
+
+    /// SIGQUIT: every thread drains (damocles #301).
+    public func drainAll() {
+        _ = try? drain(nil, exit: false)
+    }
+
+    private func threadDrained() {
+        checkAllDrained()
+    }
+
+    private func checkAllDrained() {
+        guard exitWhenDrained, threads.allSatisfy({ $0.controller.control == .drained }) else { return }
+        exitWhenDrained = false
+        log.info("every thread is drained; stopping as asked (drain --exit)")
+        onAllDrained?()
     }
 
     /// SIGHUP: threads re-read their hot config at the next sector boundary.

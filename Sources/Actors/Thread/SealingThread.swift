@@ -37,6 +37,9 @@ public actor SealingThread {
     private var heartbeat: Task<Void, Never>?
     private var heartbeatJob: String?
     private var reloadRequested = false
+    private var drainedHook: (@Sendable () async -> Void)?
+    /// A resume is taking the location's lock (off the actor); a second one is refused.
+    private var takingLock = false
     /// How often a held window PoSt job is heartbeaten (damocles: 3 s).
     private let heartbeatInterval: Duration
 
@@ -79,13 +82,15 @@ public actor SealingThread {
     /// Resumes a paused thread, optionally from another state of its plan: the target must be a
     /// state of the plan whose phase data the record holds. A thread whose location another
     /// thread owns stays paused until the location is free.
-    public func resume(state name: String?) throws(ControlError) {
+    public func resume(state name: String?) async throws(ControlError) {
         switch controller.control {
-        case .running: throw .notPaused(index: index)
+        case .running:
+            // A resume undoes a drain; a running thread has nothing else to resume.
+            if name != nil || !controller.drainRequested { throw .notPaused(index: index) }
         case .resuming: throw .alreadyResuming(index: index)
         case .pauseRequested:
             if name != nil { throw .pausePending(index: index) }
-        case .paused:
+        case .paused, .drained:
             break
         }
         var target: SectorState?
@@ -96,8 +101,16 @@ public actor SealingThread {
             }
         }
         if store.isPersistent, lock == nil {
-            do throws(LocationLockError) {
-                lock = try LocationLock.take(location: store.location, owner: owner)
+            // Off the actor, waiting out for a second a child forked elsewhere in this process
+            // that still shares the previous owner's lock file until it execs.
+            guard !takingLock else { throw .alreadyResuming(index: index) }
+            takingLock = true
+            defer { takingLock = false }
+            let location = store.location, owner = owner
+            do {
+                lock = try await offload { () throws(LocationLockError) -> LocationLock in
+                    try LocationLock.take(location: location, owner: owner, patience: .seconds(1))
+                }
             } catch {
                 throw .locationLocked(index: index, reason: error.description)
             }
@@ -109,6 +122,14 @@ public actor SealingThread {
         case .failure(.pausePending): throw .pausePending(index: index)
         }
     }
+
+    /// Registers a drain: the thread finishes its current sector (or job) and takes no new one.
+    public nonisolated func requestDrain() -> DrainOutcome {
+        controller.requestDrain()
+    }
+
+    /// Called each time the thread parks as drained (the supervisor's `--exit` bookkeeping).
+    public func onDrained(_ hook: @escaping @Sendable () async -> Void) { drainedHook = hook }
 
     /// Re-reads the hot config at the next sector boundary (SIGHUP).
     public func requestReload() { reloadRequested = true }
@@ -128,7 +149,7 @@ public actor SealingThread {
             index: index, location: settings.location, plan: record.plan, jobID: record.jobID,
             jobState: record.jobID == nil && record.state == .empty ? "" : record.state.rawValue,
             jobStage: record.jobID == nil ? nil : plan.stage(of: record.state),
-            activity: current, lastError: record.lastError ?? loadFailure?.description)
+            activity: current, lastError: record.lastError ?? loadFailure?.description, draining: controller.drainRequested)
     }
 
     private var owner: String { "pid \(getpid()), thread \(index)" }
@@ -150,6 +171,10 @@ public actor SealingThread {
             }
             if record.state.isTerminal {
                 await finalize()
+                continue
+            }
+            if record.state == .empty, controller.drainAtBoundary() {
+                await parkDrained()
                 continue
             }
             if record.state == .empty { await applyReloadIfNeeded() }
@@ -272,6 +297,21 @@ public actor SealingThread {
         }
         stateLog.info("paused", record.lastError.map { [("last_error", $0)] } ?? [])
         guard let resume = await controller.waitForResume() else { return }
+        await applyResume(resume)
+    }
+
+    /// Parks a drained thread (at a sector boundary, nothing held) until a resume undoes the drain.
+    private func parkDrained() async {
+        await stopHeartbeat()
+        stateLog.info("drained: its work is finished and it takes no new sector until resumed")
+        await drainedHook?()
+        guard let resume = await controller.waitForResume() else { return }
+        await applyResume(resume)
+    }
+
+    /// Applies an accepted resume: reopens a location that could not be opened, moves to the
+    /// target state if one was given, clears the pause, and records it.
+    private func applyResume(_ resume: (target: SectorState?, pauseAgain: Bool)) async {
         if loadFailure != nil {
             await open()
             if loadFailure != nil {
@@ -474,4 +514,6 @@ public struct ThreadInfo: Sendable, Hashable {
     public var jobStage: String?
     public var activity: ThreadActivity
     public var lastError: String?
+    /// A drain is pending: the thread finishes its sector and takes no new one.
+    public var draining = false
 }

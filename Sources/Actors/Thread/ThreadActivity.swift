@@ -6,6 +6,8 @@ public enum ThreadActivity: Sendable, Hashable {
     /// Blocked on a stage limit or resource; `waitingFor` says which and how much.
     case waiting(since: ContinuousClock.Instant, waitingFor: String)
     case paused(since: ContinuousClock.Instant)
+    /// Finished its work after a drain; takes no new sector until resumed.
+    case drained(since: ContinuousClock.Instant)
 
     public var name: String {
         switch self {
@@ -13,6 +15,7 @@ public enum ThreadActivity: Sendable, Hashable {
         case .running: "Running"
         case .waiting: "Waiting"
         case .paused: "Paused"
+        case .drained: "Drained"
         }
     }
 }

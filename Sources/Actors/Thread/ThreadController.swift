@@ -35,6 +35,23 @@ final class ThreadController: Sendable {
         return outcome
     }
 
+    /// Registers a drain: the thread finishes its current sector and parks at the boundary.
+    func requestDrain() -> DrainOutcome {
+        state.withLock { $0.control.requestDrain() }
+    }
+
+    var drainRequested: Bool { state.withLock { $0.control.draining } }
+
+    /// At a sector boundary: parks the thread as drained when a drain is pending (true).
+    func drainAtBoundary() -> Bool {
+        state.withLock { s in
+            guard s.control.drainAtBoundary() else { return false }
+            s.activity = .drained(since: .now)
+            s.resourceWait = nil
+            return true
+        }
+    }
+
     /// Accepts a resume (from `target` when given) and wakes the parked thread.
     func requestResume(target: SectorState?) -> Result<Void, ResumeRefusal> {
         let (result, parked) = state.withLock { s -> (Result<Void, ResumeRefusal>, CheckedContinuation<Void, Never>?) in
@@ -84,7 +101,7 @@ final class ThreadController: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let now = state.withLock { s -> Bool in
-                    if Task.isCancelled || s.control.state != .paused { return true }
+                    if Task.isCancelled || (s.control.state != .paused && s.control.state != .drained) { return true }
                     s.parked = continuation
                     return false
                 }

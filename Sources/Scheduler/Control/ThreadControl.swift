@@ -14,6 +14,8 @@ public enum ControlState: Sendable, Hashable, CustomStringConvertible {
     /// from (`resume -s`); `thenPause` records a pause that arrived while it woke, so the thread
     /// applies the resume and parks again at its next checkpoint instead of losing the pause.
     case resuming(target: SectorState?, thenPause: Bool)
+    /// Parked at a sector boundary after a drain: it finished its sector and takes no new one.
+    case drained
 
     public var description: String {
         switch self {
@@ -22,6 +24,7 @@ public enum ControlState: Sendable, Hashable, CustomStringConvertible {
         case .paused: "paused"
         case let .resuming(target, thenPause):
             "resuming" + (target.map { " from \($0)" } ?? "") + (thenPause ? " (pause pending)" : "")
+        case .drained: "drained"
         }
     }
 }
@@ -34,6 +37,14 @@ public enum PauseOutcome: Sendable, Hashable {
     case alreadyRequested
     /// The thread was already paused; nothing changed.
     case alreadyPaused
+}
+
+/// What a drain request did.
+public enum DrainOutcome: Sendable, Hashable {
+    /// Registered: the thread finishes its current sector (or job) and takes no new one.
+    case requested
+    case alreadyDraining
+    case alreadyDrained
 }
 
 /// Why a resume request was refused by the control state machine.
@@ -50,20 +61,44 @@ public enum ResumeRefusal: Error, Sendable, Hashable {
 /// The control state machine: transitions are total functions of the current state.
 public struct ThreadControl: Sendable, Hashable {
     public private(set) var state: ControlState
+    /// A drain is pending: at its next sector boundary the thread parks as drained. Orthogonal to
+    /// pauses (a paused thread can be asked to drain); any accepted resume withdraws it.
+    public private(set) var draining = false
 
-    public init(_ state: ControlState = .running) { self.state = state }
+    public init(_ state: ControlState = .running, draining: Bool = false) {
+        self.state = state
+        self.draining = draining
+    }
 
     /// True when a checkpoint must stop the thread's current step.
     public var parkRequested: Bool {
         switch state {
-        case .pauseRequested, .paused: true
+        case .pauseRequested, .paused, .drained: true
         case .running, .resuming: false
         }
+    }
+
+    /// An operator's drain (`worker drain`, SIGQUIT): the current sector is finished, no new one
+    /// is taken. It never interrupts a wait.
+    public mutating func requestDrain() -> DrainOutcome {
+        if state == .drained { return .alreadyDrained }
+        if draining { return .alreadyDraining }
+        draining = true
+        return .requested
+    }
+
+    /// The thread is at a sector boundary: with a drain pending it parks as drained (true).
+    public mutating func drainAtBoundary() -> Bool {
+        guard draining, state == .running else { return false }
+        state = .drained
+        return true
     }
 
     /// An operator's (or signal's) pause.
     public mutating func requestPause() -> PauseOutcome {
         switch state {
+        case .drained:
+            return .alreadyPaused
         case .running:
             state = .pauseRequested
             return .requested
@@ -80,18 +115,23 @@ public struct ThreadControl: Sendable, Hashable {
 
     /// An operator's resume, optionally from `target`. A plain resume while a pause is still
     /// pending withdraws the pause.
+    /// A resume also undoes a drain (damocles #301's `resume`).
     public mutating func requestResume(target: SectorState?) -> Result<Void, ResumeRefusal> {
         switch state {
         case .running:
-            return .failure(.notPaused)
+            guard draining, target == nil else { return .failure(.notPaused) }
+            draining = false
+            return .success(())
         case .resuming:
             return .failure(.alreadyResuming)
         case .pauseRequested:
             guard target == nil else { return .failure(.pausePending) }
             state = .running
+            draining = false
             return .success(())
-        case .paused:
+        case .paused, .drained:
             state = .resuming(target: target, thenPause: false)
+            draining = false
             return .success(())
         }
     }
@@ -107,7 +147,7 @@ public struct ThreadControl: Sendable, Hashable {
         case .running:
             if force { state = .paused }
             return force
-        case .resuming:
+        case .resuming, .drained:
             return true
         }
     }

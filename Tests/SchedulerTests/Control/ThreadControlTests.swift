@@ -7,7 +7,7 @@ struct ThreadControlTests {
     static let states: [ControlState] = [
         .running, .pauseRequested, .paused,
         .resuming(target: nil, thenPause: false), .resuming(target: .allocated, thenPause: false),
-        .resuming(target: nil, thenPause: true),
+        .resuming(target: nil, thenPause: true), .drained,
     ]
 
     @Test("pause from every state: registered once, never lost, never queued twice")
@@ -27,6 +27,8 @@ struct ThreadControlTests {
                 #expect(outcome == .requested && control.state == .resuming(target: target, thenPause: true))
             case .resuming(_, true):
                 #expect(outcome == .alreadyRequested && control.state == start)
+            case .drained:
+                #expect(outcome == .alreadyPaused && control.state == .drained, "a drained thread is parked already")
             }
         }
     }
@@ -44,7 +46,7 @@ struct ThreadControlTests {
                     #expect(result == nil && control.state == .running)
                 case (.pauseRequested, _):
                     #expect(result == .pausePending && control.state == .pauseRequested)
-                case (.paused, _):
+                case (.paused, _), (.drained, _):
                     #expect(result == nil && control.state == .resuming(target: target, thenPause: false))
                 case (.resuming, _):
                     #expect(result == .alreadyResuming && control.state == start)
@@ -78,6 +80,38 @@ struct ThreadControlTests {
         #expect(!withdrawn && control.state == .running)
         let forced = control.park(force: true)
         #expect(forced && control.state == .paused, "a failure parks the thread on its own")
+    }
+
+    @Test("drain: finishes the sector, parks at the boundary, survives a pause, and any resume undoes it")
+    func drain() {
+        var control = ThreadControl()
+        let first = control.requestDrain(), second = control.requestDrain()
+        #expect(first == .requested && second == .alreadyDraining)
+        #expect(!control.parkRequested, "a drain never interrupts the sector in progress")
+        let atBoundary = control.drainAtBoundary()
+        #expect(atBoundary && control.state == .drained)
+        let third = control.requestDrain()
+        #expect(third == .alreadyDrained)
+        let resumed = refusal(control.requestResume(target: nil))
+        #expect(resumed == nil && control.state == .resuming(target: nil, thenPause: false) && !control.draining)
+
+        var running = ThreadControl()
+        _ = running.requestDrain()
+        let undo = refusal(running.requestResume(target: nil))
+        #expect(undo == nil, "resume undoes a drain of a running thread")
+        let parks = running.drainAtBoundary()
+        #expect(!running.draining && running.state == .running && !parks)
+        _ = running.requestDrain()
+        let moved = refusal(running.requestResume(target: .allocated))
+        #expect(moved == .notPaused, "a running thread is not moved to another state")
+
+        var paused = ThreadControl(.paused)
+        let onPaused = paused.requestDrain()
+        #expect(onPaused == .requested)
+        let pausedParks = paused.drainAtBoundary()
+        #expect(!pausedParks, "a paused thread stays paused; the drain waits for it")
+        _ = paused.requestResume(target: nil)
+        #expect(!paused.draining, "a resume undoes the drain too")
     }
 
     /// The refusal, or nil for an accepted resume.
