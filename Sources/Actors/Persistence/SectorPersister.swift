@@ -11,8 +11,13 @@
 //   src/fil_proofs/mod.rs, `cached_filenames_for_sector`): the replica file, then from the cache dir
 //   `sc-02-data-tree-r-last.dat` (2KiB, 8MiB, 512MiB sectors), `sc-02-data-tree-r-last-0.dat` …
 //   `-7.dat` (32GiB) or `-0` … `-15.dat` (64GiB), then `p_aux` and `t_aux`. No tree-c, tree-d or
-//   layer files. A snap-upgraded sector (planner/snapup.rs, `persist`) sends the same list with the
-//   update file as the replica and the update cache dir as the cache dir.
+//   layer files. A snap-upgraded sector (planner/snapup.rs, `persist`; planner/rebuild.rs,
+//   `persist`, for a rebuilt snap-up sector) sends the same list with the update file as the
+//   replica and the update cache dir as the cache dir.
+// - When (planner/sealer.rs): PCLanded → `persist_sector_files` (after `StoreReserveSpace` picked
+//   an instance among the writable `[[attached]]` names) → Persisted → `SubmitPersistedEx(sector,
+//   instance, false)`. rebuild.rs passes `is_upgrade = true` for a snap-up sector; snapup.rs sends
+//   the instance in `SubmitSnapUpProof`'s `access_instance` instead.
 // - Where (infra/objstore/filestore.rs, `FileStore::uri`): each file keeps its path relative to
 //   `data/`, joined to the store's `location`: `<location>/sealed/s-t0…`,
 //   `<location>/cache/s-t0…/p_aux`, …; for snap-up `<location>/update/s-t0…` and
