@@ -282,7 +282,11 @@ struct SectorPersisterTests {
             let stderrPath = temp.path + "/stderr-\(round)"
             let child = try spawn(binary, ["sector", fake.data, fake.store, "1000", "9"], stderrPath: stderrPath)
             var reader = LineReader(fd: child.stdout)
-            defer { close(child.stdout) }
+            var reaped = false
+            defer {
+                close(child.stdout)
+                if !reaped { kill(child.pid, SIGKILL); var status: Int32 = 0; waitpid(child.pid, &status, 0) }
+            }
             var finished = false
             var seen = 0
             while seen < killAfterLines, let line = try reader.nextLine() {
@@ -294,6 +298,7 @@ struct SectorPersisterTests {
             while let line = try reader.nextLine() { if line.hasPrefix("done") { finished = true } }
             var status: Int32 = 0
             while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
+            reaped = true
             let stderrText = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
             if !finished {
                 kills += 1
