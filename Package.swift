@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "Actors", dependencies: ["Scheduler", "ProofsFFI", "CSpawn"], swiftSettings: strict),
         .executableTarget(name: "sealer", dependencies: ["Actors", "Scheduler", "ProofsFFI"], swiftSettings: strict),
         .executableTarget(name: "toml-test-decoder", dependencies: ["Scheduler"], swiftSettings: strict),
-        .executableTarget(name: "persist-torture", dependencies: ["Actors"], swiftSettings: strict),
+        .executableTarget(name: "persist-torture", dependencies: ["Actors", "ProofsFFI"], swiftSettings: strict),
         // A stand-in damocles external processor (ready line, JSON lines, crash/hang/garbage modes) for tests.
         .executableTarget(name: "fake-processor", dependencies: ["Actors"], swiftSettings: strict),
         .testTarget(name: "ProofsFFITests", dependencies: ["ProofsFFI"], swiftSettings: strict),

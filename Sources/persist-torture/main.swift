@@ -9,8 +9,16 @@
 // everything it saw acknowledged is on disk.
 //
 // The pad is `torturePad(seq:)` below; CrashTortureTests carries an identical copy.
+//
+// persist-torture sector <data-dir> <store-root> <miner> <number>
+//
+// Second mode, for SectorPersisterTests: persists the 32GiB-layout sector s-t0<miner>-<number>
+// from <data-dir> (sealed/, cache/) into <store-root> with 1 MiB chunks, printing
+// "progress <copied>" after each chunk and "done <copied files> <already complete files>" at
+// the end, so a parent can SIGKILL it in the middle of a copy.
 
 import Actors
+import ProofsFFI
 
 #if canImport(Glibc)
 import Glibc
@@ -60,7 +68,26 @@ func fail(_ message: String, code: Int32) -> Never {
     exit(code)
 }
 
+/// The `sector` mode: persist one sector, reporting every chunk, then exit.
+func persistSector(_ arguments: [String]) -> Never {
+    guard arguments.count == 6, let miner = UInt64(arguments[4]), let number = UInt64(arguments[5]) else {
+        fail("usage: persist-torture sector <data-dir> <store-root> <miner> <number>", code: 2)
+    }
+    let sector = SectorID(miner: miner, number: number)
+    let paths = SectorPaths(dataDirectory: arguments[2], sector: sector)
+    let persister = SectorPersister(storeRoot: arguments[3], chunkSize: 1 << 20)
+    do {
+        let routes = persister.routes(sector: sector, size: .gib32, replica: paths.sealed, cache: paths.cache)
+        let report = try persister.persistBlocking(routes, progress: { say("progress \($0.copied)") })
+        say("done \(report.copied.count) \(report.alreadyComplete.count)")
+        exit(0)
+    } catch {
+        fail(error.description, code: 1)
+    }
+}
+
 let arguments = CommandLine.arguments
+if arguments.count > 1 && arguments[1] == "sector" { persistSector(arguments) }
 guard arguments.count == 3, let count = Int(arguments[2]), count >= 0 else {
     fail("usage: persist-torture <dir> <count>", code: 2)
 }

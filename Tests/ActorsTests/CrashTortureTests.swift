@@ -17,9 +17,10 @@ import Darwin
 // The child is found next to the test executable (`.build/<triple>/<config>/`), then under
 // the package's `.build/debug` / `.build/release` (located from `#filePath`); the environment
 // variable PERSIST_TORTURE_BIN overrides both. `swift build` builds it before `swift test`.
+// SectorPersisterTests shares `tortureBinary`, `spawn` and `LineReader`.
 
 /// Failure with a message, for the crash harness.
-private struct TortureFailure: Error, CustomStringConvertible {
+struct TortureFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
@@ -44,7 +45,7 @@ private func torturePad(seq: Int) -> String {
 }
 
 /// The path of the built child program, or nil.
-private func tortureBinary() -> String? {
+func tortureBinary() -> String? {
     let fileManager = FileManager.default
     var candidates: [String] = []
     if let explicit = ProcessInfo.processInfo.environment["PERSIST_TORTURE_BIN"], !explicit.isEmpty {
@@ -67,7 +68,7 @@ private func tortureBinary() -> String? {
 }
 
 /// A running child whose stdout is a pipe.
-private struct Child {
+struct Child {
     let pid: pid_t
     let stdout: Int32
 }
@@ -76,7 +77,7 @@ private struct Child {
 /// spawned by a concurrently running test would inherit the write end and keep our pipe open.
 private let spawnLock = Mutex(())
 
-private func spawn(_ binary: String, _ arguments: [String], stderrPath: String) throws -> Child {
+func spawn(_ binary: String, _ arguments: [String], stderrPath: String) throws -> Child {
     try spawnLock.withLock { _ in try spawnLocked(binary, arguments, stderrPath: stderrPath) }
 }
 
@@ -106,7 +107,7 @@ private func spawnLocked(_ binary: String, _ arguments: [String], stderrPath: St
 }
 
 /// Reads newline-terminated lines from a pipe, with a timeout per wait.
-private struct LineReader {
+struct LineReader {
     let fd: Int32
     var pending: [UInt8] = []
     var atEnd = false
