@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// A deterministic stand-in for filecoin-ffi, for tests and demos.
@@ -81,9 +82,28 @@ public final class MockProver: Prover {
         guard pc1Output.count == 64 else {
             throw ProverError(stage: .pc2, message: "malformed pc1 output (\(pc1Output.count) bytes, want 64)")
         }
-        return Commitments(
+        let commitments = Commitments(
             commR: MockDigest.digest([Array("commR".utf8), Array(pc1Output.prefix(32))]),
             commD: Array(pc1Output.suffix(32)))
+        try Self.writeStandIns(.pc2, sector, replica: sector.paths.sealed, cache: sector.paths.cache, content: commitments.commR)
+        return commitments
+    }
+
+    /// Leaves the files a real PC2 (or snap encoding) leaves for persisting and window PoSt, as
+    /// small stand-ins derived from the commitments: the replica and the cache files.
+    static func writeStandIns(_ stage: ProofStage, _ sector: SectorRef, replica: String, cache: String, content: [UInt8]) throws(ProverError) {
+        guard !replica.isEmpty, !cache.isEmpty else { return }
+        let fm = FileManager.default
+        do {
+            try fm.createDirectory(atPath: cache, withIntermediateDirectories: true)
+            try fm.createDirectory(atPath: (replica as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try Data(content).write(to: URL(fileURLWithPath: replica))
+            for name in sector.proof.sectorSize.persistedCacheFiles {
+                try Data(MockDigest.digest([Array(name.utf8), content])).write(to: URL(fileURLWithPath: cache + "/" + name))
+            }
+        } catch {
+            throw ProverError(stage: stage, message: "cannot write the mock replica's files: \(error.localizedDescription)")
+        }
     }
 
     public func syntheticProofs(_ sector: SectorRef, ticket: [UInt8], commitments: Commitments, pieces: [PieceInfo]) async throws(ProverError) {
@@ -103,7 +123,9 @@ public final class MockProver: Prover {
     public func snapEncode(_ sector: SectorRef, old: ReplicaPaths, pieces: [PieceInfo]) async throws(ProverError) -> Commitments {
         try await work(.snapEncode, sector.id)
         let commD = Self.commD(pieces)
-        return Commitments(commR: MockDigest.digest([Array("snap-commR".utf8), Self.bytes(sector.id), commD]), commD: commD)
+        let commitments = Commitments(commR: MockDigest.digest([Array("snap-commR".utf8), Self.bytes(sector.id), commD]), commD: commD)
+        try Self.writeStandIns(.snapEncode, sector, replica: sector.paths.sealed, cache: sector.paths.cache, content: commitments.commR)
+        return commitments
     }
 
     public func snapProve(_ sector: SectorRef, old: ReplicaPaths, oldCommR: [UInt8], new: Commitments) async throws(ProverError) -> [UInt8] {

@@ -18,6 +18,18 @@ public enum SectorSize: UInt64, Sendable, Hashable, Codable, CaseIterable, Custo
         }
     }
 
+    /// The cache files a sealed (or upgraded) sector keeps for window PoSt, which damocles
+    /// persists with the replica: tree_r_last (split in 8 or 16 for 32GiB and 64GiB), p_aux, t_aux.
+    public var persistedCacheFiles: [String] {
+        let trees: [String]
+        switch self {
+        case .kib2, .mib8, .mib512: trees = ["sc-02-data-tree-r-last.dat"]
+        case .gib32: trees = (0..<8).map { "sc-02-data-tree-r-last-\($0).dat" }
+        case .gib64: trees = (0..<16).map { "sc-02-data-tree-r-last-\($0).dat" }
+        }
+        return trees + ["p_aux", "t_aux"]
+    }
+
     /// Position in Filecoin's proof-type numbering (2KiB = 0 ... 64GiB = 4).
     var ordinal: Int {
         switch self {

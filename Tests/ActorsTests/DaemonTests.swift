@@ -87,4 +87,28 @@ struct DaemonStartupTests {
             #expect(error.description.contains("persist store \"persist-x\""), "\(error)")
         }
     }
+
+    @Test("a persist store whose directory is missing (an unmounted disk) stops the start with a remote manager; the embedded demo creates it")
+    func missingStoreDirectory() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        var settings = fastSettings(0, dir.path + "/t0")
+        settings.storeLocations = ["persist-a": dir.path + "/not-mounted"]
+        let remote = Daemon(options: DaemonOptions(
+            workerName: "t", threads: [settings], manager: .remote(HTTPEndpoint(host: "127.0.0.1", port: 9, path: "/rpc/v0"), headers: []),
+            rpcPort: 0), log: quietLog)
+        do {
+            _ = try await remote.start()
+            Issue.record("started with a missing store directory")
+            _ = await remote.stop()
+        } catch {
+            #expect(error.description.contains("\(dir.path)/not-mounted is not a directory"), "\(error)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/not-mounted"), "never created for a real manager")
+
+        let demo = Daemon(options: DaemonOptions(workerName: "t", threads: [settings], manager: .embedded(.init()), rpcPort: 0), log: quietLog)
+        _ = try await demo.start()
+        #expect(FileManager.default.fileExists(atPath: dir.path + "/not-mounted"))
+        _ = await demo.stop()
+    }
 }

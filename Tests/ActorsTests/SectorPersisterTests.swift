@@ -316,3 +316,43 @@ struct SectorPersisterTests {
         #expect(try fake.temporaries().isEmpty)
     }
 }
+
+@Suite("Persisting in the sealing plans")
+struct PersistFlowTests {
+    @Test("a sealed sector's replica and PoSt cache files land in the reserved store, in damocles' layout")
+    func sealedSectorIsPersisted() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let manager = MockManager()
+        let settings = fastSettings(0, dir.path + "/t0")
+        let thread = SealingThread(settings: settings, manager: manager, prover: fastProver(), log: quietLog)
+        let task = Task { await thread.run() }
+        try await eventually("a finished sector") { (await manager.sectors[SectorID(miner: 10000, number: 1)]?.finalized ?? 0) >= 1 }
+        task.cancel()
+        await task.value
+        let store = try #require(settings.storeLocations["persist-a"])
+        let id = SectorID(miner: 10000, number: 1)
+        #expect(FileManager.default.fileExists(atPath: "\(store)/sealed/\(id)"))
+        for name in SectorSize.kib2.persistedCacheFiles {
+            #expect(FileManager.default.fileExists(atPath: "\(store)/cache/\(id)/\(name)"), "\(name)")
+        }
+        let leftovers = try FileManager.default.subpathsOfDirectory(atPath: store).filter { $0.contains(".tmp") }
+        #expect(leftovers.isEmpty, "no temporaries left: \(leftovers)")
+    }
+
+    @Test("a store the manager reserves that this worker has no location for pauses the thread, naming it")
+    func unknownStorePauses() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        var settings = fastSettings(0, dir.path + "/t0")
+        settings.storeLocations = [:]
+        let thread = SealingThread(settings: settings, manager: MockManager(), prover: fastProver(), log: quietLog)
+        let task = Task { await thread.run() }
+        try await eventually("paused") { thread.isPaused }
+        let info = await thread.info()
+        #expect(info.jobState == "PreCommitLanded" || info.jobState == "PCLanded" || info.jobState.contains("Landed"), "\(info)")
+        #expect(info.lastError?.contains("persist store persist-a, reserved by the manager, has no [[attached]] location") == true, "\(info)")
+        task.cancel()
+        await task.value
+    }
+}

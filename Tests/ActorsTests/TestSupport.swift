@@ -37,6 +37,11 @@ func fastSettings(_ index: Int, _ location: String, plan: PlanKind = .sealer) ->
     s.sealing.rpcPollingInterval = .milliseconds(1)
     s.sealing.maxRetries = 2
     s.persistStores = ["persist-a"]
+    // The store sits beside the location, inside the test's temporary directory.
+    if !location.isEmpty {
+        s.storeLocations = ["persist-a": location + "-persist-a"]
+        try? FileManager.default.createDirectory(atPath: location + "-persist-a", withIntermediateDirectories: true)
+    }
     return s
 }
 

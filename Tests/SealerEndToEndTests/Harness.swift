@@ -151,6 +151,8 @@ func eventually(_ what: String, timeout: Duration = .seconds(60), _ condition: (
 /// A daemon config for tests: `threads` sealer threads under `dir`, fast mock stages.
 func testConfig(dir: String, threads: Int, manager: String = "embedded", port: Int = 0, token: String? = nil,
                 stage: String = "5ms", extra: String = "") -> String {
+    // The persist store must exist, as a mounted disk would.
+    try? FileManager.default.createDirectory(atPath: dir + "/persist", withIntermediateDirectories: true)
     var text = """
     [worker]
     name = "e2e"

@@ -204,8 +204,23 @@ public final class Daemon: Sendable {
 
     /// damocles refuses to start when the manager does not know an attached store; so do we.
     /// An unreachable manager is only a warning: threads retry their calls anyway.
+    /// Each writable store's directory must exist: a missing one is usually a disk that is not
+    /// mounted, and sealed sectors must not land on the root filesystem instead. With the embedded
+    /// mock manager (a demo) a missing directory is created.
     private func checkPersistStores() async throws(DaemonError) {
         let names = Set(options.threads.flatMap(\.persistStores)).sorted()
+        let locations = options.threads.first?.storeLocations ?? [:]
+        for name in names {
+            guard let location = locations[name] else { continue }
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: location, isDirectory: &isDirectory), isDirectory.boolValue { continue }
+            if case .embedded = options.manager, (try? FileManager.default.createDirectory(atPath: location, withIntermediateDirectories: true)) != nil {
+                log.info("created persist store \"\(name)\" at \(location) (embedded mock manager)")
+                continue
+            }
+            await server.shutdown()
+            throw DaemonError("persist store \"\(name)\" ([[attached]]): location \(location) is not a directory; mount it or fix the path")
+        }
         for name in names {
             do {
                 guard try await manager.storeBasicInfo(name) != nil else {

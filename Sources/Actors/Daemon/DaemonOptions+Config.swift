@@ -24,7 +24,7 @@ extension DaemonOptions {
             settings.staticTreeD = Dictionary(config.processors.staticTreeD.compactMap { key, path in
                 SectorSize.allCases.first { $0.description == key }.map { ($0, Self.absolute(path)) }
             }, uniquingKeysWith: { first, _ in first })
-            settings.storeLocations = Dictionary(config.attached.map { ($0.name, $0.location) }, uniquingKeysWith: { first, _ in first })
+            settings.storeLocations = Dictionary(config.attached.map { ($0.name, Self.absolute($0.location)) }, uniquingKeysWith: { first, _ in first })
             threads.append(settings)
             if !location.isEmpty {
                 reloaders[location] = HotConfig(location: location, base: config, index: index, log: log)

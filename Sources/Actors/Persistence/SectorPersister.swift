@@ -171,15 +171,7 @@ public struct SectorPersister: Sendable {
     }
 
     /// The cache files damocles persists for a sector of `size`, in its order.
-    public static func cacheFileNames(for size: SectorSize) -> [String] {
-        let trees: [String]
-        switch size {
-        case .kib2, .mib8, .mib512: trees = ["sc-02-data-tree-r-last.dat"]
-        case .gib32: trees = (0..<8).map { "sc-02-data-tree-r-last-\($0).dat" }
-        case .gib64: trees = (0..<16).map { "sc-02-data-tree-r-last-\($0).dat" }
-        }
-        return trees + ["p_aux", "t_aux"]
-    }
+    public static func cacheFileNames(for size: SectorSize) -> [String] { size.persistedCacheFiles }
 
     /// A snap-up sector's working replica and cache dir under a sealing location's `data/`.
     public static func upgradeWorkingPaths(dataDirectory: String, sector: SectorID) -> (replica: String, cache: String) {

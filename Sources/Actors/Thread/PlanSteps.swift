@@ -68,13 +68,40 @@ extension PlanContext {
     /// thread has just rebuilt, upgraded into damocles' `update` / `update-cache` files.
     func snapSectors() throws(StepError) -> (new: SectorRef, old: ReplicaPaths) {
         var ref = try sectorRef()
+        let old: ReplicaPaths
         if record.plan == .rebuild {
-            let old = ReplicaPaths(sealed: ref.paths.sealed, cache: ref.paths.cache)
-            ref.paths = SectorPaths.update(dataDirectory: store.dataDirectory, sector: ref.id)
-            return (ref, old)
+            old = ReplicaPaths(sealed: ref.paths.sealed, cache: ref.paths.cache)
+        } else {
+            let access = try require(record.phases.accessInstance, "access instance of the old replica")
+            old = settings.replica(of: ref.id, sealedIn: access, cacheIn: access)
         }
-        let access = try require(record.phases.accessInstance, "access instance of the old replica")
-        return (ref, settings.replica(of: ref.id, sealedIn: access, cacheIn: access))
+        ref.paths = SectorPaths.update(dataDirectory: store.dataDirectory, sector: ref.id)
+        return (ref, old)
+    }
+
+    /// Copies the sector's replica and the cache files window PoSt needs into the persist store
+    /// the manager reserved (`[[attached]]` by name), as damocles' transfer does, but through
+    /// fsynced temporaries renamed into place, so a crash never leaves a partial file under a
+    /// final name; a rerun after one skips what is complete.
+    func persistFiles(to instance: String, upgraded: Bool) async throws(StepError) {
+        let ref = try sectorRef()
+        guard let location = settings.storeLocations[instance] else {
+            throw .failure(.permanent("persist store \(instance), reserved by the manager, has no [[attached]] location in this worker's config"))
+        }
+        let persister = SectorPersister(storeRoot: location)
+        let source = upgraded ? SectorPaths.update(dataDirectory: store.dataDirectory, sector: ref.id) : ref.paths
+        let routes = persister.routes(sector: ref.id, size: ref.proof.sectorSize, replica: source.sealed, cache: source.cache,
+                                      kind: upgraded ? .upgraded : .sealed)
+        do {
+            let report = try await persister.persist(routes)
+            log.info("persisted to \(instance): \(report.summary)")
+        } catch {
+            switch error {
+            case .cancelled: throw .interrupted
+            case .io: throw .failure(.temporary("persist to \(instance): \(error)"))
+            default: throw .failure(.permanent("persist to \(instance): \(error)"))
+            }
+        }
     }
 
     func snapEncode(into next: inout SectorRecord) async throws(StepError) {

@@ -70,7 +70,9 @@ extension PlanContext {
             return .advance(.snapProve, next)
 
         case .snapDone:
-            next.phases.persistInstance = try await reservePersistStore()
+            let instance = try await reservePersistStore()
+            try await persistFiles(to: instance, upgraded: record.phases.isSnapRebuild)
+            next.phases.persistInstance = instance
             return .advance(.persist, next)
 
         case .persisted:

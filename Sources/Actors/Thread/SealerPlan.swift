@@ -80,7 +80,9 @@ extension PlanContext {
             return .advance(.reSubmitPC, next)
 
         case .pcLanded:
-            next.phases.persistInstance = try await reservePersistStore()
+            let instance = try await reservePersistStore()
+            try await persistFiles(to: instance, upgraded: false)
+            next.phases.persistInstance = instance
             return .advance(.persist, next)
 
         case .persisted:

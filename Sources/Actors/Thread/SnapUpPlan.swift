@@ -39,7 +39,9 @@ extension PlanContext {
             return .advance(.snapProve, next)
 
         case .snapProved:
-            next.phases.persistInstance = try await reservePersistStore()
+            let instance = try await reservePersistStore()
+            try await persistFiles(to: instance, upgraded: true)
+            next.phases.persistInstance = instance
             return .advance(.persist, next)
 
         case .persisted:
