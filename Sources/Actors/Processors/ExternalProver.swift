@@ -6,7 +6,9 @@ import Scheduler
 /// itself (`processor <stage>`) or `sealer processor <stage>`.
 ///
 /// Sent to the child, as damocles-worker sends them: `add_pieces` (CC sectors), `tree_d`,
-/// `pc1`, `pc2`, `c2`, `snap_encode`, `unseal`, `window_post`.
+/// `pc1`, `pc2`, `c2`, `snap_encode`, `unseal`, `window_post` (damocles-worker's own binary
+/// has processor subcommands for all of them but `unseal`, whose `Unseal` task only a child
+/// built on vc-processors reads).
 ///
 /// Run in-process through `local`, because damocles has no processor task for them or the
 /// `Prover` boundary lacks what the task needs: C1 and synthetic PoRep proofs (damocles runs
