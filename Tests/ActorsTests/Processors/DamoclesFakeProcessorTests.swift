@@ -148,6 +148,15 @@ import Testing
         await c.shutdown()
     }
 
+    @Test("a pre-serialized task goes into the request line verbatim, its raw newlines (JSON whitespace) made spaces")
+    func encodedTaskLine() async throws {
+        let c = ExternalProcessor(stage: "pc2", index: 0, config: ProcessorLaunch(bin: FakeProcessor.path, args: ["pc2"])) { _ in }
+        try await c.start()
+        let output = try await c.process(encodedTask: Array("{\"pc1out\":{\n\"b\":[1, 2],\r\n\"a\":\"x\"},\"cache_dir\":\"/c\"}".utf8))
+        #expect(output["echo"] == ["pc1out": ["a": "x", "b": [1, 2]], "cache_dir": "/c"])
+        await c.shutdown()
+    }
+
     @Test("the schema reads what the Codable payloads write, for every stage damocles has a processor for")
     func schemaMatchesTypes() throws {
         let s = Self.sector
