@@ -1,6 +1,11 @@
 // Test double for a damocles external processor.
 //
-// Usage: fake-processor <stage> [--mode echo|slow-ready|wrong-ready|hang|crash-once|crash-then-bad-ready|ignore-eof] [--marker PATH]
+// Usage: fake-processor <stage> [--mode echo|damocles|slow-ready|wrong-ready|hang|crash-once|crash-then-bad-ready|ignore-eof] [--marker PATH]
+//
+// `damocles` mode stands in for damocles-worker's own `processor <stage>`: it checks every task
+// against damocles' schema for the stage (`DamoclesShape.task(stage:)`, field by field) and
+// answers `err_msg` naming the first missing, unexpected or mistyped field, else an output of
+// damocles' shape for the stage (fixed, plausible values; no proofs are computed).
 import Actors
 import Foundation
 
@@ -99,12 +104,76 @@ func echoLoop() -> Never {
     exit(0)
 }
 
+/// 32 copies of `byte`, as a JSON array.
+func bytes32(_ byte: Int64) -> JSONValue { .array(Array(repeating: .int(byte), count: 32)) }
+
+/// An output of damocles' shape for a task that passed the schema.
+func damoclesOutput(_ task: JSONValue) -> JSONValue {
+    switch stage {
+    case "add_pieces":
+        let pieces = task["pieces"]?.arrayValue ?? []
+        if pieces.isEmpty {
+            // A CC sector: one pledge piece filling it (2KiB: 2032 unpadded bytes).
+            return [["commitment": bytes32(0x21), "size": 2032]]
+        }
+        return .array(pieces.map { ["commitment": bytes32(0x22), "size": $0["piece_size"] ?? 0] })
+    case "tree_d", "transfer":
+        return true
+    case "pc1":
+        // filecoin-proofs-api's SealPreCommitPhase1Output; labels and config much simplified.
+        return ["registered_proof": task["registered_proof"] ?? .null,
+                "labels": ["StackedDrg2KiBV1": ["labels": [], "_h": nil]],
+                "config": ["path": task["cache_path"] ?? .null, "id": "tree-d", "size": 127, "rows_to_discard": 0],
+                "comm_d": bytes32(0x31)]
+    case "pc2":
+        return ["registered_proof": task["pc1out"]?["registered_proof"] ?? .null, "comm_r": bytes32(0x32),
+                "comm_d": task["pc1out"]?["comm_d"] ?? .null]
+    case "c2":
+        return ["proof": .array(Array(repeating: .int(0x42), count: 192))]
+    case "snap_encode":
+        return ["comm_r_new": bytes32(0x51), "comm_r_last_new": bytes32(0x52), "comm_d_new": bytes32(0x53)]
+    case "snap_prove":
+        return .array(Array(repeating: .int(0x54), count: 64))
+    case "unseal":
+        return task["num_bytes"] ?? .null
+    case "window_post":
+        // 3 bytes 0x61 in standard base64.
+        return ["proofs": ["YWFh"], "faults": []]
+    default:
+        return .null
+    }
+}
+
+func damoclesLoop() -> Never {
+    while let line = readLine() {
+        guard let request = try? JSONValue.parse(line), let id = request["id"], let task = request["task"] else {
+            complain("fake-processor: bad request line\n")
+            continue
+        }
+        let reply: JSONValue
+        if let shape = DamoclesShape.task(stage: stage) {
+            if let error = shape.mismatch(task, at: "task") {
+                reply = ["id": id, "err_msg": .string("\(stage): \(error)"), "output": nil]
+            } else {
+                reply = ["id": id, "err_msg": nil, "output": damoclesOutput(task)]
+            }
+        } else {
+            reply = ["id": id, "err_msg": .string("damocles has no \(stage) processor"), "output": nil]
+        }
+        emit(reply.serializedString)
+    }
+    exit(0)
+}
+
 let ready = "\(stage) processor ready"
 
 switch mode {
 case "echo":
     emit(ready)
     echoLoop()
+case "damocles":
+    emit(ready)
+    damoclesLoop()
 case "slow-ready":
     sleep(30)
     emit(ready)

@@ -10,7 +10,9 @@ import Glibc
 /// `sealer processor <stage>`: an external processor child, as damocles-worker's own
 /// `processor <stage>` is: it pins itself to `VC_CG_CPUSET` and prefers the memory of
 /// `VENUS_WORKER_NUMA_PREFERRED`, prints `<stage> processor ready`, then answers one JSON line
-/// per task on stdin, in any order, until stdin closes. The work runs on the mock prover,
+/// per task on stdin, in any order, until stdin closes. Tasks and outputs are damocles' own
+/// (`DamoclesProcessorRunner`), so the daemon may run this or damocles-worker as a child. The
+/// work runs on the mock prover,
 /// configured by `SEALER_MOCK_DURATIONS` (`pc1=600ms,c2=400ms`), `SEALER_MOCK_SEED` and
 /// `SEALER_MOCK_FAILURE_RATE`, which the daemon sets from `[proofs.mock]`.
 enum ProcessorCommand {
@@ -77,10 +79,8 @@ enum ProcessorCommand {
         }
         let reply: JSONValue
         do {
-            let task = try body.decode(ProcessorTask.self)
-            guard task.stage == stage else { throw ProverError(stage: task.stage, message: "this is the \(stage) processor") }
-            let output = try await task.run(on: prover)
-            reply = .object(["id": .int(id), "err_msg": .null, "output": try JSONValue(encoding: output)])
+            let output = try await DamoclesProcessorRunner.run(stage: stage, task: body, on: prover)
+            reply = .object(["id": .int(id), "err_msg": .null, "output": output])
         } catch {
             reply = .object(["id": .int(id), "err_msg": .string("\(error)"), "output": .null])
         }

@@ -218,6 +218,12 @@ public actor ExternalProcessor {
 
     /// Sends `task` to the child and returns its `output`.
     public func process(_ task: JSONValue) async throws(ProcessorError) -> JSONValue {
+        try await process(encodedTask: task.serialized())
+    }
+
+    /// Sends a task already serialized as one JSON value (written into the request line
+    /// verbatim, so opaque outputs embedded in it keep their bytes) and returns its `output`.
+    public func process(encodedTask task: [UInt8]) async throws(ProcessorError) -> JSONValue {
         var target: ProcessorChild
         while true {
             if Task.isCancelled { throw .cancelled }
@@ -235,8 +241,10 @@ public actor ExternalProcessor {
         }
 
         let ticket = calls.enqueue(())
-        var line = JSONValue.object(["id": .int(Int64(ticket.id)), "task": task]).serialized()
-        line.append(0x0A)
+        var line = Array("{\"id\":\(ticket.id),\"task\":".utf8)
+        // Raw newlines in valid JSON are only insignificant whitespace; the line must stay one.
+        line.append(contentsOf: task.map { $0 == 0x0A || $0 == 0x0D ? UInt8(ascii: " ") : $0 })
+        line.append(contentsOf: [UInt8(ascii: "}"), 0x0A])
         target.send(line)
         // An answer that arrives before this task parks is kept for it; a cancelled call leaves
         // the line at once, and a late answer to it is logged as unknown.
