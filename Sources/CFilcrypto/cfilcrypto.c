@@ -15,6 +15,8 @@ _Static_assert(offsetof(PublicReplicaInfo_t, sector_id) == 40, "PublicReplicaInf
 _Static_assert(sizeof(PoStProof_t) == 24, "PoStProof");
 _Static_assert(offsetof(SealPreCommitPhase2_t, comm_r) == 36, "SealPreCommitPhase2.comm_r");
 _Static_assert(sizeof(WriteWithAlignment_t) == 48, "WriteWithAlignment");
+_Static_assert(offsetof(Result_GenerateFallbackSectorChallenges_t, value) == 24, "Result<GenerateFallbackSectorChallenges>");
+_Static_assert(sizeof(GenerateFallbackSectorChallenges_t) == 32, "GenerateFallbackSectorChallenges");
 
 /// The number of layout checks above; exported so the target has a symbol of its own.
-int cfil_layout_checks(void) { return 13; }
+int cfil_layout_checks(void) { return 15; }

@@ -773,6 +773,82 @@ Result_GenerateWindowPoSt_t *generate_window_post_with_vanilla(RegisteredPoStPro
     return r;
 }
 
+// ids: the sector ids, ascending (as filecoin-ffi's BTreeMap gives them); each sector's 10
+// challenges: the u64 LE words of 80 bytes D("challenges", proof, randomness, prover_id, sector_id).
+Result_GenerateFallbackSectorChallenges_t *generate_fallback_sector_challenges(RegisteredPoStProof_t registered_proof,
+                                                                              uint8_32_array_t const *randomness,
+                                                                              slice_ref_uint64_t sector_ids,
+                                                                              uint8_32_array_t const *prover_id) {
+    BEGIN("generate_fallback_sector_challenges", Result_GenerateFallbackSectorChallenges_t,
+          "destroy_generate_fallback_sector_challenges_response");
+    CHECK_WINDOW(registered_proof);
+    CHECK_ARRAY(randomness, "randomness");
+    CHECK_ARRAY(prover_id, "prover_id");
+    if (sector_ids.len == 0 || sector_ids.ptr == NULL) FAIL(CALLER_ERROR, "no sectors");
+    enum { CHALLENGES = 10 };
+    size_t n = sector_ids.len;
+    uint64_t *ids = malloc(n * sizeof *ids);
+    slice_boxed_uint64_t *lists = calloc(n, sizeof *lists);
+    if (ids == NULL || lists == NULL) { free(ids); free(lists); FAIL(RECEIVER_ERROR, "out of memory"); }
+    memcpy(ids, sector_ids.ptr, n * sizeof *ids);
+    for (size_t i = 1; i < n; i++) {  // insertion sort: the double's inputs are small
+        uint64_t v = ids[i];
+        size_t j = i;
+        while (j > 0 && ids[j - 1] > v) { ids[j] = ids[j - 1]; j--; }
+        ids[j] = v;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint8_t raw[CHALLENGES * 8];
+        struct transcript t = t_begin("challenges");
+        t_u64(&t, (uint64_t)registered_proof);
+        t_a32(&t, randomness);
+        t_a32(&t, prover_id);
+        t_u64(&t, ids[i]);
+        t_out(&t, raw, sizeof raw);
+        lists[i].ptr = malloc(CHALLENGES * sizeof(uint64_t));
+        if (lists[i].ptr == NULL) {
+            for (size_t j = 0; j < i; j++) free(lists[j].ptr);
+            free(ids);
+            free(lists);
+            FAIL(RECEIVER_ERROR, "out of memory");
+        }
+        for (size_t c = 0; c < CHALLENGES; c++) lists[i].ptr[c] = get_u64(raw + 8 * c);
+        lists[i].len = CHALLENGES;
+    }
+    response_t *r = NEW();
+    if (r == NULL) {
+        for (size_t i = 0; i < n; i++) free(lists[i].ptr);
+        free(ids);
+        free(lists);
+        return NULL;
+    }
+    r->value.ids = (slice_boxed_uint64_t){ids, n};
+    r->value.challenges = (slice_boxed_slice_boxed_uint64_t){lists, n};
+    return r;
+}
+
+// 64 bytes D("vanilla", proof, sector_id, comm_r, count, each challenge); the replica's cache
+// directory and file must exist.
+Result_slice_boxed_uint8_t *generate_single_vanilla_proof(PrivateReplicaInfo_t replica, slice_ref_uint64_t challenges) {
+    BEGIN("generate_single_vanilla_proof", Result_slice_boxed_uint8_t, "destroy_generate_single_vanilla_proof_response");
+    CHECK_WINDOW(replica.registered_proof);
+    CHECK_PATH(((slice_ref_uint8_t){replica.cache_dir_path.ptr, replica.cache_dir_path.len}), "cache_dir_path", 1);
+    CHECK_PATH(((slice_ref_uint8_t){replica.replica_path.ptr, replica.replica_path.len}), "replica_path", 0);
+    if (challenges.len == 0 || challenges.ptr == NULL) FAIL(CALLER_ERROR, "no challenges");
+    struct transcript t = t_begin("vanilla");
+    t_u64(&t, (uint64_t)replica.registered_proof);
+    t_u64(&t, replica.sector_id);
+    t_a32(&t, &replica.comm_r);
+    t_u64(&t, challenges.len);
+    for (size_t i = 0; i < challenges.len; i++) t_u64(&t, challenges.ptr[i]);
+    slice_boxed_uint8_t proof = t_boxed(&t, 64);
+    CHECK_ALLOC(proof.ptr);
+    response_t *r = NEW();
+    if (r == NULL) { free(proof.ptr); return NULL; }
+    r->value = proof;
+    return r;
+}
+
 // True when there is exactly one proof and it is generate_window_post's for these replicas.
 Result_bool_t *verify_window_post(uint8_32_array_t const *randomness, slice_ref_PublicReplicaInfo_t replicas,
                                   slice_ref_PoStProof_t proofs, uint8_32_array_t const *prover_id) {
@@ -838,6 +914,49 @@ static struct transcript snap_proof(int32_t proof, const uint8_32_array_t *old, 
     t_a32(&t, new_r);
     t_a32(&t, new_d);
     return t;
+}
+
+// Two partition proofs, 64 bytes each: D("snap-partition", update proof, comm_r_old, comm_r_new,
+// comm_d_new, index); the four paths must exist.
+Result_slice_boxed_slice_boxed_uint8_t *generate_empty_sector_update_partition_proofs(
+    RegisteredUpdateProof_t registered_proof, uint8_32_array_t const *comm_r_old, uint8_32_array_t const *comm_r_new,
+    uint8_32_array_t const *comm_d_new, slice_ref_uint8_t sector_key_path, slice_ref_uint8_t sector_key_cache_dir_path,
+    slice_ref_uint8_t replica_path, slice_ref_uint8_t replica_cache_path) {
+    BEGIN("generate_empty_sector_update_partition_proofs", Result_slice_boxed_slice_boxed_uint8_t,
+          "destroy_generate_empty_sector_update_partition_proof_response");
+    CHECK_UPDATE(registered_proof);
+    CHECK_ARRAY(comm_r_old, "comm_r_old");
+    CHECK_ARRAY(comm_r_new, "comm_r_new");
+    CHECK_ARRAY(comm_d_new, "comm_d_new");
+    CHECK_PATH(sector_key_path, "sector_key_path", 0);
+    CHECK_PATH(sector_key_cache_dir_path, "sector_key_cache_dir_path", 1);
+    CHECK_PATH(replica_path, "replica_path", 0);
+    CHECK_PATH(replica_cache_path, "replica_cache_path", 1);
+    enum { PARTITIONS = 2 };
+    slice_boxed_uint8_t *proofs = calloc(PARTITIONS, sizeof *proofs);
+    CHECK_ALLOC(proofs);
+    for (size_t i = 0; i < PARTITIONS; i++) {
+        struct transcript t = t_begin("snap-partition");
+        t_u64(&t, (uint64_t)registered_proof);
+        t_a32(&t, comm_r_old);
+        t_a32(&t, comm_r_new);
+        t_a32(&t, comm_d_new);
+        t_u64(&t, i);
+        proofs[i] = t_boxed(&t, 64);
+        if (proofs[i].ptr == NULL) {
+            for (size_t j = 0; j < i; j++) free(proofs[j].ptr);
+            free(proofs);
+            FAIL(RECEIVER_ERROR, "out of memory");
+        }
+    }
+    response_t *r = NEW();
+    if (r == NULL) {
+        for (size_t i = 0; i < PARTITIONS; i++) free(proofs[i].ptr);
+        free(proofs);
+        return NULL;
+    }
+    r->value = (slice_boxed_slice_boxed_uint8_t){proofs, PARTITIONS};
+    return r;
 }
 
 Result_slice_boxed_uint8_t *generate_empty_sector_update_proof_with_vanilla(
@@ -955,6 +1074,16 @@ RELEASE(destroy_generate_window_post_response, Result_GenerateWindowPoSt_t, {
     free(ptr->value.faulty_sectors.ptr);
 })
 RELEASE(destroy_verify_window_post_response, Result_bool_t, (void)0)
+RELEASE(destroy_generate_fallback_sector_challenges_response, Result_GenerateFallbackSectorChallenges_t, {
+    for (size_t i = 0; i < ptr->value.challenges.len; i++) free(ptr->value.challenges.ptr[i].ptr);
+    free(ptr->value.challenges.ptr);
+    free(ptr->value.ids.ptr);
+})
+RELEASE(destroy_generate_single_vanilla_proof_response, Result_slice_boxed_uint8_t, free(ptr->value.ptr))
+RELEASE(destroy_generate_empty_sector_update_partition_proof_response, Result_slice_boxed_slice_boxed_uint8_t, {
+    for (size_t i = 0; i < ptr->value.len; i++) free(ptr->value.ptr[i].ptr);
+    free(ptr->value.ptr);
+})
 RELEASE(destroy_empty_sector_update_encode_into_response, Result_EmptySectorUpdateEncodeInto_t, (void)0)
 RELEASE(destroy_empty_sector_update_generate_proof_response, Result_slice_boxed_uint8_t, free(ptr->value.ptr))
 RELEASE(destroy_empty_sector_update_verify_proof_response, Result_bool_t, (void)0)

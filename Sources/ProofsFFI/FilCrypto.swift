@@ -188,10 +188,16 @@ struct Symbols: Sendable {
     let generateWindowPoSt: cfil_generate_window_post_fn
     let generateWindowPoStWithVanilla: cfil_generate_window_post_with_vanilla_fn
     let destroyGenerateWindowPoSt: cfil_destroy_window_post_fn
+    let generateFallbackSectorChallenges: cfil_generate_fallback_sector_challenges_fn
+    let destroyFallbackSectorChallenges: cfil_destroy_fallback_challenges_fn
+    let generateSingleVanillaProof: cfil_generate_single_vanilla_proof_fn
+    let destroySingleVanillaProof: cfil_destroy_bytes_fn
     let verifyWindowPoSt: cfil_verify_window_post_fn
     let destroyVerifyWindowPoSt: cfil_destroy_bool_fn
     let emptySectorUpdateEncodeInto: cfil_empty_sector_update_encode_into_fn
     let destroyEmptySectorUpdateEncodeInto: cfil_destroy_encode_into_fn
+    let generateEmptySectorUpdatePartitionProofs: cfil_generate_empty_sector_update_partition_proofs_fn
+    let destroyEmptySectorUpdatePartitionProofs: cfil_destroy_byte_lists_fn
     let generateEmptySectorUpdateProofWithVanilla: cfil_generate_empty_sector_update_proof_with_vanilla_fn
     let generateEmptySectorUpdateProof: cfil_generate_empty_sector_update_proof_fn
     let destroyEmptySectorUpdateGenerateProof: cfil_destroy_bytes_fn
@@ -214,8 +220,11 @@ struct Symbols: Sendable {
         "unseal_range", "destroy_unseal_range_response",
         "clear_cache", "destroy_clear_cache_response",
         "generate_window_post", "generate_window_post_with_vanilla", "destroy_generate_window_post_response",
+        "generate_fallback_sector_challenges", "destroy_generate_fallback_sector_challenges_response",
+        "generate_single_vanilla_proof", "destroy_generate_single_vanilla_proof_response",
         "verify_window_post", "destroy_verify_window_post_response",
         "empty_sector_update_encode_into", "destroy_empty_sector_update_encode_into_response",
+        "generate_empty_sector_update_partition_proofs", "destroy_generate_empty_sector_update_partition_proof_response",
         "generate_empty_sector_update_proof_with_vanilla", "generate_empty_sector_update_proof",
         "destroy_empty_sector_update_generate_proof_response",
         "verify_empty_sector_update_proof", "destroy_empty_sector_update_verify_proof_response",
@@ -251,10 +260,16 @@ struct Symbols: Sendable {
         generateWindowPoSt = r.get("generate_window_post")
         generateWindowPoStWithVanilla = r.get("generate_window_post_with_vanilla")
         destroyGenerateWindowPoSt = r.get("destroy_generate_window_post_response")
+        generateFallbackSectorChallenges = r.get("generate_fallback_sector_challenges")
+        destroyFallbackSectorChallenges = r.get("destroy_generate_fallback_sector_challenges_response")
+        generateSingleVanillaProof = r.get("generate_single_vanilla_proof")
+        destroySingleVanillaProof = r.get("destroy_generate_single_vanilla_proof_response")
         verifyWindowPoSt = r.get("verify_window_post")
         destroyVerifyWindowPoSt = r.get("destroy_verify_window_post_response")
         emptySectorUpdateEncodeInto = r.get("empty_sector_update_encode_into")
         destroyEmptySectorUpdateEncodeInto = r.get("destroy_empty_sector_update_encode_into_response")
+        generateEmptySectorUpdatePartitionProofs = r.get("generate_empty_sector_update_partition_proofs")
+        destroyEmptySectorUpdatePartitionProofs = r.get("destroy_generate_empty_sector_update_partition_proof_response")
         generateEmptySectorUpdateProofWithVanilla = r.get("generate_empty_sector_update_proof_with_vanilla")
         generateEmptySectorUpdateProof = r.get("generate_empty_sector_update_proof")
         destroyEmptySectorUpdateGenerateProof = r.get("destroy_empty_sector_update_generate_proof_response")

@@ -228,6 +228,36 @@ extension FilCrypto {
         return try finishWindowPoSt(call, symbols.generateWindowPoStWithVanilla(proof.rawValue, random, prover, vanilla))
     }
 
+    /// `generate_fallback_sector_challenges`: each sector's challenges for this randomness, in
+    /// the library's order (ascending sector id), for `generateSingleVanillaProof`.
+    public func generateFallbackSectorChallenges(_ proof: PoStProofType, randomness: [UInt8], sectorIDs: [UInt64],
+                                                 proverID: [UInt8]) throws(FilCryptoError) -> [SectorChallenges] {
+        let call = "generate_fallback_sector_challenges"
+        let args = Arguments(call)
+        defer { args.release() }
+        let random = try args.array32(randomness, "randomness")
+        let prover = try args.array32(proverID, "prover_id")
+        let response = symbols.generateFallbackSectorChallenges(proof.rawValue, random, args.uint64s(sectorIDs), prover)
+        return try finish(call, response, { symbols.destroyFallbackSectorChallenges($0) }) { r in
+            let ids = UnsafeBufferPointer(start: r.value.ids.ptr, count: r.value.ids.len)
+            let lists = UnsafeBufferPointer(start: r.value.challenges.ptr, count: r.value.challenges.len)
+            return zip(ids, lists).map { id, list in
+                SectorChallenges(sectorID: id, challenges: Array(UnsafeBufferPointer(start: list.ptr, count: list.len)))
+            }
+        }
+    }
+
+    /// `generate_single_vanilla_proof`: one sector's vanilla proof for its challenges, for
+    /// `generateWindowPoStWithVanilla`.
+    public func generateSingleVanillaProof(replica: PrivateReplica, challenges: [UInt64]) throws(FilCryptoError) -> [UInt8] {
+        let call = "generate_single_vanilla_proof"
+        let args = Arguments(call)
+        defer { args.release() }
+        let cReplica = try args.privateReplica(replica, "replica")
+        let response = symbols.generateSingleVanillaProof(cReplica, args.uint64s(challenges))
+        return try finish(call, response, { symbols.destroySingleVanillaProof($0) }) { r in bytes(r.value) }
+    }
+
     /// `verify_window_post`: whether `proofs` prove `replicas` for this randomness.
     public func verifyWindowPoSt(randomness: [UInt8], replicas: [PublicReplica], proofs: [PoStProofBytes],
                                  proverID: [UInt8]) throws(FilCryptoError) -> Bool {
@@ -261,6 +291,25 @@ extension FilCrypto {
         return try finish(call, response, { symbols.destroyEmptySectorUpdateEncodeInto($0) }) { r in
             SnapEncoding(commRNew: bytes(r.value.comm_r_new), commRLastNew: bytes(r.value.comm_r_last_new),
                          commDNew: bytes(r.value.comm_d_new))
+        }
+    }
+
+    /// `generate_empty_sector_update_partition_proofs`: the partition (vanilla) proofs of an
+    /// update, for `generateEmptySectorUpdateProofWithVanilla`.
+    public func generateEmptySectorUpdatePartitionProofs(_ proof: UpdateProofType, commROld: [UInt8], commRNew: [UInt8], commDNew: [UInt8],
+                                                         sectorKeyPath: String, sectorKeyCacheDir: String, replicaPath: String,
+                                                         replicaCacheDir: String) throws(FilCryptoError) -> [[UInt8]] {
+        let call = "generate_empty_sector_update_partition_proofs"
+        let args = Arguments(call)
+        defer { args.release() }
+        let old = try args.array32(commROld, "comm_r_old")
+        let newR = try args.array32(commRNew, "comm_r_new")
+        let newD = try args.array32(commDNew, "comm_d_new")
+        let response = symbols.generateEmptySectorUpdatePartitionProofs(proof.rawValue, old, newR, newD, args.path(sectorKeyPath),
+                                                                        args.path(sectorKeyCacheDir), args.path(replicaPath),
+                                                                        args.path(replicaCacheDir))
+        return try finish(call, response, { symbols.destroyEmptySectorUpdatePartitionProofs($0) }) { r in
+            UnsafeBufferPointer(start: r.value.ptr, count: r.value.len).map(bytes)
         }
     }
 
@@ -382,6 +431,7 @@ extension Result_WriteWithoutAlignment_t: FilResponse {}
 extension Result_SealPreCommitPhase2_t: FilResponse {}
 extension Result_GenerateWindowPoSt_t: FilResponse {}
 extension Result_EmptySectorUpdateEncodeInto_t: FilResponse {}
+extension Result_GenerateFallbackSectorChallenges_t: FilResponse {}
 
 private func bytes(_ slice: slice_boxed_uint8_t) -> [UInt8] {
     Array(UnsafeBufferPointer(start: slice.ptr, count: slice.len))
@@ -464,13 +514,17 @@ private final class Arguments {
         return slice_ref_slice_boxed_uint8_t(ptr: UnsafePointer(pointer), len: lists.count)
     }
 
+    /// A replica whose paths live in this call's memory; `what` names it in errors.
+    func privateReplica(_ replica: FilCrypto.PrivateReplica, _ what: String) throws(FilCryptoError) -> PrivateReplicaInfo_t {
+        PrivateReplicaInfo_t(registered_proof: replica.proofType.rawValue, cache_dir_path: boxed(replica.cacheDir.utf8),
+                             comm_r: try value32(replica.commR, what + ".comm_r"), replica_path: boxed(replica.replicaPath.utf8),
+                             sector_id: replica.sectorID)
+    }
+
     func privateReplicas(_ replicas: [FilCrypto.PrivateReplica]) throws(FilCryptoError) -> slice_ref_PrivateReplicaInfo_t {
         let pointer = allocate(replicas.count, of: PrivateReplicaInfo_t.self)
         for (i, replica) in replicas.enumerated() {
-            (pointer + i).initialize(to: PrivateReplicaInfo_t(
-                registered_proof: replica.proofType.rawValue, cache_dir_path: boxed(replica.cacheDir.utf8),
-                comm_r: try value32(replica.commR, "replicas[\(i)].comm_r"), replica_path: boxed(replica.replicaPath.utf8),
-                sector_id: replica.sectorID))
+            (pointer + i).initialize(to: try privateReplica(replica, "replicas[\(i)]"))
         }
         return slice_ref_PrivateReplicaInfo_t(ptr: UnsafePointer(pointer), len: replicas.count)
     }

@@ -132,6 +132,16 @@ extension FilCrypto {
         }
     }
 
+    /// One sector's window PoSt challenges (`generate_fallback_sector_challenges`).
+    public struct SectorChallenges: Sendable, Hashable {
+        public var sectorID: UInt64
+        public var challenges: [UInt64]
+        public init(sectorID: UInt64, challenges: [UInt64]) {
+            self.sectorID = sectorID
+            self.challenges = challenges
+        }
+    }
+
     /// `empty_sector_update_encode_into`'s result.
     public struct SnapEncoding: Sendable, Hashable {
         public var commRNew: [UInt8]

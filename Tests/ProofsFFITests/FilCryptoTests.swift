@@ -19,7 +19,7 @@ struct FilCryptoTests {
         defer { double.cleanup() }
         let lib = try FilCrypto.load(path: double.path, environment: [:])
         #expect(lib.path == double.path)
-        #expect(FilCrypto.symbolNames.count == 38)
+        #expect(FilCrypto.symbolNames.count == 44)
         #expect(Set(FilCrypto.symbolNames).count == FilCrypto.symbolNames.count)
         #expect(try lib.gpuDevices() == ["Double GPU 0", "Double GPU 1"])
         #expect(double.stats.clean, "\(double.stats)")
@@ -198,6 +198,56 @@ struct FilCryptoTests {
         let stats = double.stats
         #expect(stats.clean, "\(stats)")
         #expect(stats.responses == 11, "\(stats)")
+    }
+
+    @Test("the vanilla flows: challenges, per-sector vanilla proofs and partition proofs feed the *_with_vanilla calls")
+    func vanillaFlows() throws {
+        let double = try DoubleLibrary()
+        defer { double.cleanup() }
+        let lib = try FilCrypto.load(path: double.path, environment: [:])
+        let randomness = bytes32(0x66)
+        let type = FilCrypto.PoStProofType.window2KiBV1_1
+
+        let challenges = try lib.generateFallbackSectorChallenges(type, randomness: randomness, sectorIDs: [9, 3], proverID: prover)
+        func expectedChallenges(_ sector: UInt64) -> [UInt64] {
+            let raw = Transcript.digest("challenges", 80) { t in t.u64(UInt64(type.rawValue)); t.bytes(randomness); t.bytes(prover); t.u64(sector) }
+            return (0..<10).map { i in (0..<8).reduce(UInt64(0)) { $0 | UInt64(raw[i * 8 + $1]) << (8 * UInt64($1)) } }
+        }
+        #expect(challenges == [.init(sectorID: 3, challenges: expectedChallenges(3)), .init(sectorID: 9, challenges: expectedChallenges(9))])
+
+        let replicas = try challenges.map { c in
+            FilCrypto.PrivateReplica(proofType: type, cacheDir: try double.dir("cache-\(c.sectorID)"), commR: bytes32(UInt8(c.sectorID)),
+                                     replicaPath: try double.file("sealed-\(c.sectorID)"), sectorID: c.sectorID)
+        }
+        let vanilla = try zip(replicas, challenges).map { replica, c in
+            try lib.generateSingleVanillaProof(replica: replica, challenges: c.challenges)
+        }
+        #expect(vanilla[0] == Transcript.digest("vanilla", 64) { t in
+            t.u64(UInt64(type.rawValue)); t.u64(3); t.bytes(bytes32(3)); t.u64(10)
+            for c in challenges[0].challenges { t.u64(c) }
+        })
+        let post = try lib.generateWindowPoStWithVanilla(type, randomness: randomness, proverID: prover, vanillaProofs: vanilla)
+        #expect(post.count == 1 && post[0].bytes.count == 192)
+
+        var gone = replicas[1]
+        gone.replicaPath += ".missing"
+        let missing = try #require(throws: FilCryptoError.self) { try lib.generateSingleVanillaProof(replica: gone, challenges: [1]) }
+        #expect(missing.kind == .permanent && missing.message == "replica_path: \(gone.replicaPath) is not an existing file")
+
+        let update = FilCrypto.UpdateProofType.stackedDrg8MiBV1
+        let old = bytes32(1), newR = bytes32(2), newD = bytes32(3)
+        let partitions = try lib.generateEmptySectorUpdatePartitionProofs(
+            update, commROld: old, commRNew: newR, commDNew: newD, sectorKeyPath: try double.file("key"),
+            sectorKeyCacheDir: try double.dir("key-cache"), replicaPath: try double.file("replica"), replicaCacheDir: try double.dir("replica-cache"))
+        #expect(partitions == (0..<2).map { i in
+            Transcript.digest("snap-partition", 64) { t in t.u64(1); t.bytes(old); t.bytes(newR); t.bytes(newD); t.u64(UInt64(i)) }
+        })
+        let proof = try lib.generateEmptySectorUpdateProofWithVanilla(update, vanillaProofs: partitions, commROld: old, commRNew: newR,
+                                                                      commDNew: newD)
+        #expect(try lib.verifyEmptySectorUpdateProof(update, proofBytes: proof, commROld: old, commRNew: newR, commDNew: newD))
+
+        let stats = double.stats
+        #expect(stats.clean && stats.responses == 8, "\(stats)")
     }
 
     @Test("an injected failure comes back as the typed error with the library's message, and its response is freed")

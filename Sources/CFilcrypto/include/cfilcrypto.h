@@ -106,6 +106,7 @@ typedef struct slice_ref_uint8 { uint8_t const *ptr; size_t len; } slice_ref_uin
 typedef struct slice_boxed_uint8 { uint8_t *ptr; size_t len; } slice_boxed_uint8_t;
 typedef struct slice_ref_uint64 { uint64_t const *ptr; size_t len; } slice_ref_uint64_t;
 typedef struct slice_boxed_uint64 { uint64_t *ptr; size_t len; } slice_boxed_uint64_t;
+typedef struct slice_boxed_slice_boxed_uint64 { slice_boxed_uint64_t *ptr; size_t len; } slice_boxed_slice_boxed_uint64_t;
 typedef struct slice_boxed_slice_boxed_uint8 { slice_boxed_uint8_t *ptr; size_t len; } slice_boxed_slice_boxed_uint8_t;
 typedef struct slice_ref_slice_boxed_uint8 { slice_boxed_uint8_t const *ptr; size_t len; } slice_ref_slice_boxed_uint8_t;
 
@@ -168,6 +169,13 @@ typedef struct GenerateWindowPoSt {
     slice_boxed_PoStProof_t proofs;
     slice_boxed_uint64_t faulty_sectors;
 } GenerateWindowPoSt_t;
+
+/// Sector ids (ascending: the library collects them in a BTreeMap) and, at the same index, each
+/// sector's challenges.
+typedef struct GenerateFallbackSectorChallenges {
+    slice_boxed_uint64_t ids;
+    slice_boxed_slice_boxed_uint64_t challenges;
+} GenerateFallbackSectorChallenges_t;
 
 typedef struct EmptySectorUpdateEncodeInto {
     uint8_32_array_t comm_r_new;
@@ -236,6 +244,12 @@ typedef struct Result_GenerateWindowPoSt {
     GenerateWindowPoSt_t value;
 } Result_GenerateWindowPoSt_t;
 
+typedef struct Result_GenerateFallbackSectorChallenges {
+    FCPResponseStatus_t status_code;
+    slice_boxed_uint8_t error_msg;
+    GenerateFallbackSectorChallenges_t value;
+} Result_GenerateFallbackSectorChallenges_t;
+
 typedef struct Result_EmptySectorUpdateEncodeInto {
     FCPResponseStatus_t status_code;
     slice_boxed_uint8_t error_msg;
@@ -292,6 +306,13 @@ typedef Result_GenerateWindowPoSt_t *(*cfil_generate_window_post_fn)(
 typedef Result_GenerateWindowPoSt_t *(*cfil_generate_window_post_with_vanilla_fn)(
     RegisteredPoStProof_t registered_proof, uint8_32_array_t const *randomness,
     uint8_32_array_t const *prover_id, slice_ref_slice_boxed_uint8_t vanilla_proofs);
+// The vanilla proofs generate_window_post_with_vanilla takes: challenges per sector, then one
+// vanilla proof per sector (the replica goes by value).
+typedef Result_GenerateFallbackSectorChallenges_t *(*cfil_generate_fallback_sector_challenges_fn)(
+    RegisteredPoStProof_t registered_proof, uint8_32_array_t const *randomness, slice_ref_uint64_t sector_ids,
+    uint8_32_array_t const *prover_id);
+typedef Result_slice_boxed_uint8_t *(*cfil_generate_single_vanilla_proof_fn)(
+    PrivateReplicaInfo_t replica, slice_ref_uint64_t challenges);
 typedef Result_bool_t *(*cfil_verify_window_post_fn)(
     uint8_32_array_t const *randomness, slice_ref_PublicReplicaInfo_t replicas, slice_ref_PoStProof_t proofs,
     uint8_32_array_t const *prover_id);
@@ -302,6 +323,12 @@ typedef Result_EmptySectorUpdateEncodeInto_t *(*cfil_empty_sector_update_encode_
     slice_ref_uint8_t new_cache_dir_path, slice_ref_uint8_t sector_key_path,
     slice_ref_uint8_t sector_key_cache_dir_path, slice_ref_uint8_t staged_data_path,
     slice_ref_PublicPieceInfo_t pieces);
+// The vanilla (partition) proofs generate_empty_sector_update_proof_with_vanilla takes.
+typedef Result_slice_boxed_slice_boxed_uint8_t *(*cfil_generate_empty_sector_update_partition_proofs_fn)(
+    RegisteredUpdateProof_t registered_proof, uint8_32_array_t const *comm_r_old,
+    uint8_32_array_t const *comm_r_new, uint8_32_array_t const *comm_d_new, slice_ref_uint8_t sector_key_path,
+    slice_ref_uint8_t sector_key_cache_dir_path, slice_ref_uint8_t replica_path,
+    slice_ref_uint8_t replica_cache_path);
 typedef Result_slice_boxed_uint8_t *(*cfil_generate_empty_sector_update_proof_with_vanilla_fn)(
     RegisteredUpdateProof_t registered_proof, slice_ref_slice_boxed_uint8_t vanilla_proofs,
     uint8_32_array_t const *comm_r_old, uint8_32_array_t const *comm_r_new, uint8_32_array_t const *comm_d_new);
@@ -330,6 +357,7 @@ typedef void (*cfil_destroy_write_without_alignment_fn)(Result_WriteWithoutAlign
 typedef void (*cfil_destroy_pre_commit_phase2_fn)(Result_SealPreCommitPhase2_t *ptr);
 typedef void (*cfil_destroy_window_post_fn)(Result_GenerateWindowPoSt_t *ptr);
 typedef void (*cfil_destroy_encode_into_fn)(Result_EmptySectorUpdateEncodeInto_t *ptr);
+typedef void (*cfil_destroy_fallback_challenges_fn)(Result_GenerateFallbackSectorChallenges_t *ptr);
 
 // MARK: - Helpers for Swift
 
