@@ -10,10 +10,19 @@ let package = Package(
     products: [
         .executable(name: "sealer", targets: ["sealer"]),
         .executable(name: "toml-test-decoder", targets: ["toml-test-decoder"]),
+        // Test doubles of filecoin-ffi's libfilcrypto (libFilcryptoDouble.so, and one missing a
+        // symbol); ProofsFFITests dlopen them from the build directory. Not for production.
+        .library(name: "FilcryptoDouble", type: .dynamic, targets: ["FilcryptoDouble"]),
+        .library(name: "FilcryptoDoubleOld", type: .dynamic, targets: ["FilcryptoDoubleOld"]),
     ],
     targets: [
         // Leaf: sector and proof vocabulary, the Prover boundary, the deterministic mock prover.
-        .target(name: "ProofsFFI", swiftSettings: strict),
+        .target(name: "ProofsFFI", dependencies: ["CFilcrypto"], swiftSettings: strict),
+        // Ours, in C: filecoin-ffi's C ABI (structs, enums, function-pointer types) for dlsym.
+        .target(name: "CFilcrypto"),
+        // Ours, in C: a deterministic libfilcrypto double with leak counters and injectable failures.
+        .target(name: "FilcryptoDouble", dependencies: ["CFilcrypto"]),
+        .target(name: "FilcryptoDoubleOld", dependencies: ["CFilcrypto"]),
         // Pure domain: TOML, config model and validation, plans and state tables, failure policy.
         .target(name: "Scheduler", dependencies: ["ProofsFFI"], swiftSettings: strict),
         // Runtime: sealing-thread and supervisor actors, persistence, manager client, servers.

@@ -17,6 +17,7 @@ commands:
   processor <stage>              run as an external processor child (damocles' protocol)
   hwinfo [--sysfs-root DIR]      print the box as the resource pools see it (--json, --hwloc FILE)
   simulate --workload W.toml     sectors/day of the admission policy in virtual time vs the bound
+  proofs check [-c FILE]         proof parameter files the sector sizes need, and the filecoin-ffi library
   version                        print the version
 
 exit status: 0 done, 1 failed (see stderr), 2 a mistake in the command line.
@@ -57,6 +58,8 @@ case "hwinfo":
     exit(HwinfoCommand.run(rest))
 case "simulate":
     exit(SimulateCommand.run(rest))
+case "proofs":
+    exit(ProofsCommand.run(rest))
 case "bench":
     runAsync { await BenchCommand.run(rest) }
 case "version", "--version":

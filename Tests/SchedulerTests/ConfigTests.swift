@@ -300,3 +300,27 @@ struct UnitsTests {
         #expect(CPUList.parse("0-4294967295") == nil, "a typo must not expand to billions of CPUs")
     }
 }
+
+@Suite("Config: [proofs] ffi_library")
+struct ProofsLibraryConfigTests {
+    @Test("ffi_library is read, rendered in the effective config and read back; left out it is nil")
+    func readAndRendered() throws {
+        let result = decode(config("[proofs]\nbackend = \"ffi\"\nffi_library = \"/opt/lotus/libfilcrypto.so\"\n"))
+        let loaded = try #require(result.config, "\(result.diagnostics)")
+        #expect(result.diagnostics.isEmpty, "\(result.diagnostics)")
+        #expect(loaded.proofs.backend == .ffi && loaded.proofs.ffiLibrary == "/opt/lotus/libfilcrypto.so")
+        let text = EffectiveConfig.render(loaded)
+        #expect(text.contains("ffi_library = \"/opt/lotus/libfilcrypto.so\"\n"))
+        #expect(decode(text).config?.proofs.ffiLibrary == "/opt/lotus/libfilcrypto.so")
+        #expect(decode(config("")).config?.proofs.ffiLibrary == nil)
+        #expect(!EffectiveConfig.render(try #require(decode(config("")).config)).contains("ffi_library"))
+    }
+
+    @Test("an empty or non-string ffi_library is an error at its key")
+    func invalid() {
+        for value in ["\"\"", "3"] {
+            let result = decode(config("[proofs]\nffi_library = \(value)\n"))
+            #expect(result.errors.first?.keyPath == "proofs.ffi_library", "\(result.diagnostics)")
+        }
+    }
+}

@@ -311,6 +311,13 @@ public enum ConfigDecoder {
                 log.error(p.keyPath("backend"), p.position("backend"), "unknown proofs backend \"\(name)\" (mock or ffi)")
             }
         }
+        if let library = p.string("ffi_library", &log) {
+            if library.isEmpty {
+                log.error(p.keyPath("ffi_library"), p.position("ffi_library"), "ffi_library is empty (leave it out to use $FIL_PROOFS_LIBRARY or the loader's path)")
+            } else {
+                proofs.ffiLibrary = library
+            }
+        }
         if var mock = p.table("mock", &log) {
             for stage in ProofStage.allCases {
                 if let d = mock.duration(stage.rawValue, &log) { proofs.mockDurations[stage] = d }

@@ -72,6 +72,7 @@ public enum EffectiveConfig {
         }
 
         out += "\n[proofs]\nbackend = \(q(c.proofs.backend.rawValue))\n"
+        if let library = c.proofs.ffiLibrary { out += "ffi_library = \(q(library))\n" }
         if c.proofs.backend == .mock {
             out += "\n[proofs.mock]\n"
             for (stage, duration) in c.proofs.resolvedMockDurations.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {

@@ -201,6 +201,9 @@ public struct ProofsSection: Sendable, Hashable {
     }
 
     public var backend: Backend = .mock
+    /// `ffi_library`: the filecoin-ffi `libfilcrypto.so` to load (else `$FIL_PROOFS_LIBRARY`,
+    /// else the dynamic loader's search path); `sealer proofs check` verifies it loads.
+    public var ffiLibrary: String?
     /// `[proofs.mock]` stage durations; stages not listed take `defaultMockDuration`.
     public var mockDurations: [ProofStage: Duration] = [:]
     public var mockFailureRate = 0.0
