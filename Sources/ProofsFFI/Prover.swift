@@ -54,10 +54,13 @@ public struct Commitments: Sendable, Hashable, Codable {
 public struct ProverError: Error, Sendable, Hashable, CustomStringConvertible {
     public var stage: ProofStage
     public var message: String
+    /// Worth retrying (filecoin-ffi's errors other than a caller error); else the thread pauses.
+    public var retryable: Bool
 
-    public init(stage: ProofStage, message: String) {
+    public init(stage: ProofStage, message: String, retryable: Bool = false) {
         self.stage = stage
         self.message = message
+        self.retryable = retryable
     }
 
     public var description: String { "\(stage): \(message)" }
@@ -138,4 +141,14 @@ public protocol Prover: Sendable {
     func windowPost(miner: UInt64, proof: PoStProof, replicas: [ReplicaInfo], randomness: [UInt8]) async throws(ProverError) -> WindowPoStResult
     /// Checks a porep proof against its inputs.
     func verifySeal(_ sector: SectorRef, ticket: [UInt8], seed: [UInt8], commitments: Commitments, proof: [UInt8]) -> Bool
+    /// Removes what a finished sector's cache no longer needs (filecoin-ffi's `clear_cache`).
+    func clearCache(_ sector: SectorRef) async throws(ProverError)
+    /// True when calls block their thread for the whole computation (filecoin-ffi): the stage
+    /// runner then gives them a thread of their own, never one of the cooperative pool's.
+    var blocksThreads: Bool { get }
+}
+
+extension Prover {
+    public func clearCache(_ sector: SectorRef) async throws(ProverError) {}
+    public var blocksThreads: Bool { false }
 }

@@ -43,12 +43,24 @@ enum ProcessorCommand {
             if case let .failure(error) = Pinning.setAffinity(cpus) { complain("cannot pin to VC_CG_CPUSET=\(cpuset): \(error)") }
         }
         if let node = env["VENUS_WORKER_NUMA_PREFERRED"].flatMap(Int.init) { Pinning.preferNode(node) }
-        let prover: MockProver
-        switch mockOptions(env) {
-        case let .success(options): prover = MockProver(options: options)
-        case let .failure(error):
-            complain("\(error)")
-            return CommandExit.failure
+        let prover: any Prover
+        if env["SEALER_PROOFS_BACKEND"] == "ffi" {
+            // The daemon's filecoin-ffi, seeing only the GPU this child was started for.
+            do {
+                let library = try FilCrypto.load(path: nil, environment: env)
+                let dirs = (env["SEALER_LOCAL_PIECES_DIRS"] ?? "").split(separator: ":").map(String.init)
+                prover = FFIProver(library: library, localPiecesDirs: dirs)
+            } catch {
+                complain("\(error)")
+                return CommandExit.failure
+            }
+        } else {
+            switch mockOptions(env) {
+            case let .success(options): prover = MockProver(options: options)
+            case let .failure(error):
+                complain("\(error)")
+                return CommandExit.failure
+            }
         }
         let out = LineWriter()
         out.write("\(stage.rawValue) processor ready")
@@ -72,7 +84,7 @@ enum ProcessorCommand {
     }
 
     /// The response line for one request line.
-    static func answer(_ line: String, stage: ProofStage, prover: MockProver) async -> String {
+    static func answer(_ line: String, stage: ProofStage, prover: any Prover) async -> String {
         guard let request = try? JSONValue.parse(line), let id = request["id"]?.intValue, let body = request["task"] else {
             complain("unparsable request: \(line.prefix(100))")
             return JSONValue.object(["id": .null, "err_msg": .string("unparsable request"), "output": .null]).serializedString

@@ -56,6 +56,12 @@ public final class Daemon: Sendable {
             "SEALER_MOCK_SEED": "\(options.prover.seed)",
         ]
         if options.prover.failureRate > 0 { mock["SEALER_MOCK_FAILURE_RATE"] = "\(options.prover.failureRate)" }
+        if let ffi = options.ffi {
+            // The children prove with the same library (each sees only its own GPU).
+            mock["SEALER_PROOFS_BACKEND"] = "ffi"
+            mock["FIL_PROOFS_LIBRARY"] = ffi.libraryPath
+            mock["SEALER_LOCAL_PIECES_DIRS"] = ffi.localPiecesDirs.joined(separator: ":")
+        }
         var out: [ProofStage: [ExternalProcessor]] = [:]
         for (name, configs) in options.processors {
             guard let stage = ProofStage(rawValue: name), stage != .transfer else {
@@ -84,11 +90,15 @@ public final class Daemon: Sendable {
         self.log = log
         let manager: any SectorManager
         switch options.manager {
-        case let .embedded(mock): manager = MockManager(options: mock, clock: clock)
+        case let .embedded(mock):
+            // The embedded manager verifies proofs with the backend that made them.
+            let checker: any ProofChecker = options.ffi.map { FFIProofChecker(library: $0.library) } ?? MockProofChecker()
+            manager = MockManager(options: mock, clock: clock, checker: checker)
         case let .remote(endpoint, headers): manager = RemoteSectorManager(endpoint: endpoint, headers: headers)
         }
         self.manager = manager
-        let prover = MockProver(options: options.prover, clock: clock)
+        let prover: any Prover = options.ffi.map { FFIProver(library: $0.library, localPiecesDirs: $0.localPiecesDirs) }
+            ?? MockProver(options: options.prover, clock: clock)
         var gates: [ProofStage: StageGate] = [:]
         for (stage, limit) in options.stageLimits { gates[stage] = StageGate(limit: limit) }
         let broker = options.pools.map { ResourceBroker(capacity: $0.capacity, policy: $0.policy, costs: $0.costs) }
@@ -101,7 +111,7 @@ public final class Daemon: Sendable {
         let children = Self.children(options, overlay: environment, log: log)
         self.children = children
         let threads = options.threads.map {
-            SealingThread(settings: $0, manager: manager, prover: prover, proverName: "mock", gates: gates, staggers: staggers,
+            SealingThread(settings: $0, manager: manager, prover: prover, proverName: options.ffi == nil ? "mock" : "ffi", gates: gates, staggers: staggers,
                           processors: slots, children: children, broker: broker, clock: clock,
                           log: log, reloadSettings: options.reloadSettings)
         }

@@ -65,6 +65,54 @@ extension DaemonOptions {
         }
         processors = config.processors.external
         extLocks = config.processors.extLocks
+        if config.proofs.backend == .ffi {
+            let backend = try Self.loadFFI(config, file: file, threads: threads, log: log)
+            ffi = backend
+            processors = Self.gpuChildren(processors, gpus: pools.capacity.gpus.map(\.index), backend: backend, log: log)
+        }
+    }
+
+    /// Loads libfilcrypto (`[proofs] ffi_library`, else `$FIL_PROOFS_LIBRARY`, else the loader's
+    /// `libfilcrypto.so`) with every symbol this build calls, and checks the parameter files the
+    /// sector sizes need: either missing stops the start with one line naming the path or symbol.
+    static func loadFFI(_ config: SealerConfig, file: String, threads: [ThreadSettings], log: Log) throws(DaemonError) -> FFIBackend {
+        let environment = ProcessInfo.processInfo.environment
+        let path = FilCrypto.libraryPath(config.proofs.ffiLibrary, environment: environment)
+        let library: FilCrypto
+        do {
+            library = try FilCrypto.load(path: config.proofs.ffiLibrary, environment: environment)
+        } catch {
+            throw DaemonError("\(file): proofs.backend = \"ffi\": \(error)")
+        }
+        var sizes = Set(threads.flatMap { $0.sealing.allowedSizes ?? [] })
+        if case .embedded = config.sectorManager.address, sizes.isEmpty { sizes.insert(config.sectorManager.mock.sectorSize) }
+        let directory = ProofParameters.cacheDirectory(environment: environment)
+        let missing = sizes.sorted { $0.bytes < $1.bytes }.flatMap { ProofParameters.files(for: $0) }.map { directory + "/" + $0.name }.filter { path in
+            ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? UInt64 ?? 0) == 0
+        }
+        if !missing.isEmpty {
+            throw DaemonError("proof parameters missing or empty in \(directory) ($FIL_PROOFS_PARAMETER_CACHE): \(missing.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")); 'sealer proofs check' lists them")
+        }
+        if sizes.isEmpty { log.warn("no allowed_sizes: proof parameters are not checked at startup; 'sealer proofs check --size SIZE' checks them") }
+        log.info("filecoin-ffi loaded from \(path)")
+        return FFIBackend(library: library, libraryPath: path, localPiecesDirs: config.worker.localPiecesDirs.map(Self.absolute))
+    }
+
+    /// filecoin-ffi takes every GPU it can see, so each GPU stage without `[[processors.<stage>]]`
+    /// of its own runs in `sealer processor` children, one per GPU, each seeing only its GPU
+    /// (`CUDA_VISIBLE_DEVICES`, as damocles configures them): a lease on GPU 2 runs on GPU 2.
+    static func gpuChildren(_ configured: [String: [ExternalProcessorConfig]], gpus: [Int], backend: FFIBackend, log: Log) -> [String: [ExternalProcessorConfig]] {
+        guard !gpus.isEmpty else { return configured }
+        var processors = configured
+        for stage in [ProofStage.pc2, .c2, .snapEncode, .windowPost] where processors[stage.rawValue] == nil {
+            processors[stage.rawValue] = gpus.map { gpu in
+                var child = ExternalProcessorConfig()
+                child.envs = ["CUDA_VISIBLE_DEVICES": "\(gpu)"]
+                return child
+            }
+            log.info("processors.\(stage): one child per GPU (\(gpus.map(String.init).joined(separator: ", "))) for filecoin-ffi")
+        }
+        return processors
     }
 
     /// Refuses what this build cannot run (the ffi prover, a manager over anything but http, a
@@ -73,9 +121,6 @@ extension DaemonOptions {
     public static func check(_ config: SealerConfig, file: String) throws(DaemonError) {
         if case let .url(scheme, _, _, _) = config.sectorManager.address, scheme != "http" {
             throw DaemonError("\(file): sector_manager.rpc_client.addr: \(scheme) is not supported by this build; use http")
-        }
-        guard config.proofs.backend == .mock else {
-            throw DaemonError("\(file): proofs.backend = \"ffi\": filecoin-ffi is not available in this build; use backend = \"mock\"")
         }
         if let described = config.resources.describedCapacity, described.cpuCount == 0 {
             throw DaemonError(noCPULeft(file))

@@ -13,6 +13,22 @@ public struct DaemonOptions: Sendable {
     public var threads: [ThreadSettings]
     public var manager: ManagerChoice
     public var prover: MockProver.Options
+    /// `[proofs] backend = "ffi"`: the loaded libfilcrypto; nil runs the mock prover.
+    public var ffi: FFIBackend?
+
+    /// filecoin-ffi as the daemon runs it: the loaded library (every symbol resolved), its
+    /// path (for the processor children), and where deal pieces are read from.
+    public struct FFIBackend: Sendable {
+        public var library: FilCrypto
+        public var libraryPath: String
+        public var localPiecesDirs: [String]
+
+        public init(library: FilCrypto, libraryPath: String, localPiecesDirs: [String] = []) {
+            self.library = library
+            self.libraryPath = libraryPath
+            self.localPiecesDirs = localPiecesDirs
+        }
+    }
     /// `limitation.concurrent`: the most tasks of a stage running at once.
     public var stageLimits: [ProofStage: Int]
     /// `limitation.staggered`: least spacing between starts of a stage.

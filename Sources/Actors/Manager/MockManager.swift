@@ -74,9 +74,13 @@ public actor MockManager: SectorManager {
     private let ticket: WireTicket
     private let seed: WireSeed
 
-    public init(options: Options = .init(), clock: any Clock<Duration> = ContinuousClock()) {
+    /// How submitted proofs are verified (the mock prover's, or filecoin-ffi's).
+    public let checker: any ProofChecker
+
+    public init(options: Options = .init(), clock: any Clock<Duration> = ContinuousClock(), checker: any ProofChecker = MockProofChecker()) {
         self.options = options
         self.clock = clock
+        self.checker = checker
         rng = SplitMix64(seed: options.seed)
         // Like damocles' mock: one random ticket and seed for the lifetime of the process.
         ticket = WireTicket(Ticket: Blob(MockDigest.digest("ticket", "\(options.seed)")), Epoch: 100)
@@ -231,10 +235,9 @@ public actor MockManager: SectorManager {
         guard let pre = ledger.preCommit else {
             return SubmitPreCommitResp(Res: .filesMissed, Desc: "no precommit for \(sector)")
         }
-        let expected = MockProver.expectedProof(
-            sector, ticket: pre.Ticket.Ticket.bytes, seed: seed.Seed.bytes,
-            commitments: Commitments(commR: pre.CommR, commD: pre.CommD))
-        guard expected == info.Proof.bytes else {
+        let ref = SectorRef(id: sector, proof: ledger.proof, paths: SectorPaths(staged: "", cache: "", sealed: ""))
+        guard checker.sealVerifies(ref, ticket: pre.Ticket.Ticket.bytes, seed: seed.Seed.bytes,
+                                   commitments: Commitments(commR: pre.CommR, commD: pre.CommD), proof: info.Proof.bytes) else {
             mismatchedProofs.append(sector)
             return SubmitPreCommitResp(Res: .mismatchedSubmission, Desc: "proof does not verify")
         }
@@ -318,8 +321,8 @@ public actor MockManager: SectorManager {
         guard ledger.snapAllocated, let pre = ledger.preCommit else {
             return SubmitPreCommitResp(Res: .rejected, Desc: "\(sector) was not allocated for a snap upgrade")
         }
-        let expected = MockProver.expectedSnapProof(sector, oldCommR: pre.CommR, new: Commitments(commR: info.CommR, commD: info.CommD))
-        guard expected == info.Proof.bytes else {
+        let ref = SectorRef(id: sector, proof: ledger.proof, paths: SectorPaths(staged: "", cache: "", sealed: ""))
+        guard checker.snapVerifies(ref, oldCommR: pre.CommR, new: Commitments(commR: info.CommR, commD: info.CommD), proof: info.Proof.bytes) else {
             mismatchedProofs.append(sector)
             return SubmitPreCommitResp(Res: .mismatchedSubmission, Desc: "snap proof does not verify")
         }
@@ -406,9 +409,9 @@ public actor MockManager: SectorManager {
         }
         if let output {
             let input = ledger.job.Input
-            let expected = MockProver.expectedWindowPoSt(
-                miner: input.MinerId, sectors: input.Sectors.map { SectorID(miner: input.MinerId, number: $0.SectorId) }, randomness: input.Seed)
-            ledger.verified = output.proofs.first?.bytes == expected
+            let proof = (try? input.postProof) ?? PoStProof(sectorSize: options.sectorSize)
+            ledger.verified = checker.windowPoStVerifies(miner: input.MinerId, proof: proof, replicas: input.Sectors.map { ($0.SectorId, $0.CommR) },
+                                                         randomness: input.Seed, proofs: output.proofs.map(\.bytes))
         }
         ledger.errorReason = errorReason.isEmpty ? nil : errorReason
         if output == nil, ledger.errorReason == nil { ledger.errorReason = "finished without output" }

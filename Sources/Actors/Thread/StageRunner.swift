@@ -39,21 +39,25 @@ struct StageRunner: Sendable {
             proc = "processors.\(stage)[\(slot.index)]"
         }
         controller.activity = .running(since: .now, proc: proc + (held.lease.map { " [\($0.summary)]" } ?? ""))
-        // In-process work runs on a thread pinned to the leased cores and node.
+        // In-process work runs on a thread pinned to the leased cores and node; a prover whose
+        // calls block gets a thread of its own when no lease pins one.
         let pinned = held.slot == nil ? held.lease.flatMap { PinnedExecutor.forLease(cpus: $0.grant.cpus, node: $0.grant.node) } : nil
+        let dedicated = pinned == nil && worker.blocksThreads ? DedicatedExecutor(name: "sealer-\(stage)") : nil
+        let executor: (any TaskExecutor)? = pinned ?? dedicated
         let result: Result<T, ProverError>
         do {
-            result = .success(try await withTaskExecutorPreference(pinned) { () async throws(ProverError) -> T in try await body(worker) })
+            result = .success(try await withTaskExecutorPreference(executor) { () async throws(ProverError) -> T in try await body(worker) })
         } catch {
             result = .failure(error)
         }
+        dedicated?.finish()
         await held.release()
         controller.activity = .idle
         switch result {
         case let .success(value): return value
         case let .failure(error):
             if Task.isCancelled { throw .interrupted }
-            throw .failure(.permanent("\(error)"))
+            throw .failure(error.retryable ? .temporary("\(error)") : .permanent("\(error)"))
         }
     }
 
