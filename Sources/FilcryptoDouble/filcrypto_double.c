@@ -6,6 +6,7 @@
 #include "cfilcrypto.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -482,6 +483,57 @@ Result_slice_boxed_uint8_t *seal_pre_commit_phase1(RegisteredSealProof_t registe
 }
 
 // comm_r = D("commr", PC1 output, cache, sealed); comm_d and the proof come from the PC1 output.
+// Leaves what the real library leaves after PC2 or a snap encoding, so a worker can persist and
+// prove from disk: the replica (32 bytes) and, in the cache dir, tree_r_last (one file, or 8 for
+// 32GiB, 16 for 64GiB), p_aux and t_aux, each derived from `digest`. `ordinal` is the sector
+// size's position (2KiB = 0 ... 64GiB = 4). Returns 0 on success.
+static int write_sector_files(slice_ref_uint8_t replica_path, slice_ref_uint8_t cache_dir_path, int ordinal,
+                              const uint8_t digest[32], char *why, size_t why_len) {
+    char replica[4096], dir[4096], file[4300];
+    path_of(replica_path, replica, sizeof replica);
+    path_of(cache_dir_path, dir, sizeof dir);
+    // The replica has the sector's size (sparse), its first bytes the digest; content a caller
+    // already wrote there (a test's sector) is kept.
+    static const uint64_t sector_bytes[5] = {2048ULL, 8ULL << 20, 512ULL << 20, 32ULL << 30, 64ULL << 30};
+    int fd = open(replica, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(why, why_len, "cannot open %s: %s", replica, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    int ok = fstat(fd, &st) == 0;
+    if (ok && st.st_size == 0) {
+        ok = pwrite(fd, digest, 32, 0) == 32 && ftruncate(fd, (off_t)sector_bytes[ordinal]) == 0;
+    }
+    ok = close(fd) == 0 && ok;
+    if (!ok) {
+        snprintf(why, why_len, "cannot write %s: %s", replica, strerror(errno));
+        return -1;
+    }
+    int trees = ordinal == 3 ? 8 : ordinal == 4 ? 16 : 1;
+    for (int i = 0; i < trees + 2; i++) {
+        if (i < trees) {
+            if (trees == 1) snprintf(file, sizeof file, "%s/sc-02-data-tree-r-last.dat", dir);
+            else snprintf(file, sizeof file, "%s/sc-02-data-tree-r-last-%d.dat", dir, i);
+        } else {
+            snprintf(file, sizeof file, "%s/%s", dir, i == trees ? "p_aux" : "t_aux");
+        }
+        FILE *f = fopen(file, "wb");
+        if (f == NULL) {
+            snprintf(why, why_len, "cannot create %s: %s", file, strerror(errno));
+            return -1;
+        }
+        uint8_t byte = (uint8_t)(i + 1);
+        ok = fwrite(digest, 1, 32, f) == 32 && fwrite(&byte, 1, 1, f) == 1;
+        ok = fclose(f) == 0 && ok;
+        if (!ok) {
+            snprintf(why, why_len, "cannot write %s", file);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 Result_SealPreCommitPhase2_t *seal_pre_commit_phase2(slice_ref_uint8_t seal_pre_commit_phase1_output,
                                                      slice_ref_uint8_t cache_dir_path, slice_ref_uint8_t sealed_sector_path) {
     BEGIN("seal_pre_commit_phase2", Result_SealPreCommitPhase2_t, "destroy_seal_pre_commit_phase2_response");
@@ -494,11 +546,16 @@ Result_SealPreCommitPhase2_t *seal_pre_commit_phase2(slice_ref_uint8_t seal_pre_
     t_slice(&t, seal_pre_commit_phase1_output);
     t_slice(&t, cache_dir_path);
     t_slice(&t, sealed_sector_path);
+    uint8_t comm_r[32];
+    t_out(&t, comm_r, 32);
+    RegisteredSealProof_t proof = (RegisteredSealProof_t)get_u32(pc1 + 4);
+    char why[4400];
+    if (write_sector_files(sealed_sector_path, cache_dir_path, (int)proof % 5, comm_r, why, sizeof why) != 0) FAIL(RECEIVER_ERROR, "%s", why);
     response_t *r = NEW();
     if (r == NULL) return NULL;
-    r->value.registered_proof = (RegisteredSealProof_t)get_u32(pc1 + 4);
+    r->value.registered_proof = proof;
     memcpy(r->value.comm_d.idx, pc1 + 8, 32);
-    t_out32(&t, &r->value.comm_r);
+    memcpy(r->value.comm_r.idx, comm_r, 32);
     return r;
 }
 
@@ -887,21 +944,27 @@ Result_EmptySectorUpdateEncodeInto_t *empty_sector_update_encode_into(
     CHECK_PATH(sector_key_cache_dir_path, "sector_key_cache_dir_path", 1);
     CHECK_PATH(staged_data_path, "staged_data_path", 0);
     CHECK_PIECES(pieces);
-    response_t *r = NEW();
-    if (r == NULL) return NULL;
+    uint8_32_array_t comm_d_new, comm_r_new, comm_r_last_new;
     struct transcript d = t_begin("commd");
     t_u64(&d, (uint64_t)registered_proof);
     t_pieces(&d, pieces);
-    t_out32(&d, &r->value.comm_d_new);
+    t_out32(&d, &comm_d_new);
     struct transcript c = t_begin("snap-commr");
     t_u64(&c, (uint64_t)registered_proof);
     t_slice(&c, sector_key_path);
     t_slice(&c, staged_data_path);
-    t_a32(&c, &r->value.comm_d_new);
-    t_out32(&c, &r->value.comm_r_new);
+    t_a32(&c, &comm_d_new);
+    t_out32(&c, &comm_r_new);
     struct transcript l = t_begin("snap-commr-last");
-    t_a32(&l, &r->value.comm_r_new);
-    t_out32(&l, &r->value.comm_r_last_new);
+    t_a32(&l, &comm_r_new);
+    t_out32(&l, &comm_r_last_new);
+    char why[4400];
+    if (write_sector_files(new_replica_path, new_cache_dir_path, (int)registered_proof, comm_r_new.idx, why, sizeof why) != 0) FAIL(RECEIVER_ERROR, "%s", why);
+    response_t *r = NEW();
+    if (r == NULL) return NULL;
+    r->value.comm_d_new = comm_d_new;
+    r->value.comm_r_new = comm_r_new;
+    r->value.comm_r_last_new = comm_r_last_new;
     return r;
 }
 

@@ -122,8 +122,9 @@ struct FilCryptoTests {
         try double.file("cache/sc-02-data-tree-r-last.dat")
         try double.file("cache/p_aux")
         try lib.clearCache(cacheDir: cache)
+        // (PC2 left p_aux, t_aux and tree-r-last, as the library does; they stay.)
         #expect(try FileManager.default.contentsOfDirectory(atPath: cache).sorted()
-            == ["p_aux", "sc-02-data-tree-r-last.dat", "syn-porep-vanilla-proofs.dat"])
+            == ["p_aux", "sc-02-data-tree-r-last.dat", "syn-porep-vanilla-proofs.dat", "t_aux"])
 
         let stats = double.stats
         #expect(stats.clean, "\(stats)")

@@ -7,7 +7,8 @@ extension DaemonOptions {
     /// cannot do (the ffi prover, TLS managers) with a message naming the key. This touches the
     /// box and the network: a box without `[resources.box]` is discovered (sysfs under
     /// `sysfsRoot`, NVML), the worker's default name is its local address toward the manager.
-    public init(config: SealerConfig, file: String, log: Log = Log(), sysfsRoot: String = "/") throws(DaemonError) {
+    public init(config: SealerConfig, file: String, log: Log = Log(), sysfsRoot: String = "/",
+                environment: [String: String] = ProcessInfo.processInfo.environment) throws(DaemonError) {
         try Self.check(config, file: file)
         // damocles names a worker after its local address toward the manager.
         var towardManager: String?
@@ -66,7 +67,7 @@ extension DaemonOptions {
         processors = config.processors.external
         extLocks = config.processors.extLocks
         if config.proofs.backend == .ffi {
-            let backend = try Self.loadFFI(config, file: file, threads: threads, log: log)
+            let backend = try Self.loadFFI(config, file: file, threads: threads, log: log, environment: environment)
             ffi = backend
             processors = Self.gpuChildren(processors, gpus: pools.capacity.gpus.map(\.index), backend: backend, log: log)
         }
@@ -75,8 +76,8 @@ extension DaemonOptions {
     /// Loads libfilcrypto (`[proofs] ffi_library`, else `$FIL_PROOFS_LIBRARY`, else the loader's
     /// `libfilcrypto.so`) with every symbol this build calls, and checks the parameter files the
     /// sector sizes need: either missing stops the start with one line naming the path or symbol.
-    static func loadFFI(_ config: SealerConfig, file: String, threads: [ThreadSettings], log: Log) throws(DaemonError) -> FFIBackend {
-        let environment = ProcessInfo.processInfo.environment
+    static func loadFFI(_ config: SealerConfig, file: String, threads: [ThreadSettings], log: Log,
+                        environment: [String: String]) throws(DaemonError) -> FFIBackend {
         let path = FilCrypto.libraryPath(config.proofs.ffiLibrary, environment: environment)
         let library: FilCrypto
         do {

@@ -75,7 +75,7 @@ public actor MockManager: SectorManager {
     private let seed: WireSeed
 
     /// How submitted proofs are verified (the mock prover's, or filecoin-ffi's).
-    public let checker: any ProofChecker
+    public nonisolated let checker: any ProofChecker
 
     public init(options: Options = .init(), clock: any Clock<Duration> = ContinuousClock(), checker: any ProofChecker = MockProofChecker()) {
         self.options = options

@@ -451,6 +451,9 @@ public actor SealingThread {
         }
         let what = record.plan == .wdpost ? "job" : "sector"
         stateLog.info(record.state == .finished ? "\(what) finished" : "\(what) aborted: \(record.abortReason ?? "-")")
+        if let id = record.sector, let proof = record.proof {
+            await runner.clearCache(SectorRef(id: id, proof: proof, paths: SectorPaths(dataDirectory: store.dataDirectory, sector: id)), log: stateLog)
+        }
         await store.clearData()
         let fresh = SectorRecord(plan: settings.plan)
         do {

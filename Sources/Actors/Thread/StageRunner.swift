@@ -61,6 +61,20 @@ struct StageRunner: Sendable {
         }
     }
 
+    /// Removes what a finished or aborted sector's cache no longer needs (filecoin-ffi's
+    /// `clear_cache`, which damocles runs before removing the sector's files), on a thread of its
+    /// own when the prover blocks; a failure is only logged, the files go anyway.
+    func clearCache(_ sector: SectorRef, log: Log) async {
+        let dedicated = prover.blocksThreads ? DedicatedExecutor(name: "sealer-clear-cache") : nil
+        let prover = self.prover
+        do {
+            try await withTaskExecutorPreference(dedicated) { () async throws(ProverError) in try await prover.clearCache(sector) }
+        } catch {
+            log.warn("clear_cache failed: \(error)")
+        }
+        dedicated?.finish()
+    }
+
     /// What a running stage holds, given back in reverse order of taking.
     struct Held {
         let stage: ProofStage
