@@ -42,9 +42,11 @@ struct FFIBackendTests {
             }
         }
         try FileManager.default.createDirectory(atPath: dir.path + "/persist", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir.path + "/pieces", withIntermediateDirectories: true)
         let text = """
         [worker]
         name = "ffi"
+        local_pieces_dirs = ["\(dir.path)/pieces"]
         rpc_server = { host = "127.0.0.1", port = 0 }
         [sector_manager]
         rpc_client.addr = "embedded"
@@ -67,7 +69,7 @@ struct FFIBackendTests {
         return (config, ["FIL_PROOFS_PARAMETER_CACHE": params])
     }
 
-    @Test("sealer, unseal and wdpost plans seal, unseal and prove with the double; the manager verifies each proof with it")
+    @Test("sealer, snapup, unseal and wdpost plans seal, upgrade, unseal and prove with the double; the manager verifies each proof with it")
     func plansRunOnTheDouble() async throws {
         let dir = TempDir()
         defer { dir.cleanup() }
@@ -75,24 +77,33 @@ struct FFIBackendTests {
             [[sealing_thread]]
             location = "\(dir.path)/sealer"
             [[sealing_thread]]
+            location = "\(dir.path)/snapup"
+            plan = "snapup"
+            [[sealing_thread]]
             location = "\(dir.path)/unseal"
             plan = "unseal"
             [[sealing_thread]]
             plan = "wdpost"
             """)
-        let options = try DaemonOptions(config: config, file: "ffi.toml", log: quietLog, environment: environment)
+        var options = try DaemonOptions(config: config, file: "ffi.toml", log: quietLog, environment: environment)
         #expect(options.ffi != nil)
+        // The manager's market writes each deal's piece where the worker's local_pieces_dirs looks.
+        if case var .embedded(mock) = options.manager {
+            mock.piecesDirectory = dir.path + "/pieces"
+            options.manager = .embedded(mock)
+        }
         let daemon = Daemon(options: options, log: quietLog)
         _ = try await daemon.start()
         var stopped = false
         defer { if !stopped { Task { _ = await daemon.stop() } } }
         let manager = try #require(daemon.manager as? MockManager)
         #expect(manager.checker is FFIProofChecker)
-        try await eventually("a sealed, an unsealed and a proven sector") {
+        try await eventually("a sealed, an upgraded, an unsealed and a proven sector") {
             let sealed = await manager.sectors.values.contains { $0.finalized > 0 }
+            let upgraded = await manager.sectors.values.contains { $0.snapProof != nil }
             let unsealed = await manager.sectors.values.contains { $0.unsealAchieved == "" }
             let proven = await manager.postJobs.values.contains { $0.verified == true }
-            return sealed && unsealed && proven
+            return sealed && upgraded && unsealed && proven
         }
         #expect(await manager.mismatchedProofs.isEmpty, "every seal proof verified with the library")
         #expect(await manager.postJobs.values.allSatisfy { $0.verified != false })

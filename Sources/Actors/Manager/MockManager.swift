@@ -1,3 +1,4 @@
+import Foundation
 import ProofsFFI
 import Scheduler
 
@@ -23,6 +24,10 @@ public actor MockManager: SectorManager {
         /// How long after its precommit landed a sector's seed is ready (the chain's 150 epochs);
         /// `WaitSeed` holds the call until then. Zero: at once, like damocles' mock.
         public var seedDelay: Duration = .zero
+        /// Where deal pieces' data is written (a market's piece store): each deal gets a file of
+        /// its unpadded size named by its CID, computed by the checker's backend. nil: deals have
+        /// no data (the mock prover never reads it).
+        public var piecesDirectory: String?
 
         public init() {}
     }
@@ -293,6 +298,32 @@ public actor MockManager: SectorManager {
         return StoreInfo(Name: name, Path: name)
     }
 
+    /// Deal CIDs by sector, so a rebuild asks for the piece its snap upgrade sealed.
+    private var dealCIDs: [SectorID: WireCID] = [:]
+
+    /// The deal piece of `id`'s snap upgrade: with `piecesDirectory`, a file of the piece's data
+    /// named by the commitment the backend computes for it; else a digest-named CID.
+    private func dealCID(_ id: SectorID, proof: SealProof) -> WireCID {
+        if let known = dealCIDs[id] { return known }
+        var cid = Self.pieceCID("deal", id)
+        if let dir = options.piecesDirectory {
+            let size = PieceInfo.unpadded(proof.sectorSize.bytes)
+            let pattern = MockDigest.digest("piece-data", "\(id)")
+            let data = Data((0..<Int(size)).map { pattern[$0 % pattern.count] })
+            let staging = dir + "/.incoming-\(id)"
+            if FileManager.default.createFile(atPath: staging, contents: data),
+               let commP = checker.pieceCommitment(ofFile: staging, unpaddedSize: size, proof: proof) {
+                cid = WireCID(PieceCID.string(commP))
+                try? FileManager.default.removeItem(atPath: dir + "/" + cid.value)
+                try? FileManager.default.moveItem(atPath: staging, toPath: dir + "/" + cid.value)
+            } else {
+                try? FileManager.default.removeItem(atPath: staging)
+            }
+        }
+        dealCIDs[id] = cid
+        return cid
+    }
+
     /// A mock deal piece's CID: a real piece-commitment CID over a digest of `tag` and the sector.
     static func pieceCID(_ tag: String, _ id: SectorID) -> WireCID {
         var commP = MockDigest.digest(tag, "\(id)")
@@ -307,7 +338,7 @@ public actor MockManager: SectorManager {
             .min(by: { $0.key < $1.key }), let pre = ledger.preCommit else { return nil }
         sectors[id]?.snapAllocated = true
         let size = ledger.proof.sectorSize.bytes
-        let deal = WireDeal(Piece: WirePiece(Size: size, PieceCID: Self.pieceCID("deal", id)),
+        let deal = WireDeal(Piece: WirePiece(Size: size, PieceCID: dealCID(id, proof: ledger.proof)),
                             DealInfo: WireDealInfo(DealID: id.number, AllocationID: 0, PayloadSize: size, IsBuiltinMarket: true))
         return AllocatedSnapUpSector(
             Sector: AllocatedSector(ID: id, ProofType: ledger.proof), Pieces: [deal],
@@ -343,7 +374,7 @@ public actor MockManager: SectorManager {
         sectors[id]?.rebuilding = true
         let snapped = ledger.snapProof != nil
         let size = ledger.proof.sectorSize.bytes
-        let deals = snapped ? [WireDeal(Piece: WirePiece(Size: size, PieceCID: Self.pieceCID("deal", id)),
+        let deals = snapped ? [WireDeal(Piece: WirePiece(Size: size, PieceCID: dealCID(id, proof: ledger.proof)),
                                         DealInfo: WireDealInfo(DealID: id.number, AllocationID: 0, PayloadSize: size, IsBuiltinMarket: true))] : nil
         return AllocatedRebuildSector(
             Sector: AllocatedSector(ID: id, ProofType: ledger.proof), Ticket: pre.Ticket, PiecesV2: deals, IsSnapUp: snapped,
@@ -357,7 +388,7 @@ public actor MockManager: SectorManager {
             .min(by: { $0.key < $1.key }), let pre = ledger.preCommit else { return nil }
         sectors[id]?.unsealAllocated = true
         return AllocatedUnsealSector(
-            Sector: AllocatedSector(ID: id, ProofType: ledger.proof), PieceCid: Self.pieceCID("deal", id),
+            Sector: AllocatedSector(ID: id, ProofType: ledger.proof), PieceCid: dealCID(id, proof: ledger.proof),
             CommD: pre.CommD, Ticket: pre.Ticket, Offset: 0, Size: PieceInfo.unpadded(ledger.proof.sectorSize.bytes),
             PrivateInfo: .init(AccessInstance: ledger.persisted ?? "persist"))
     }

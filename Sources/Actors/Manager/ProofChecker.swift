@@ -7,6 +7,13 @@ public protocol ProofChecker: Sendable {
     func sealVerifies(_ sector: SectorRef, ticket: [UInt8], seed: [UInt8], commitments: Commitments, proof: [UInt8]) -> Bool
     func snapVerifies(_ sector: SectorRef, oldCommR: [UInt8], new: Commitments, proof: [UInt8]) -> Bool
     func windowPoStVerifies(miner: UInt64, proof: PoStProof, replicas: [(number: UInt64, commR: [UInt8])], randomness: [UInt8], proofs: [[UInt8]]) -> Bool
+    /// The commitment of a piece file as this backend computes it; nil when it computes none
+    /// (the mock names pieces by digest).
+    func pieceCommitment(ofFile path: String, unpaddedSize: UInt64, proof: SealProof) -> [UInt8]?
+}
+
+extension ProofChecker {
+    public func pieceCommitment(ofFile path: String, unpaddedSize: UInt64, proof: SealProof) -> [UInt8]? { nil }
 }
 
 /// The mock prover's expectations.
@@ -39,6 +46,11 @@ public struct FFIProofChecker: ProofChecker {
     public func snapVerifies(_ sector: SectorRef, oldCommR: [UInt8], new: Commitments, proof: [UInt8]) -> Bool {
         guard let type = FilCrypto.UpdateProofType(id: sector.proof.updateProof.id) else { return false }
         return (try? library.verifyEmptySectorUpdateProof(type, proofBytes: proof, commROld: oldCommR, commRNew: new.commR, commDNew: new.commD)) ?? false
+    }
+
+    public func pieceCommitment(ofFile path: String, unpaddedSize: UInt64, proof: SealProof) -> [UInt8]? {
+        guard let type = FilCrypto.SealProofType(id: proof.id) else { return nil }
+        return try? library.generatePieceCommitment(type, piecePath: path, unpaddedSize: unpaddedSize).commP
     }
 
     public func windowPoStVerifies(miner: UInt64, proof: PoStProof, replicas: [(number: UInt64, commR: [UInt8])], randomness: [UInt8], proofs: [[UInt8]]) -> Bool {
