@@ -38,7 +38,9 @@ struct StageRunner: Sendable {
             worker = ExternalProver(processor: child, local: prover, lease: held.lease?.grant)
             proc = "processors.\(stage)[\(slot.index)]"
         }
-        controller.activity = .running(since: .now, proc: proc + (held.lease.map { " [\($0.summary)]" } ?? ""))
+        let running = proc + (held.lease.map { " [\($0.summary)]" } ?? "")
+        controller.activity = .running(since: .now, proc: running)
+        log.info("\(stage) runs on \(running)")
         // In-process work runs on a thread pinned to the leased cores and node; a prover whose
         // calls block gets a thread of its own when no lease pins one.
         let pinned = held.slot == nil ? held.lease.flatMap { PinnedExecutor.forLease(cpus: $0.grant.cpus, node: $0.grant.node) } : nil
