@@ -85,12 +85,15 @@ enum BenchCommand {
         let prover = MockProver()
         let log = Log(minimum: .error, fd: 2)
         var actors: [SealingThread] = []
+        // Each sector's replica and cache files are persisted here, as a real store would hold them.
+        try? FileManager.default.createDirectory(atPath: "\(dir)/persist", withIntermediateDirectories: true)
         for i in 0..<threads {
             var settings = ThreadSettings(index: i, location: "\(dir)/t\(i)", instance: "bench")
             settings.sealing.sealInterval = .zero
             settings.sealing.recoverInterval = .milliseconds(10)
             settings.sealing.rpcPollingInterval = .zero
             settings.persistStores = ["bench"]
+            settings.storeLocations = ["bench": "\(dir)/persist"]
             actors.append(SealingThread(settings: settings, manager: manager, prover: prover, log: log))
         }
         let tasks = actors.map { thread in Task { await thread.run() } }

@@ -66,6 +66,7 @@ enum PoolsBench {
         let prover = MockProver(options: .init(durations: durations, seed: workload.seed, jitter: workload.jitter))
         let broker = ResourceBroker(capacity: capacity, policy: policy, costs: scaled, recordHandovers: true)
         let log = Log(minimum: .error, fd: 2)
+        try? FileManager.default.createDirectory(atPath: "\(root)/persist", withIntermediateDirectories: true)
         let threads = (0..<workload.threads).map { i in
             var settings = ThreadSettings(index: i, location: "\(root)/t\(i)", instance: "bench")
             settings.sealing.allowedSizes = [sectors.size]
@@ -73,6 +74,7 @@ enum PoolsBench {
             settings.sealing.recoverInterval = .milliseconds(10)
             settings.sealing.rpcPollingInterval = .zero
             settings.persistStores = ["bench"]
+            settings.storeLocations = ["bench": "\(root)/persist"]
             return SealingThread(settings: settings, manager: manager, prover: prover, broker: broker, log: log)
         }
         let realDay = Duration.seconds(86_400) / speedup
