@@ -180,6 +180,23 @@ public struct FFIProver: Prover {
         }
     }
 
+    public func snapVanillaProofs(_ sector: SectorRef, old: ReplicaPaths, oldCommR: [UInt8], new: Commitments) async throws(ProverError) -> [[UInt8]]? {
+        let type = try Self.update(sector, .snapProve)
+        return try call(.snapProve) { () throws(FilCryptoError) in
+            try library.generateEmptySectorUpdatePartitionProofs(type, commROld: oldCommR, commRNew: new.commR, commDNew: new.commD,
+                                                                 sectorKeyPath: old.sealed, sectorKeyCacheDir: old.cache,
+                                                                 replicaPath: sector.paths.sealed, replicaCacheDir: sector.paths.cache)
+        }
+    }
+
+    public func snapProve(_ sector: SectorRef, vanillaProofs: [[UInt8]], oldCommR: [UInt8], new: Commitments) async throws(ProverError) -> [UInt8] {
+        let type = try Self.update(sector, .snapProve)
+        return try call(.snapProve) { () throws(FilCryptoError) in
+            try library.generateEmptySectorUpdateProofWithVanilla(type, vanillaProofs: vanillaProofs, commROld: oldCommR,
+                                                                  commRNew: new.commR, commDNew: new.commD)
+        }
+    }
+
     // MARK: - Unseal and window PoSt
 
     public func unseal(_ sector: SectorRef, ticket: [UInt8], commD: [UInt8], offset: UInt64, length: UInt64, output: String) async throws(ProverError) -> UInt64 {

@@ -133,6 +133,20 @@ public final class MockProver: Prover {
         return Self.expectedSnapProof(sector.id, oldCommR: oldCommR, new: new)
     }
 
+    /// The mock's vanilla proofs name the sector, since damocles' SnapProve task does not.
+    public func snapVanillaProofs(_ sector: SectorRef, old: ReplicaPaths, oldCommR: [UInt8], new: Commitments) async throws(ProverError) -> [[UInt8]]? {
+        [Array("mock-vanilla \(sector.id.miner) \(sector.id.number)".utf8)]
+    }
+
+    public func snapProve(_ sector: SectorRef, vanillaProofs: [[UInt8]], oldCommR: [UInt8], new: Commitments) async throws(ProverError) -> [UInt8] {
+        try await work(.snapProve, sector.id)
+        let fields = vanillaProofs.first.map { String(decoding: $0, as: UTF8.self).split(separator: " ") } ?? []
+        guard fields.count == 3, fields[0] == "mock-vanilla", let miner = UInt64(fields[1]), let number = UInt64(fields[2]) else {
+            throw ProverError(stage: .snapProve, message: "not the mock's vanilla proofs")
+        }
+        return Self.expectedSnapProof(SectorID(miner: miner, number: number), oldCommR: oldCommR, new: new)
+    }
+
     /// The snap proof this prover produces; the mock manager checks upgrades with it.
     public static func expectedSnapProof(_ id: SectorID, oldCommR: [UInt8], new: Commitments) -> [UInt8] {
         MockDigest.digest([Array("snap-proof".utf8), bytes(id), oldCommR, new.commR, new.commD])

@@ -141,6 +141,12 @@ public protocol Prover: Sendable {
     func windowPost(miner: UInt64, proof: PoStProof, replicas: [ReplicaInfo], randomness: [UInt8]) async throws(ProverError) -> WindowPoStResult
     /// Checks a porep proof against its inputs.
     func verifySeal(_ sector: SectorRef, ticket: [UInt8], seed: [UInt8], commitments: Commitments, proof: [UInt8]) -> Bool
+    /// Snap prove's first half, on the CPU: the partition (vanilla) proofs of the new replica.
+    /// nil when this prover only proves in one call (`snapProve(_:old:oldCommR:new:)`).
+    func snapVanillaProofs(_ sector: SectorRef, old: ReplicaPaths, oldCommR: [UInt8], new: Commitments) async throws(ProverError) -> [[UInt8]]?
+    /// Snap prove's second half, on a GPU: the update proof from the vanilla proofs (damocles'
+    /// `SnapProve` task, which carries no paths).
+    func snapProve(_ sector: SectorRef, vanillaProofs: [[UInt8]], oldCommR: [UInt8], new: Commitments) async throws(ProverError) -> [UInt8]
     /// Removes what a finished sector's cache no longer needs (filecoin-ffi's `clear_cache`).
     func clearCache(_ sector: SectorRef) async throws(ProverError)
     /// True when calls block their thread for the whole computation (filecoin-ffi): the stage
@@ -149,6 +155,10 @@ public protocol Prover: Sendable {
 }
 
 extension Prover {
+    public func snapVanillaProofs(_ sector: SectorRef, old: ReplicaPaths, oldCommR: [UInt8], new: Commitments) async throws(ProverError) -> [[UInt8]]? { nil }
+    public func snapProve(_ sector: SectorRef, vanillaProofs: [[UInt8]], oldCommR: [UInt8], new: Commitments) async throws(ProverError) -> [UInt8] {
+        throw ProverError(stage: .snapProve, message: "this prover cannot prove a snap upgrade from vanilla proofs")
+    }
     public func clearCache(_ sector: SectorRef) async throws(ProverError) {}
     public var blocksThreads: Bool { false }
 }

@@ -160,7 +160,7 @@ struct FFIBackendTests {
         box.gpus = 2
         config.resources.box = box
         let options = try DaemonOptions(config: config, file: "ffi.toml", log: quietLog, environment: environment)
-        for stage in ["pc2", "c2", "snap_encode", "window_post"] {
+        for stage in ["pc2", "c2", "snap_encode", "snap_prove", "window_post"] {
             let children = try #require(options.processors[stage], "\(stage)")
             #expect(children.map { $0.envs["CUDA_VISIBLE_DEVICES"] } == ["0", "1"], "\(stage)")
         }

@@ -41,7 +41,7 @@ struct FFIDaemonEndToEndTests {
         #expect(!log.contains("does not verify") && !log.contains("mismatched"), "every proof verified with the library")
         // The children see only their GPU and load the daemon's library.
         let children = pids(after: "spawned, pid ", in: log)
-        #expect(children.count == 4, "pc2, c2, snap_encode and window_post: \(children)")
+        #expect(children.count == 5, "pc2, c2, snap_encode, snap_prove and window_post: \(children)")
         for pid in children {
             let env = try environ(of: pid)
             #expect(env.contains("CUDA_VISIBLE_DEVICES=0"), "\(pid): \(env)")

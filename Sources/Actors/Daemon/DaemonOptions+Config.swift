@@ -105,7 +105,7 @@ extension DaemonOptions {
     static func gpuChildren(_ configured: [String: [ExternalProcessorConfig]], gpus: [Int], backend: FFIBackend, log: Log) -> [String: [ExternalProcessorConfig]] {
         guard !gpus.isEmpty else { return configured }
         var processors = configured
-        for stage in [ProofStage.pc2, .c2, .snapEncode, .windowPost] where processors[stage.rawValue] == nil {
+        for stage in [ProofStage.pc2, .c2, .snapEncode, .snapProve, .windowPost] where processors[stage.rawValue] == nil {
             processors[stage.rawValue] = gpus.map { gpu in
                 var child = ExternalProcessorConfig()
                 child.envs = ["CUDA_VISIBLE_DEVICES": "\(gpu)"]

@@ -132,8 +132,23 @@ public struct ExternalProver: Prover {
                            commD: try Self.require32(out.comm_d_new, .snapEncode, "comm_d_new"))
     }
 
+    /// As damocles does: the vanilla proofs here (CPU), the SNARK in the child (its GPU); a
+    /// local prover without the split proves here in one call.
     public func snapProve(_ sector: SectorRef, old: ReplicaPaths, oldCommR: [UInt8], new: Commitments) async throws(ProverError) -> [UInt8] {
-        try await local.snapProve(sector, old: old, oldCommR: oldCommR, new: new)
+        guard let vanilla = try await local.snapVanillaProofs(sector, old: old, oldCommR: oldCommR, new: new) else {
+            return try await local.snapProve(sector, old: old, oldCommR: oldCommR, new: new)
+        }
+        return try await snapProve(sector, vanillaProofs: vanilla, oldCommR: oldCommR, new: new)
+    }
+
+    public func snapVanillaProofs(_ sector: SectorRef, old: ReplicaPaths, oldCommR: [UInt8], new: Commitments) async throws(ProverError) -> [[UInt8]]? {
+        try await local.snapVanillaProofs(sector, old: old, oldCommR: oldCommR, new: new)
+    }
+
+    public func snapProve(_ sector: SectorRef, vanillaProofs: [[UInt8]], oldCommR: [UInt8], new: Commitments) async throws(ProverError) -> [UInt8] {
+        let task = DamoclesSnapProve(registered_proof: DamoclesUpdateProof(sector.proof.updateProof), vannilla_proofs: vanillaProofs,
+                                     comm_r_old: oldCommR, comm_r_new: new.commR, comm_d_new: new.commD)
+        return try await send(.snapProve, task, answer: [UInt8].self)
     }
 
     public func unseal(_ sector: SectorRef, ticket: [UInt8], commD: [UInt8], offset: UInt64, length: UInt64, output: String) async throws(ProverError) -> UInt64 {
@@ -227,8 +242,11 @@ public enum DamoclesProcessorRunner {
             let result = try await prover.windowPost(miner: t.miner_id, proof: t.proof_type.proof, replicas: t.replicas.map(\.replica), randomness: t.seed)
             return try answer(DamoclesWindowPoStOutput(proofs: result.proofs.map(DamoclesBase64Bytes.init), faults: result.faultySectors))
         case .snapProve:
-            _ = try decode(DamoclesSnapProve.self)
-            throw ProverError(stage: stage, message: "this processor cannot prove from vanilla proofs (the Prover boundary has no such call)")
+            let t = try decode(DamoclesSnapProve.self)
+            // The task names no sector: the proof type gives the size, the vanilla proofs the rest.
+            let ref = sector(SealProof(sectorSize: t.registered_proof.proof.sectorSize), id: nil, staged: "", cache: "", sealed: "")
+            return try answer(try await prover.snapProve(ref, vanillaProofs: t.vannilla_proofs, oldCommR: t.comm_r_old,
+                                                         new: Commitments(commR: t.comm_r_new, commD: t.comm_d_new)))
         case .transfer:
             _ = try decode(DamoclesTransfer.self)
             throw ProverError(stage: stage, message: "transfer tasks are not run by this processor")
