@@ -62,9 +62,19 @@ enum DamoclesV0_13 {
                      "Client":"f01001","Provider":"f01000","Offset":0,"Length":2048,"PayloadSize":1900,"StartEpoch":10,"EndEpoch":100,
                      "IsBuiltinMarket":true,"IsCompatible":false}}
         """
+    static let pingRecord = """
+        {"Info":{"Name":"w","Dest":"10.0.0.5:17890","Version":"v","Summary":{"Threads":2,"Empty":1,"Paused":1,"Running":0,"Waiting":0,"Errors":0}},
+         "LastPing":1700000000}
+        """
+    static let pingRecordShape: GoShape = .object([
+        "Info": .object(["Name": .string, "Dest": .string, "Version": .string,
+                         "Summary": .object(["Threads": .int, "Empty": .int, "Paused": .int, "Running": .int, "Waiting": .int, "Errors": .int])]),
+        "LastPing": .int,
+    ])
     static let storeInfo = #"{"Name":"store-a","Path":"/mnt/a","Strict":false,"ReadOnly":false,"Weight":1,"Meta":{"k":"v"}}"#
 
-    /// Every `Venus.*` method our worker calls, with the parameters v0.13.0 declares.
+    /// Every `Venus.*` method our worker (and `sealer util worker`) calls, with the parameters
+    /// v0.13.0 declares.
     static let methods: [GoMethod] = [
         GoMethod(name: "AllocateSector", params: [GoShape.allocateSectorSpec], sampleResult: allocated),
         GoMethod(name: "AcquireDeals", params: [GoShape.sectorID, GoShape.acquireDealsSpec], sampleResult: "[\(pieceV2)]"),
@@ -102,6 +112,10 @@ enum DamoclesV0_13 {
                                    "Summary": .object(["Threads": .int, "Empty": .int, "Paused": .int, "Running": .int, "Waiting": .int,
                                                        "Errors": .int])])],
                  sampleResult: "null"),
+        // The registry `damocles-manager util worker` reads (SealerCliAPI; Go's core.WorkerPingInfo).
+        GoMethod(name: "WorkerGetPingInfo", params: [.string], sampleResult: pingRecord),
+        GoMethod(name: "WorkerPingInfoList", params: [], sampleResult: "[\(pingRecord)]"),
+        GoMethod(name: "WorkerPingInfoRemove", params: [.string], sampleResult: "null"),
         GoMethod(name: "StoreReserveSpace", params: [GoShape.sectorID, .int, .array(.string)], sampleResult: storeInfo),
         GoMethod(name: "StoreBasicInfo", params: [.string], sampleResult: storeInfo),
         GoMethod(name: "AllocateUnsealSector", params: [GoShape.allocateSectorSpec],
@@ -175,6 +189,13 @@ enum Samples {
         case "WorkerPing":
             try await m.workerPing(WorkerPingInfo(Name: "w", Dest: "10.0.0.5:17890", Version: "v",
                                                   Summary: .init(Threads: 1, Empty: 1, Paused: 0, Running: 0, Waiting: 0, Errors: 0)))
+        case "WorkerGetPingInfo":
+            let record = try await m.workerGetPingInfo("w")
+            #expect(record?.LastPing == 1_700_000_000 && record?.Info.Summary.Paused == 1)
+        case "WorkerPingInfoList":
+            #expect(try await m.workerPingInfoList().map(\.Info.Dest) == ["10.0.0.5:17890"])
+        case "WorkerPingInfoRemove":
+            try await m.workerPingInfoRemove("w")
         case "StoreReserveSpace":
             #expect(try await m.storeReserveSpace(sector, size: 1 << 30, candidates: ["store-a"]) == StoreInfo(Name: "store-a", Path: "/mnt/a"))
         case "StoreBasicInfo":
@@ -369,6 +390,49 @@ struct ManagerContractTests {
         let response = await rpc.handle(HTTPRequest(method: "POST", target: "/rpc/v0", headers: [], body: Array(body.utf8)))
         let error = try JSONValue.parse(response.body)["error"]
         #expect(error?["code"] == .int(-32601))
+    }
+
+    @Test("the mock keeps damocles-manager's registry: the last ping per name, stamped, listed by name, removable")
+    func mockRegistry() async throws {
+        final class UnixClock: Sendable { let now = Mutex<Int64>(1_700_000_000) }
+        let clock = UnixClock()
+        let mock = MockManager(unixNow: { clock.now.withLock { $0 } })
+        let rpc = ManagerRPCServer.methods(mock)
+        func call(_ method: String, _ params: [JSONValue]) async throws -> JSONValue {
+            guard let handler = rpc["Venus." + method] else { throw JSONRPCError.methodNotFound }
+            return try await handler(params)
+        }
+        func ping(_ name: String, dest: String, paused: Int) throws -> JSONValue {
+            try JSONValue(encoding: WorkerPingInfo(Name: name, Dest: dest, Version: "v1",
+                                                   Summary: .init(Threads: 2, Empty: 2, Paused: paused, Running: 0, Waiting: 0, Errors: 0)))
+        }
+        _ = try await call("WorkerPing", [try ping("b", dest: "10.0.0.2:17890", paused: 0)])
+        _ = try await call("WorkerPing", [try ping("a", dest: "10.0.0.1:17890", paused: 0)])
+        clock.now.withLock { $0 += 30 }
+        _ = try await call("WorkerPing", [try ping("a", dest: "10.0.0.1:17891", paused: 1)])
+
+        let list = try await call("WorkerPingInfoList", []).decode([WorkerPingRecord].self)
+        #expect(list.map(\.Info.Name) == ["a", "b"])
+        #expect(list[0].Info.Dest == "10.0.0.1:17891" && list[0].Info.Summary.Paused == 1 && list[0].LastPing == 1_700_000_030)
+        #expect(list[1].LastPing == 1_700_000_000)
+        let one = try await call("WorkerGetPingInfo", [.string("b")])
+        #expect(Self.mismatches(one, DamoclesV0_13.pingRecordShape, at: "result").isEmpty)
+        let nobody = try await call("WorkerGetPingInfo", [.string("nobody")])
+        #expect(nobody == .null)
+
+        let removed = try await call("WorkerPingInfoRemove", [.string("b")])
+        #expect(removed == .null)
+        let again = try await call("WorkerPingInfoRemove", [.string("b")])
+        #expect(again == .null, "removing a missing name is not an error, as in damocles")
+        let left = try await call("WorkerPingInfoList", []).decode([WorkerPingRecord].self)
+        #expect(left.map(\.Info.Name) == ["a"])
+
+        do {
+            _ = try await call("WorkerPing", [try ping("", dest: "10.0.0.3:1", paused: 0)])
+            Issue.record("a nameless ping was accepted")
+        } catch let error as JSONRPCError {
+            #expect(error.code == 1 && error.message == "worker name is required")
+        }
     }
 
     @Test("NI-PoRep allocation is unsupported by the release and pauses the thread; false sends the one-parameter call")

@@ -230,6 +230,20 @@ public struct WorkerPingInfo: Sendable, Hashable, Codable {
     }
 }
 
+/// damocles-manager's registry entry for one worker (Go's `core.WorkerPingInfo`): the worker's
+/// last `WorkerPing` and when it came, in Unix seconds. `Venus.WorkerGetPingInfo` and
+/// `Venus.WorkerPingInfoList` answer with it.
+public struct WorkerPingRecord: Sendable, Hashable, Codable {
+    /// What the worker sent (Go's `core.WorkerInfo`).
+    public var Info: WorkerPingInfo
+    /// When the manager received it, Unix seconds of the manager's clock.
+    public var LastPing: Int64
+    public init(Info: WorkerPingInfo, LastPing: Int64) {
+        self.Info = Info
+        self.LastPing = LastPing
+    }
+}
+
 public struct SnapUpAllocateSpec: Sendable, Hashable, Codable {
     public var Sector: AllocateSectorSpec
     public var Deals: AcquireDealsSpec

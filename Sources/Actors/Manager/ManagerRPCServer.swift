@@ -6,8 +6,9 @@ import Scheduler
 public enum ManagerRPCServer {
     private typealias Handler = @Sendable (_ params: [JSONValue]) async throws -> JSONValue
 
-    /// The `Venus.*` methods of damocles v0.13.0 that a worker calls, each refusing a call with
-    /// the wrong number of parameters exactly as go-jsonrpc does.
+    /// The `Venus.*` methods of damocles v0.13.0 that a worker calls (and, for a manager that
+    /// keeps a `WorkerRegistry`, those `util worker` calls), each refusing a call with the wrong
+    /// number of parameters exactly as go-jsonrpc does.
     public static func methods(_ manager: any SectorManager) -> [String: JSONRPCServer.Method] {
         // (Go method, its parameter count without the context, handler)
         let handlers: [(String, Int, Handler)] = [
@@ -59,12 +60,29 @@ public enum ManagerRPCServer {
                 return .null
             }),
         ]
+        var all = handlers
+        if let registry = manager as? any WorkerRegistry { all += registryHandlers(registry) }
         var methods: [String: JSONRPCServer.Method] = [:]
-        for (name, count, handler) in handlers {
+        for (name, count, handler) in all {
             let method = "Venus." + name
             methods[method] = wrap(method, count, handler)
         }
         return methods
+    }
+
+    /// The registry methods damocles-manager's `util worker` CLI calls (v0.13.0's SealerCliAPI).
+    private static func registryHandlers(_ registry: any WorkerRegistry) -> [(String, Int, Handler)] {
+        [
+            ("WorkerGetPingInfo", 1, { p in
+                guard let record = try await registry.workerGetPingInfo(arg(p, 0)) else { return .null }
+                return try encode(record)
+            }),
+            ("WorkerPingInfoList", 0, { _ in try encode(await registry.workerPingInfoList()) }),
+            ("WorkerPingInfoRemove", 1, { p in
+                try await registry.workerPingInfoRemove(arg(p, 0))
+                return .null
+            }),
+        ]
     }
 
     /// go-jsonrpc's text for its own errors: the code, wrapped, then the reason.

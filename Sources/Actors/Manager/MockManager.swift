@@ -74,6 +74,10 @@ public actor MockManager: SectorManager {
     private var nextNumber: UInt64 = 1
     public private(set) var sectors: [SectorID: SectorLedger] = [:]
     public private(set) var pings: [WorkerPingInfo] = []
+    /// damocles-manager's worker registry: each worker's last ping, by name.
+    public private(set) var registry: [String: WorkerPingRecord] = [:]
+    /// The wall clock stamped on pings (`LastPing`, Unix seconds); tests may replace it.
+    private let unixNow: @Sendable () -> Int64
     public private(set) var mismatchedProofs: [SectorID] = []
     public private(set) var postJobs: [String: PoStLedger] = [:]
     private let ticket: WireTicket
@@ -82,8 +86,10 @@ public actor MockManager: SectorManager {
     /// How submitted proofs are verified (the mock prover's, or filecoin-ffi's).
     public nonisolated let checker: any ProofChecker
 
-    public init(options: Options = .init(), clock: any Clock<Duration> = ContinuousClock(), checker: any ProofChecker = MockProofChecker()) {
+    public init(options: Options = .init(), clock: any Clock<Duration> = ContinuousClock(), checker: any ProofChecker = MockProofChecker(),
+                unixNow: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
         self.options = options
+        self.unixNow = unixNow
         self.clock = clock
         self.checker = checker
         rng = SplitMix64(seed: options.seed)
@@ -288,8 +294,12 @@ public actor MockManager: SectorManager {
 
     public func workerPing(_ info: WorkerPingInfo) async throws(ManagerError) {
         try await enter("WorkerPing")
+        // damocles-manager refuses a ping it could not list or reach (plain errors: code 1).
+        if info.Name.isEmpty { throw .rpc(method: "WorkerPing", code: 1, message: "worker name is required") }
+        if info.Dest.isEmpty { throw .rpc(method: "WorkerPing", code: 1, message: "worker dest is required") }
         pings.append(info)
         if pings.count > 100 { pings.removeFirst(pings.count - 100) }
+        registry[info.Name] = WorkerPingRecord(Info: info, LastPing: unixNow())
     }
 
     /// Knows every store name, as `damocles-manager mock` does.
@@ -447,5 +457,21 @@ public actor MockManager: SectorManager {
         ledger.errorReason = errorReason.isEmpty ? nil : errorReason
         if output == nil, ledger.errorReason == nil { ledger.errorReason = "finished without output" }
         postJobs[id] = ledger
+    }
+}
+
+/// The registry `util worker` reads; like damocles-manager's, untouched by the failure knobs.
+extension MockManager: WorkerRegistry {
+    public func workerGetPingInfo(_ name: String) async throws(ManagerError) -> WorkerPingRecord? {
+        calls["WorkerGetPingInfo", default: 0] += 1
+        return registry[name]
+    }
+    public func workerPingInfoList() async throws(ManagerError) -> [WorkerPingRecord] {
+        calls["WorkerPingInfoList", default: 0] += 1
+        return registry.keys.sorted().compactMap { registry[$0] }
+    }
+    public func workerPingInfoRemove(_ name: String) async throws(ManagerError) {
+        calls["WorkerPingInfoRemove", default: 0] += 1
+        registry[name] = nil
     }
 }

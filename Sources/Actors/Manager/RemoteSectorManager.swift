@@ -148,3 +148,16 @@ public struct RemoteSectorManager: SectorManager {
         try await optional("AllocateRebuildSector", [spec])
     }
 }
+
+extension RemoteSectorManager: WorkerRegistry {
+    public func workerGetPingInfo(_ name: String) async throws(ManagerError) -> WorkerPingRecord? {
+        try await optional("WorkerGetPingInfo", [name])
+    }
+    public func workerPingInfoList() async throws(ManagerError) -> [WorkerPingRecord] {
+        let records: [WorkerPingRecord]? = try await optional("WorkerPingInfoList", [])
+        return records ?? []
+    }
+    public func workerPingInfoRemove(_ name: String) async throws(ManagerError) {
+        try await callVoid("WorkerPingInfoRemove", [name])
+    }
+}

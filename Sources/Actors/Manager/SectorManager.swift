@@ -95,3 +95,14 @@ extension SectorManager {
         return sectors
     }
 }
+
+/// The manager's worker registry, as damocles-manager's `util worker` commands read it: one
+/// entry per worker name, replaced by each `WorkerPing`.
+public protocol WorkerRegistry: Sendable {
+    /// `Venus.WorkerGetPingInfo(name)`: the worker's entry, nil when the manager has none.
+    func workerGetPingInfo(_ name: String) async throws(ManagerError) -> WorkerPingRecord?
+    /// `Venus.WorkerPingInfoList()`: every entry, by name.
+    func workerPingInfoList() async throws(ManagerError) -> [WorkerPingRecord]
+    /// `Venus.WorkerPingInfoRemove(name)`: forgets the worker (until it pings again).
+    func workerPingInfoRemove(_ name: String) async throws(ManagerError)
+}
