@@ -12,6 +12,7 @@ commands:
   config check -c FILE           print the effective config (defaults resolved) or its errors; --resolve: as on this box
   worker ... list|pause|resume   manage a running daemon (see 'sealer worker --help')
   manager mock [--listen H:P]    serve a mock damocles-manager (see 'sealer manager --help')
+  util worker list|info|pause|resume|remove   the manager's boxes, as damocles-manager's 'util worker'
   history -l LOCATION            print a thread's per-sector history
   bench [--threads N]            measure transitions/s, idle CPU and RSS, pause latency
   processor <stage>              run as an external processor child (damocles' protocol)
@@ -50,6 +51,8 @@ case "worker":
     runAsync { await WorkerCommand.run(rest) }
 case "manager":
     runAsync { await ManagerCommand.run(rest) }
+case "util":
+    runAsync { await UtilCommand.run(rest) }
 case "history":
     exit(HistoryCommand.run(rest))
 case "processor":

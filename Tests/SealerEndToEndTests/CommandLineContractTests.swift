@@ -52,6 +52,14 @@ struct CommandLineContractTests {
         (["manager", "mock", "--listen", "nowhere"], "--listen expects HOST:PORT, got 'nowhere'"),
         (["manager", "mock", "--sector-size", "3GiB"], "'3GiB' is not a Filecoin sector size"),
         (["manager", "mock", "--poll-failed-rate", "2"], "--poll-failed-rate must be between 0 and 1"),
+        (["util"], "missing util subcommand (worker)"),
+        (["util", "frob"], "unknown util subcommand 'frob'"),
+        (["util", "worker"], "missing worker subcommand"),
+        (["util", "worker", "frob"], "unknown worker subcommand 'frob'"),
+        (["util", "worker", "pause", "box-a"], "worker pause takes <name> <index>"),
+        (["util", "worker", "pause", "box-a", "x"], "thread index must be a number"),
+        (["util", "worker", "list", "--expiration", "soon"], "--expiration: 'soon' is not a duration"),
+        (["util", "worker", "list", "--manager", "nowhere"], "--manager expects HOST:PORT, got 'nowhere'"),
         (["history"], "history needs -l LOCATION"),
         (["history", "--bogus"], "unknown option '--bogus'"),
         (["history", "-l"], "option -l needs a value"),
@@ -88,6 +96,8 @@ struct CommandLineContractTests {
         (["config", "check", "-c", "/nonexistent/x.toml"], "/nonexistent/x.toml: error: no such file"),
         (["worker", "-H", "127.0.0.1:1", "list"], "cannot reach the daemon at 127.0.0.1:1"),
         (["worker", "-c", "/nonexistent/w.toml", "list"], "/nonexistent/w.toml: error: no such file"),
+        (["util", "worker", "list", "--manager", "127.0.0.1:1"], "the manager at http://127.0.0.1:1/rpc/v0"),
+        (["util", "worker", "-c", "/nonexistent/w.toml", "list"], "/nonexistent/w.toml: error: no such file"),
         (["history", "-l", "/nonexistent/loc"], "no history at /nonexistent/loc/meta/history"),
         (["hwinfo", "--hwloc", "/nonexistent/box.xml"], "/nonexistent/box.xml"),
         (["simulate", "-w", "/nonexistent/w.toml"], "/nonexistent/w.toml"),
@@ -102,7 +112,7 @@ struct CommandLineContractTests {
 
     @Test("--help exits 0 with the usage on stdout", arguments: [
         ["--help"], ["help"], ["daemon", "--help"], ["config", "--help"], ["config", "check", "--help"], ["worker", "--help"],
-        ["manager", "--help"], ["manager", "mock", "--help"], ["history", "--help"], ["bench", "--help"], ["bench", "pools", "--help"],
+        ["manager", "--help"], ["manager", "mock", "--help"], ["util", "--help"], ["history", "--help"], ["bench", "--help"], ["bench", "pools", "--help"],
         ["processor", "--help"], ["hwinfo", "--help"], ["simulate", "--help"], ["version", "--help"],
     ])
     func help(arguments: [String]) async throws {
