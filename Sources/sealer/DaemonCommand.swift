@@ -44,7 +44,17 @@ enum DaemonCommand {
         guard let options = loaded.options else {
             return fail("\(path): the config has errors (listed above); nothing was started")
         }
-        let daemon = Daemon(options: options, log: log)
+        var notifier: SystemdNotifier?
+        do {
+            notifier = try SystemdNotifier.from(environment: environment, log: log)
+        } catch {
+            // Under systemd with Type=notify this start will time out; say why.
+            log.error("\(error); systemd is not notified")
+        }
+        if let notifier {
+            log.info("notifying systemd at \(notifier.socketName)" + (notifier.watchdogInterval.map { "; watchdog beats every \($0)" } ?? ""))
+        }
+        let daemon = Daemon(options: options, log: log, notifier: notifier)
         // Signals first: one that arrives while children start must not kill us or orphan them.
         daemon.installSignalHandling()
         do {
