@@ -42,7 +42,7 @@ enum DaemonCommand {
             }
         }
         guard let options = loaded.options else {
-            return fail("\(path): the config has errors (listed above); nothing was started")
+            return failure("\(path): the config has errors (listed above); nothing was started", log)
         }
         var notifier: SystemdNotifier?
         do {
@@ -65,8 +65,15 @@ enum DaemonCommand {
                 log.info("\(error); stopped")
                 return clean ? 0 : 1
             }
-            return fail("\(error)")
+            return failure("\(error)", log)
         }
         return await daemon.runUntilSignalled() ? 0 : 1
+    }
+
+    /// `fail` (exit 1), as a JSON line when the log is JSON, so every stderr line parses.
+    static func failure(_ message: String, _ log: Log) -> Int32 {
+        guard log.format == .json else { return fail(message) }
+        log.error("sealer: " + message)
+        return CommandExit.failure
     }
 }
