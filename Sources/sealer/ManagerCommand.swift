@@ -51,7 +51,8 @@ enum ManagerCommand {
         let host: String
         let port: UInt16
         do { (host, port) = try ManagementTarget.hostPort(Setting(listen, from: "--listen")) } catch { return usageFailure(error) }
-        let log = Log()
+        let log: Log
+        do { log = try Log.configured(by: ProcessInfo.processInfo.environment) } catch { return usageFailure("\(error)") }
         let manager = MockManager(options: options)
         let rpc = JSONRPCServer(methods: ManagerRPCServer.methods(manager))
         let server = HTTPServer(host: host, port: port) { request in await rpc.handle(request) }

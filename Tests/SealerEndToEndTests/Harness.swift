@@ -44,7 +44,12 @@ struct Scratch {
 
 /// Variables a developer's shell may set that change which config or daemon a command uses;
 /// every child starts without them, so a test sees only what it passes.
-let scrubbedEnvironment = ["SEALER_CONFIG", "SEALER_WORKER_HOST", "SEALER_RPC_TOKEN", "DAMOCLES_WORKER_CONFIG", "DAMOCLES_WORKER_HOST"]
+/// The log's level and format and systemd's sockets are scrubbed too: a test that wants them
+/// passes them.
+let scrubbedEnvironment = [
+    "SEALER_CONFIG", "SEALER_WORKER_HOST", "SEALER_RPC_TOKEN", "DAMOCLES_WORKER_CONFIG", "DAMOCLES_WORKER_HOST",
+    "SEALER_LOG", "SEALER_LOG_FORMAT", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
+]
 
 /// A child process whose stderr (its log) goes to a file the test reads; stdout goes to the
 /// same file unless `stdout` names another.

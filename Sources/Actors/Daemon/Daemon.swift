@@ -84,10 +84,15 @@ public final class Daemon: Sendable {
         return out
     }
     private let log: Log
+    /// Tells systemd when the daemon is ready and stopping, and beats its watchdog.
+    private let notifier: SystemdNotifier?
 
-    public init(options: DaemonOptions, log: Log = Log(), clock: any Clock<Duration> = ContinuousClock()) {
+    /// A daemon for `options`; `notifier` (from `SystemdNotifier.from(environment:log:)`) is
+    /// told READY=1 once the threads run and STOPPING=1 when stopping starts.
+    public init(options: DaemonOptions, log: Log = Log(), clock: any Clock<Duration> = ContinuousClock(), notifier: SystemdNotifier? = nil) {
         self.options = options
         self.log = log
+        self.notifier = notifier
         let manager: any SectorManager
         switch options.manager {
         case let .embedded(mock):
@@ -173,6 +178,11 @@ public final class Daemon: Sendable {
             throw abortedError() ?? DaemonError("startup aborted", aborted: true)
         }
         log.info("sealer \(SealerVersion.string) started: \(options.threads.count) sealing threads, manager \(managerDescription)")
+        if let notifier {
+            notifier.ready(status: "sealing with \(options.threads.count) threads")
+            let supervisor = supervisor
+            notifier.startWatchdog { _ = await supervisor.list() }
+        }
         for number in deferred { await apply(number) }
         return port
     }
@@ -365,9 +375,11 @@ public final class Daemon: Sendable {
         lifecycle.withLock { state in
             if state.phase == .running { state.phase = .stopping }
         }
+        notifier?.stopping(status: "stopping within \(options.shutdownTimeout)")
         let clean = await supervisor.shutdown(timeout: options.shutdownTimeout)
         await stopChildren(grace: max(deadline - clock.now, .zero))
         await server.shutdown()
+        notifier?.shutdown()
         if clean {
             log.info("stopped cleanly")
         } else {

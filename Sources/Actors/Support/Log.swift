@@ -21,6 +21,66 @@ public struct Log: Sendable {
             }
         }
         public static func < (a: Level, b: Level) -> Bool { a.rank < b.rank }
+
+        /// The level named as `SEALER_LOG` and `--log-level` spell it (`debug`, `info`, `warn`,
+        /// `error`); nil for anything else.
+        public init?(name: String) {
+            switch name {
+            case "debug": self = .debug
+            case "info": self = .info
+            case "warn": self = .warn
+            case "error": self = .error
+            default: return nil
+            }
+        }
+
+        /// The lowercase name (`info`), as JSON lines carry it.
+        public var name: String { rawValue.lowercased() }
+    }
+
+    /// How a line is written.
+    public enum Format: String, Sendable {
+        /// `2026-01-02T03:04:05.678Z INFO  thread=3 message`: for people.
+        case text
+        /// One JSON object per line, `{"time":…,"level":"info","msg":…,"thread":"3"}`: for log
+        /// collectors. Every field is a string.
+        case json
+    }
+
+    /// A `SEALER_LOG` or `SEALER_LOG_FORMAT` value the logger does not understand.
+    public struct SettingError: Error, Sendable, CustomStringConvertible {
+        /// The environment variable.
+        public var variable: String
+        /// Its value.
+        public var value: String
+        /// What it accepts.
+        public var expected: String
+        public var description: String { "\(variable) expects \(expected), got '\(value)'" }
+    }
+
+    /// The variable naming the minimum level: `debug`, `info` (the default), `warn` or `error`.
+    public static let levelVariable = "SEALER_LOG"
+    /// The variable naming the format: `text` (the default) or `json`.
+    public static let formatVariable = "SEALER_LOG_FORMAT"
+
+    /// A logger to `fd` configured by `SEALER_LOG` and `SEALER_LOG_FORMAT` in `environment`
+    /// (passed explicitly, usually `ProcessInfo.processInfo.environment`); an unset or empty
+    /// variable keeps its default.
+    public static func configured(by environment: [String: String], fd: Int32 = 2) throws(SettingError) -> Log {
+        var log = Log(fd: fd)
+        if let value = environment[levelVariable], !value.isEmpty {
+            guard let level = Level(name: value) else {
+                throw SettingError(variable: levelVariable, value: value, expected: "debug, info, warn or error")
+            }
+            log.minimum = level
+        }
+        if let value = environment[formatVariable], !value.isEmpty {
+            guard let format = Format(rawValue: value) else {
+                throw SettingError(variable: formatVariable, value: value, expected: "text or json")
+            }
+            log.format = format
+        }
+        return log
     }
 
     /// Lines below this level are dropped.
@@ -29,11 +89,14 @@ public struct Log: Sendable {
     public var fd: Int32
     /// Fields every line of this logger carries (`thread=3`).
     public var fields: [(String, String)] = []
+    /// Text (the default) or JSON lines.
+    public var format: Format
 
     /// A logger writing lines at `minimum` and above to `fd` (stderr unless told otherwise).
-    public init(minimum: Level = .info, fd: Int32 = 2) {
+    public init(minimum: Level = .info, fd: Int32 = 2, format: Format = .text) {
         self.minimum = minimum
         self.fd = fd
+        self.format = format
     }
 
     /// A logger that adds `key=value` to each line.
@@ -43,16 +106,33 @@ public struct Log: Sendable {
         return copy
     }
 
-    public func debug(_ message: @autoclosure () -> String, _ extra: [(String, String)] = []) { emit(.debug, message, extra) }
-    public func info(_ message: @autoclosure () -> String, _ extra: [(String, String)] = []) { emit(.info, message, extra) }
-    public func warn(_ message: @autoclosure () -> String, _ extra: [(String, String)] = []) { emit(.warn, message, extra) }
-    public func error(_ message: @autoclosure () -> String, _ extra: [(String, String)] = []) { emit(.error, message, extra) }
+    // Each level takes the message, `extra` fields for this line, and `structured` fields only
+    // JSON lines carry: those the text message already spells out (a transition's
+    // `from --event--> to`), so text lines stay as they read.
 
-    private func emit(_ level: Level, _ message: () -> String, _ extra: [(String, String)]) {
+    /// Logs `message` at debug level.
+    public func debug(_ message: @autoclosure () -> String, _ extra: [(String, String)] = [], structured: [(String, String)] = []) {
+        emit(.debug, message, extra, structured)
+    }
+    /// Logs `message` at info level.
+    public func info(_ message: @autoclosure () -> String, _ extra: [(String, String)] = [], structured: [(String, String)] = []) {
+        emit(.info, message, extra, structured)
+    }
+    /// Logs `message` at warn level.
+    public func warn(_ message: @autoclosure () -> String, _ extra: [(String, String)] = [], structured: [(String, String)] = []) {
+        emit(.warn, message, extra, structured)
+    }
+    /// Logs `message` at error level.
+    public func error(_ message: @autoclosure () -> String, _ extra: [(String, String)] = [], structured: [(String, String)] = []) {
+        emit(.error, message, extra, structured)
+    }
+
+    private func emit(_ level: Level, _ message: () -> String, _ extra: [(String, String)], _ structured: [(String, String)]) {
         guard level >= minimum else { return }
-        var line = Self.timestamp() + " " + level.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)
-        for (key, value) in fields + extra { line += " \(key)=\(Self.quote(value))" }
-        line += " " + message().replacingOccurrences(of: "\n", with: "\\n") + "\n"
+        let line = switch format {
+        case .text: textLine(level, message(), extra)
+        case .json: jsonLine(level, message(), extra + structured)
+        }
         var bytes = Array(line.utf8)
         var offset = 0
         while offset < bytes.count {
@@ -64,6 +144,42 @@ public struct Log: Sendable {
             offset += n
         }
         bytes.removeAll()
+    }
+
+    private func textLine(_ level: Level, _ message: String, _ extra: [(String, String)]) -> String {
+        var line = Self.timestamp() + " " + level.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)
+        for (key, value) in fields + extra { line += " \(key)=\(Self.quote(value))" }
+        return line + " " + message.replacingOccurrences(of: "\n", with: "\\n") + "\n"
+    }
+
+    /// `{"time":…,"level":…,"msg":…}` then each field in order; a field named like one of those
+    /// three is written as `field.<name>` so it cannot hide them.
+    private func jsonLine(_ level: Level, _ message: String, _ extra: [(String, String)]) -> String {
+        var line = "{\"time\":\"" + Self.timestamp() + "\",\"level\":\"" + level.name + "\",\"msg\":" + Self.jsonString(message)
+        for (key, value) in fields + extra {
+            let name = ["time", "level", "msg"].contains(key) ? "field." + key : key
+            line += "," + Self.jsonString(name) + ":" + Self.jsonString(value)
+        }
+        return line + "}\n"
+    }
+
+    /// `value` as a JSON string literal: quotes, backslashes and control characters escaped, so
+    /// a line never breaks in two.
+    static func jsonString(_ value: String) -> String {
+        var out = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029:
+                out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 
     static func quote(_ value: String) -> String {
