@@ -116,10 +116,11 @@ public final class Daemon: Sendable {
         self.environment = environment
         let children = Self.children(options, overlay: environment, log: log)
         self.children = children
+        let sealing = sealingMetrics
         let threads = options.threads.map {
             SealingThread(settings: $0, manager: manager, prover: prover, proverName: options.ffi == nil ? "mock" : "ffi", gates: gates, staggers: staggers,
                           processors: slots, children: children, broker: broker, clock: clock,
-                          log: log, reloadSettings: options.reloadSettings)
+                          log: log, reloadSettings: options.reloadSettings, metrics: sealing)
         }
         let supervisor = Supervisor(threads: threads, manager: manager, log: log)
         self.supervisor = supervisor
