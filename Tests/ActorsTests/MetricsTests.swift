@@ -97,6 +97,8 @@ struct MetricsTests {
             "thread 3 (sealer) is paused by an error: gave up after 3 retries",
             "processor c2[1] is down (restarts: 4)",
         ])
+        #expect(PrometheusText.escapeLabel("a\\b\"c\r\nd") == #"a\\b\"c\#r\nd"#)
+        #expect(PrometheusText.escapeHelp("a\\b\"c\nd") == #"a\\b"c\nd"#)
         #expect(PrometheusText.jsonString("a \"b\"\n\u{1}") == #""a \"b\"\n\u0001""#)
     }
 

@@ -1,17 +1,17 @@
-import Foundation
-
 /// Builds Prometheus text exposition format 0.0.4: `# HELP`, `# TYPE`, then samples, every
 /// sample carrying the global labels first.
 public struct PrometheusText: Sendable {
     /// The `Content-Type` of a scrape answer.
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
-    private let global: [(String, String)]
+    /// The global labels, rendered and escaped once: `a="x",b="y"`.
+    private let global: String
     public private(set) var text = ""
 
     /// `global` labels (e.g. `worker_name`, `worker_ip`) are put on every sample.
     public init(global: [(String, String)]) {
-        self.global = global
+        self.global = global.map { "\($0.0)=\"\(Self.escapeLabel($0.1))\"" }.joined(separator: ",")
+        text.reserveCapacity(8192)
     }
 
     /// Starts a family: its help line and type (`counter`, `gauge`, `histogram`).
@@ -22,11 +22,21 @@ public struct PrometheusText: Sendable {
     /// One sample line.
     public mutating func sample(_ name: String, _ labels: [(String, String)] = [], _ value: Double) {
         text += name
-        let all = global + labels
-        if !all.isEmpty {
-            text += "{" + all.map { "\($0.0)=\"\(Self.escapeLabel($0.1))\"" }.joined(separator: ",") + "}"
+        if !global.isEmpty || !labels.isEmpty {
+            text += "{"
+            text += global
+            for (index, label) in labels.enumerated() {
+                if index > 0 || !global.isEmpty { text += "," }
+                text += label.0
+                text += "=\""
+                text += Self.escapeLabel(label.1)
+                text += "\""
+            }
+            text += "}"
         }
-        text += " " + Self.format(value) + "\n"
+        text += " "
+        text += Self.format(value)
+        text += "\n"
     }
 
     /// A histogram's `_bucket` (cumulative, with `le`), `_sum` and `_count` samples.
@@ -49,20 +59,29 @@ public struct PrometheusText: Sendable {
         return "\(value)"
     }
 
+    /// Backslash, double quote and newline escaped; most values have none and are returned as they are.
     static func escapeLabel(_ value: String) -> String {
-        var out = ""
-        for character in value {
-            switch character {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default: out.append(character)
-            }
-        }
-        return out
+        escape(value, quote: true)
     }
 
+    /// Backslash and newline escaped.
     static func escapeHelp(_ value: String) -> String {
-        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+        escape(value, quote: false)
+    }
+
+    private static func escape(_ value: String, quote: Bool) -> String {
+        guard value.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\n") || (quote && $0 == UInt8(ascii: "\"")) }) else {
+            return value
+        }
+        var out = String.UnicodeScalarView()
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\\": out.append(contentsOf: "\\\\".unicodeScalars)
+            case "\"" where quote: out.append(contentsOf: "\\\"".unicodeScalars)
+            case "\n": out.append(contentsOf: "\\n".unicodeScalars)
+            default: out.append(scalar)
+            }
+        }
+        return String(out)
     }
 }
