@@ -113,9 +113,9 @@ struct MetricsTests {
 
     @Test("a port in use is refused with the address; /metrics, /healthz and 404 are served")
     func server() async throws {
-        let first = MetricsServer(host: "127.0.0.1", port: 0, workerName: "w", workerIP: "ip") { MetricsSnapshot() }
+        let first = MetricsServer(host: "127.0.0.1", port: 0, workerName: "w", workerIP: "ip") { _ in MetricsSnapshot() }
         let port = try first.start()
-        let second = MetricsServer(host: "127.0.0.1", port: port, workerName: "w", workerIP: "ip") { MetricsSnapshot() }
+        let second = MetricsServer(host: "127.0.0.1", port: port, workerName: "w", workerIP: "ip") { _ in MetricsSnapshot() }
         #expect(throws: MetricsServerError.self) { try second.start() }
         do { _ = try second.start() } catch {
             #expect(error.description.contains("cannot listen on 127.0.0.1:\(port)"), "\(error)")

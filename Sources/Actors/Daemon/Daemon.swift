@@ -137,9 +137,20 @@ public final class Daemon: Sendable {
         // A bad address is reported by start(); port 0 then never binds anything unexpected.
         let (host, port) = (try? MetricsServer.parse(listen: listen)) ?? ("", 0)
         let ordered = children.sorted { $0.key.rawValue < $1.key.rawValue }
-        return MetricsServer(host: host, port: port, workerName: options.workerName, workerIP: options.advertisedHost ?? options.rpcHost) {
+        var plans: [Int: PlanKind] = [:]
+        for settings in options.threads { plans[settings.index] = settings.plan }
+        return MetricsServer(host: host, port: port, workerName: options.workerName, workerIP: options.advertisedHost ?? options.rpcHost) { [plans] forHealth in
             var snapshot = MetricsSnapshot()
-            snapshot.threads = await supervisor.list()
+            if forHealth {
+                snapshot.threads = await supervisor.list()
+            } else {
+                // A scrape reads each thread's controller (a lock), not the thread's actor: no
+                // hop and no copy of its sector record per thread.
+                snapshot.threads = supervisor.threads.map { thread in
+                    ThreadInfo(index: thread.index, location: "", plan: plans[thread.index] ?? .sealer, jobID: nil, jobState: "", jobStage: nil,
+                               activity: thread.controller.activity, lastError: nil, draining: thread.controller.drainRequested)
+                }
+            }
             snapshot.ping = await supervisor.pingStatus
             if let broker {
                 snapshot.capacity = broker.capacity

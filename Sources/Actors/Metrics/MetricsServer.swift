@@ -35,8 +35,10 @@ public final class MetricsServer: Sendable {
     }
 
     /// Serves what `snapshot` returns at request time, labelled with `workerName` and `workerIP`.
+    /// `snapshot(true)` is for `/healthz` and must fill each thread's last error; `/metrics`
+    /// asks `snapshot(false)`, which needs only each thread's plan, activity and drain flag.
     public init(host: String, port: UInt16, workerName: String, workerIP: String,
-                snapshot: @escaping @Sendable () async -> MetricsSnapshot) {
+                snapshot: @escaping @Sendable (_ forHealth: Bool) async -> MetricsSnapshot) {
         self.host = host
         server = HTTPServer(host: host, port: port) { request in
             let path = request.target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? request.target
@@ -45,10 +47,10 @@ public final class MetricsServer: Sendable {
             }
             switch path {
             case "/metrics":
-                let text = Metrics.render(await snapshot(), workerName: workerName, workerIP: workerIP)
+                let text = Metrics.render(await snapshot(false), workerName: workerName, workerIP: workerIP)
                 return HTTPResponse(status: 200, headers: [("Content-Type", PrometheusText.contentType)], body: Array(text.utf8))
             case "/healthz":
-                let problems = Metrics.problems(await snapshot())
+                let problems = Metrics.problems(await snapshot(true))
                 let body: String
                 if problems.isEmpty {
                     body = #"{"ok":true}"#
