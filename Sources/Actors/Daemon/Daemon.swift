@@ -143,6 +143,7 @@ public final class Daemon: Sendable {
             var snapshot = MetricsSnapshot()
             if forHealth {
                 snapshot.threads = await supervisor.list()
+                snapshot.ping = await supervisor.pingStatus
             } else {
                 // A scrape reads each thread's controller (a lock), not the thread's actor: no
                 // hop and no copy of its sector record per thread.
@@ -151,7 +152,6 @@ public final class Daemon: Sendable {
                                activity: thread.controller.activity, lastError: nil, draining: thread.controller.drainRequested)
                 }
             }
-            snapshot.ping = await supervisor.pingStatus
             if let broker {
                 snapshot.capacity = broker.capacity
                 (snapshot.held, snapshot.waiting) = await broker.usage
