@@ -12,6 +12,7 @@ enum BenchCommand {
     static let spec = OptionSpec(command: "sealer bench", options: [
         .init(["--threads"], value: true, help: "sealing threads (default 64)"),
         .init(["--seconds"], value: true, help: "length of each timed phase (default 10)"),
+        .init(["--scrape-rate"], value: true, help: "GET /metrics per second in the scraped idle phase (default 10; 0 skips it)"),
         .init(["--dir"], value: true, help: "scratch directory (default: a new one under /tmp); its disk is what fsync measures"),
         .init(["--help", "-h"], value: false, help: "show this help"),
     ])
@@ -21,16 +22,19 @@ enum BenchCommand {
         let parsed: ParsedOptions
         do { parsed = try spec.parse(args) } catch { return usageFailure(error) }
         if parsed.has("--help") {
-            print("usage: sealer bench [--threads N] [--seconds S] [--dir DIR]\n\n" + spec.help)
+            print("usage: sealer bench [--threads N] [--seconds S] [--scrape-rate R] [--dir DIR]\n\n" + spec.help)
             return 0
         }
         let threads: Int
         let seconds: Int
+        let scrapeRate: Int
         do {
             threads = try parsed.int("--threads") ?? 64
             seconds = try parsed.int("--seconds") ?? 10
+            scrapeRate = try parsed.int("--scrape-rate") ?? 10
         } catch { return usageFailure(error) }
         guard threads > 0, seconds > 0 else { return usageFailure("--threads and --seconds must be at least 1") }
+        guard scrapeRate >= 0 else { return usageFailure("--scrape-rate must not be negative") }
         let root = parsed.value("--dir") ?? NSTemporaryDirectory() + "sealer-bench-\(getpid())"
         try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { if parsed.value("--dir") == nil { try? FileManager.default.removeItem(atPath: root) } }
@@ -38,20 +42,28 @@ enum BenchCommand {
         print("sealer bench: \(threads) threads, \(seconds) s phases, scratch \(root)")
         let transitions = await durableTransitions(threads: threads, seconds: seconds, dir: root + "/transitions")
         let idle: IdleFigures
+        var scraped: IdleFigures?
         let pause: PauseFigures
         do {
             idle = try await idleDaemon(threads: threads, seconds: seconds, dir: root + "/idle")
+            if scrapeRate > 0 {
+                scraped = try await idleDaemon(threads: threads, seconds: seconds, dir: root + "/scraped", scrapeRate: scrapeRate)
+            }
             pause = try await pauseLatency(threads: threads, dir: root + "/pause")
         } catch {
             return fail("bench: \(error)")
         }
+        let scrapedRow = scraped.map { scraped in
+            "\n| the same with `/metrics` scraped \(scrapeRate) times a second (\(scraped.scrapes) scrapes of \(scraped.scrapeBytes) bytes, "
+                + "p50 \(ms(scraped.scrapeTimes, 0.5)), p99 \(ms(scraped.scrapeTimes, 0.99))) | \(idleCPU(scraped, seconds: seconds)) | no measurable difference |"
+        } ?? ""
         print("""
 
         | figure | value | target |
         |---|---|---|
         | durable transitions per second, \(threads) threads (fsync'd state + history before each report) | \(String(format: "%.0f", transitions.perSecond)) (\(transitions.sectors) sectors in \(seconds) s) | — |
         | idle daemon CPU, \(threads) threads asking an empty manager for work every 5 s, pinging every 5 s, over \(seconds) s | \(idleCPU(idle, seconds: seconds)) | < 0.5% |
-        | idle daemon RSS, \(threads) threads | \(String(format: "%.1f", idle.rssMiB)) MiB | < 40 MiB |
+        | idle daemon RSS, \(threads) threads | \(String(format: "%.1f", idle.rssMiB)) MiB | < 40 MiB |\(scrapedRow)
         | pause → Paused, thread waiting for a stage slot (\(pause.waiting.count) samples) | p50 \(ms(pause.waiting, 0.5)), p99 \(ms(pause.waiting, 0.99)), max \(ms(pause.waiting, 1)) | < 50 ms |
         | pause → Paused, thread idle at a checkpoint (\(pause.idle.count) samples) | p50 \(ms(pause.idle, 0.5)), p99 \(ms(pause.idle, 0.99)), max \(ms(pause.idle, 1)) | < 50 ms |
         """)
@@ -113,7 +125,14 @@ enum BenchCommand {
 
     // MARK: idle daemon
 
-    struct IdleFigures { var cpuPercent: Double; var cpuSeconds: Double; var rssMiB: Double }
+    struct IdleFigures {
+        var cpuPercent: Double
+        var cpuSeconds: Double
+        var rssMiB: Double
+        var scrapes = 0
+        var scrapeBytes = 0
+        var scrapeTimes: [Duration] = []
+    }
 
     static func config(dir: String, threads: Int, worker: String = "", extra: String) -> String {
         var text = """
@@ -149,8 +168,7 @@ enum BenchCommand {
         return (process, log)
     }
 
-    static func waitForPort(log: String, process: Process) async throws -> UInt16 {
-        let marker = "management RPC listening on "
+    static func waitForPort(log: String, process: Process, marker: String = "management RPC listening on ") async throws -> UInt16 {
         for _ in 0..<3000 {
             let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             if let r = text.range(of: marker), let line = text[r.upperBound...].split(separator: "\n").first,
@@ -184,24 +202,46 @@ enum BenchCommand {
 
     /// A daemon whose manager has no work for it (allowed_miners matches nothing): every thread
     /// sits in its idle loop, as a box between batches does.
-    static func idleDaemon(threads: Int, seconds: Int, dir: String) async throws -> IdleFigures {
+    /// With `scrapeRate` > 0 the daemon serves `[metrics]` and this process fetches `/metrics`
+    /// that many times a second while the daemon's CPU is measured.
+    static func idleDaemon(threads: Int, seconds: Int, dir: String, scrapeRate: Int = 0) async throws -> IdleFigures {
+        let metrics = scrapeRate > 0 ? "[metrics]\nenable = true\nhttp_listen = \"127.0.0.1:0\"\n" : ""
         let (process, log) = try spawnDaemon(dir: dir, config: config(dir: dir, threads: threads, worker: "ping_interval = \"5s\"", extra: """
             [sealing]
             allowed_miners = [1]
             recover_interval = "5s"
             seal_interval = "5s"
-
+            \(metrics)
             """))
         defer { process.terminate(); process.waitUntilExit() }
         _ = try await waitForPort(log: log, process: process)
+        let metricsPort = scrapeRate > 0 ? try await waitForPort(log: log, process: process, marker: "metrics listening on ") : 0
         try await Task.sleep(for: .seconds(2))
         let before = cpuSeconds(process.processIdentifier)
         let start = ContinuousClock.now
-        try await Task.sleep(for: .seconds(seconds))
+        var figures = IdleFigures(cpuPercent: 0, cpuSeconds: 0, rssMiB: 0)
+        if scrapeRate > 0 {
+            let end = start + .seconds(seconds)
+            var next = start
+            while next < end {
+                let sent = ContinuousClock.now
+                let response = try await HTTPClient.send(HTTPRequest(method: "GET", target: "/metrics"), host: "127.0.0.1", port: metricsPort, timeout: .seconds(5))
+                figures.scrapeTimes.append(ContinuousClock.now - sent)
+                figures.scrapes += 1
+                figures.scrapeBytes = response.body.count
+                next += .seconds(1) / scrapeRate
+                try await Task.sleep(until: next, clock: .continuous)
+            }
+        } else {
+            try await Task.sleep(for: .seconds(seconds))
+        }
         let used = cpuSeconds(process.processIdentifier) - before
         let wall = ContinuousClock.now - start
         let wallSecs = wall.inSeconds
-        return IdleFigures(cpuPercent: used / wallSecs * 100, cpuSeconds: used, rssMiB: rssMiB(process.processIdentifier))
+        figures.cpuPercent = used / wallSecs * 100
+        figures.cpuSeconds = used
+        figures.rssMiB = rssMiB(process.processIdentifier)
+        return figures
     }
 
     // MARK: pause latency

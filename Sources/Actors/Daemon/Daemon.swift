@@ -24,6 +24,12 @@ public final class Daemon: Sendable {
     public let options: DaemonOptions
     public let manager: any SectorManager
     private let server: HTTPServer
+    /// `/metrics` and `/healthz` (nil unless `[metrics] enable = true`).
+    private let metricsServer: MetricsServer?
+    /// Manager calls by method, for `/metrics` (counted on a remote manager).
+    public let rpcMetrics = RPCMetrics()
+    /// Stage durations and sector outcomes, for `/metrics`.
+    public let sealingMetrics = SealingMetrics()
     /// The resource pools (nil when the options run stages unmetered).
     public let broker: ResourceBroker?
     /// External processor children by stage, in config order.
@@ -99,7 +105,7 @@ public final class Daemon: Sendable {
             // The embedded manager verifies proofs with the backend that made them.
             let checker: any ProofChecker = options.ffi.map { FFIProofChecker(library: $0.library) } ?? MockProofChecker()
             manager = MockManager(options: mock, clock: clock, checker: checker)
-        case let .remote(endpoint, headers): manager = RemoteSectorManager(endpoint: endpoint, headers: headers)
+        case let .remote(endpoint, headers): manager = RemoteSectorManager(endpoint: endpoint, headers: headers, metrics: rpcMetrics)
         }
         self.manager = manager
         let prover: any Prover = options.ffi.map { FFIProver(library: $0.library, localPiecesDirs: $0.localPiecesDirs) }
@@ -115,15 +121,61 @@ public final class Daemon: Sendable {
         self.environment = environment
         let children = Self.children(options, overlay: environment, log: log)
         self.children = children
+        let sealing = sealingMetrics
         let threads = options.threads.map {
             SealingThread(settings: $0, manager: manager, prover: prover, proverName: options.ffi == nil ? "mock" : "ffi", gates: gates, staggers: staggers,
                           processors: slots, children: children, broker: broker, clock: clock,
-                          log: log, reloadSettings: options.reloadSettings)
+                          log: log, reloadSettings: options.reloadSettings, metrics: sealing)
         }
         let supervisor = Supervisor(threads: threads, manager: manager, log: log)
         self.supervisor = supervisor
         let rpc = JSONRPCServer(methods: ManagementAPI.methods(supervisor: supervisor, environment: environment), bearerToken: options.rpcToken)
         server = HTTPServer(host: options.rpcHost, port: options.rpcPort) { request in await rpc.handle(request) }
+        metricsServer = Self.metricsServer(options, supervisor: supervisor, broker: broker, children: children,
+                                           rpc: rpcMetrics, sealing: sealingMetrics)
+    }
+
+    /// The metrics listener for `options.metricsListen`; each request snapshots the daemon.
+    private static func metricsServer(_ options: DaemonOptions, supervisor: Supervisor, broker: ResourceBroker?,
+                                      children: [ProofStage: [ExternalProcessor]], rpc: RPCMetrics, sealing: SealingMetrics) -> MetricsServer? {
+        guard let listen = options.metricsListen else { return nil }
+        // A bad address is reported by start(); port 0 then never binds anything unexpected.
+        let (host, port) = (try? MetricsServer.parse(listen: listen)) ?? ("", 0)
+        let ordered = children.sorted { $0.key.rawValue < $1.key.rawValue }
+        var plans: [Int: PlanKind] = [:]
+        for settings in options.threads { plans[settings.index] = settings.plan }
+        return MetricsServer(host: host, port: port, workerName: options.workerName, workerIP: options.advertisedHost ?? options.rpcHost) { [plans] forHealth in
+            var snapshot = MetricsSnapshot()
+            if forHealth {
+                snapshot.threads = await supervisor.list()
+                snapshot.ping = await supervisor.pingStatus
+            } else {
+                // A scrape reads each thread's controller (a lock), not the thread's actor: no
+                // hop and no copy of its sector record per thread.
+                snapshot.threads = supervisor.threads.map { thread in
+                    ThreadInfo(index: thread.index, location: "", plan: plans[thread.index] ?? .sealer, jobID: nil, jobState: "", jobStage: nil,
+                               activity: thread.controller.activity, lastError: nil, draining: thread.controller.drainRequested)
+                }
+            }
+            if let broker {
+                snapshot.capacity = broker.capacity
+                (snapshot.held, snapshot.waiting) = await broker.usage
+            }
+            for (stage, list) in ordered {
+                for child in list {
+                    snapshot.processors.append(.init(stage: stage.rawValue, index: child.index, up: await child.pid != nil, restarts: await child.restarts))
+                }
+            }
+            snapshot.rpc = rpc.snapshot()
+            snapshot.sealing = sealing.snapshot()
+            return snapshot
+        }
+    }
+
+    /// Closes the management and metrics listeners.
+    private func closeServers() async {
+        await server.shutdown()
+        await metricsServer?.shutdown()
     }
 
     /// Starts serving and sealing; returns the bound management port.
@@ -139,12 +191,22 @@ public final class Daemon: Sendable {
         } catch {
             throw DaemonError("management server: \(error)")
         }
+        if let metricsServer, let listen = options.metricsListen {
+            do {
+                _ = try MetricsServer.parse(listen: listen)
+                let metricsPort = try metricsServer.start()
+                log.info("metrics listening on \(metricsServer.host):\(metricsPort)")
+            } catch {
+                await server.shutdown()
+                throw DaemonError("\(error)")
+            }
+        }
         do {
             try checkAborted()
             try await checkPersistStores()
             try checkAborted()
         } catch {
-            await server.shutdown()
+            await closeServers()
             throw error
         }
         // damocles refuses to start when a processor child does not come up; so do we.
@@ -155,7 +217,7 @@ public final class Daemon: Sendable {
                     try checkAborted()
                 } catch {
                     await stopChildren(grace: options.shutdownTimeout)
-                    await server.shutdown()
+                    await closeServers()
                     if let aborted = abortedError() { throw aborted }
                     throw DaemonError("processors.\(stage)[\(child.index)]: \(error)")
                 }
@@ -238,13 +300,13 @@ public final class Daemon: Sendable {
                 log.info("created persist store \"\(name)\" at \(location) (embedded mock manager)")
                 continue
             }
-            await server.shutdown()
+            await closeServers()
             throw DaemonError("persist store \"\(name)\" ([[attached]]): location \(location) is not a directory; mount it or fix the path")
         }
         for name in names {
             do {
                 guard try await manager.storeBasicInfo(name) != nil else {
-                    await server.shutdown()
+                    await closeServers()
                     throw DaemonError("persist store \"\(name)\" ([[attached]] name) is unknown to the manager; add it to the manager's persist stores or fix the name")
                 }
             } catch let error as DaemonError {
@@ -378,7 +440,7 @@ public final class Daemon: Sendable {
         notifier?.stopping(status: "stopping within \(options.shutdownTimeout)")
         let clean = await supervisor.shutdown(timeout: options.shutdownTimeout)
         await stopChildren(grace: max(deadline - clock.now, .zero))
-        await server.shutdown()
+        await closeServers()
         notifier?.shutdown()
         if clean {
             log.info("stopped cleanly")

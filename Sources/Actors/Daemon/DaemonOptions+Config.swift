@@ -61,6 +61,7 @@ extension DaemonOptions {
             pingInterval: config.worker.pingInterval, shutdownTimeout: config.worker.shutdownTimeout,
             advertisedHost: ["0.0.0.0", "::"].contains(config.worker.rpcHost) ? towardManager : nil,
             reloadSettings: { settings, force in hot[settings.location]?.reload(settings, force: force) })
+        if config.metrics.enable { metricsListen = config.metrics.httpListen }
         for (name, interval) in config.processors.staggered {
             if let stage = ProofStage(rawValue: name) { staggered[stage] = interval }
         }

@@ -60,6 +60,9 @@ public struct DaemonOptions: Sendable {
     /// The address the manager should use to reach the management server (ping `Dest`);
     /// nil means `rpcHost`.
     public var advertisedHost: String?
+    /// `[metrics] http_listen` when `[metrics] enable = true`: where `/metrics` and `/healthz`
+    /// are served; nil: no metrics listener.
+    public var metricsListen: String?
     /// Re-reads a thread's hot config; nil when the daemon has none.
     public var reloadSettings: (@Sendable (ThreadSettings, Bool) -> ThreadSettings?)?
 

@@ -10,16 +10,37 @@ public struct RemoteSectorManager: SectorManager {
     /// (damocles' unreleased `felix/niporep` branch) instead of v0.13.0's spec alone; learnt from
     /// go-jsonrpc's "wrong param count" answer and kept for the manager's life.
     private let allocateTakesNiPoRep = AllocateShape()
+    /// Counts every call for `/metrics` (`rpc_call`, `rpc_error`, `rpc_timing`); nil: not counted.
+    private let metrics: RPCMetrics?
 
     final class AllocateShape: Sendable {
         let withFlag = Atomic<Bool>(false)
     }
 
-    public init(endpoint: HTTPEndpoint, headers: [(String, String)] = [], timeout: Duration = .seconds(30)) {
+    /// `metrics`, when given, counts and times every call by method.
+    public init(endpoint: HTTPEndpoint, headers: [(String, String)] = [], timeout: Duration = .seconds(30), metrics: RPCMetrics? = nil) {
         client = JSONRPCClient(endpoint: endpoint, headers: headers, timeout: timeout)
+        self.metrics = metrics
     }
 
-    private func call<R: Decodable>(_ method: String, _ params: [any Encodable], as _: R.Type = R.self) async throws(ManagerError) -> R {
+    private func call<R: Decodable>(_ method: String, _ params: [any Encodable], as type: R.Type = R.self) async throws(ManagerError) -> R {
+        guard let metrics else { return try await uncounted(method, params, as: type) }
+        let start = ContinuousClock.now
+        do {
+            let result = try await uncounted(method, params, as: type)
+            metrics.record(method: method, seconds: Self.seconds(ContinuousClock.now - start), failed: false)
+            return result
+        } catch {
+            metrics.record(method: method, seconds: Self.seconds(ContinuousClock.now - start), failed: true)
+            throw error
+        }
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    private func uncounted<R: Decodable>(_ method: String, _ params: [any Encodable], as _: R.Type = R.self) async throws(ManagerError) -> R {
         var encoded: [JSONValue] = []
         for param in params {
             do { encoded.append(try JSONValue(encoding: param)) } catch {

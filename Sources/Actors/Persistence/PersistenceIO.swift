@@ -212,11 +212,10 @@ enum PersistenceIO {
                 if code != 0 { throw failure(directory, "list directory", code) }
                 return names
             }
-            let name = withUnsafePointer(to: entry.pointee.d_name) { tuple in
-                UnsafeRawPointer(tuple).withMemoryRebound(
-                    to: CChar.self, capacity: MemoryLayout.size(ofValue: tuple.pointee)
-                ) { String(cString: $0) }
-            }
+            // Read the name in place: a record is only `d_reclen` bytes long, so copying the
+            // whole `dirent` (`entry.pointee`) can read past the end of readdir's buffer.
+            let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+            let name = String(cString: UnsafeRawPointer(entry).advanced(by: offset).assumingMemoryBound(to: CChar.self))
             if name != "." && name != ".." { names.append(name) }
         }
     }

@@ -12,6 +12,8 @@ public actor Supervisor {
     private var exitWhenDrained = false
     private var onAllDrained: (@Sendable () -> Void)?
     private var pinger: Task<Void, Never>?
+    /// How the manager answered our `WorkerPing`s, for `/healthz`.
+    public private(set) var pingStatus: ManagerPingStatus?
 
     public init(threads: [SealingThread], manager: any SectorManager, log: Log = Log()) {
         self.threads = threads
@@ -34,6 +36,7 @@ public actor Supervisor {
     /// Pings the manager every `interval` (first after one interval), like damocles.
     public func startPinging(name: String, dest: String, version: String, every interval: Duration, clock: any Clock<Duration> = ContinuousClock()) {
         pinger?.cancel()
+        pingStatus = ManagerPingStatus(interval: interval, since: .now)
         pinger = Task { [weak self] in
             while !Task.isCancelled {
                 do { try await clock.sleep(for: interval, tolerance: nil) } catch { return }
@@ -54,7 +57,10 @@ public actor Supervisor {
             Errors: infos.filter { $0.lastError != nil }.count)
         do {
             try await manager.workerPing(WorkerPingInfo(Name: name, Dest: dest, Version: version, Summary: summary))
+            pingStatus?.lastSuccess = .now
+            pingStatus?.lastError = nil
         } catch {
+            pingStatus?.lastError = "\(error)"
             log.warn("ping failed: \(error)")
         }
     }
@@ -157,5 +163,27 @@ public actor Supervisor {
         }
         running = []
         return finished
+    }
+}
+
+/// How the manager answered the daemon's `WorkerPing`s.
+public struct ManagerPingStatus: Sendable, Hashable {
+    /// The ping interval.
+    public var interval: Duration
+    /// When pinging started.
+    public var since: ContinuousClock.Instant
+    /// When the manager last answered a ping.
+    public var lastSuccess: ContinuousClock.Instant?
+    /// Why the latest ping failed; nil when it succeeded (or none was sent yet).
+    public var lastError: String?
+
+    /// Why the manager does not count as answering at `now`, or nil when it does: the latest
+    /// ping failed, or no ping succeeded within two intervals (the next ping is due one interval
+    /// after the last, and may take a while to answer).
+    public func problem(now: ContinuousClock.Instant = .now) -> String? {
+        if let lastError { return "the manager did not answer the last ping: \(lastError)" }
+        let reference = lastSuccess ?? since
+        guard now - reference > interval * 2 else { return nil }
+        return lastSuccess == nil ? "the manager has not answered a ping since startup" : "the manager has not answered a ping for \(now - reference)"
     }
 }

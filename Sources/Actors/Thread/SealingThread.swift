@@ -49,7 +49,7 @@ public actor SealingThread {
         children: [ProofStage: [ExternalProcessor]] = [:],
         broker: ResourceBroker? = nil, clock: any Clock<Duration> = ContinuousClock(), log: Log = Log(),
         reloadSettings: (@Sendable (ThreadSettings, _ force: Bool) -> ThreadSettings?)? = nil,
-        heartbeatInterval: Duration = SealingThread.heartbeatInterval
+        heartbeatInterval: Duration = SealingThread.heartbeatInterval, metrics: SealingMetrics? = nil
     ) {
         index = settings.index
         self.heartbeatInterval = heartbeatInterval
@@ -57,7 +57,7 @@ public actor SealingThread {
         store = ThreadStore(location: settings.location)
         self.manager = manager
         runner = StageRunner(prover: prover, proverName: proverName, gates: gates, staggers: staggers, processors: processors,
-                             children: children, broker: broker)
+                             children: children, broker: broker, metrics: metrics)
         self.clock = clock
         self.log = log.with("thread", "\(settings.index)")
         self.reloadSettings = reloadSettings
@@ -451,6 +451,7 @@ public actor SealingThread {
         }
         let what = record.plan == .wdpost ? "job" : "sector"
         stateLog.info(record.state == .finished ? "\(what) finished" : "\(what) aborted: \(record.abortReason ?? "-")")
+        runner.metrics?.sectorEnded(plan: record.plan.rawValue, finished: record.state == .finished)
         if let id = record.sector, let proof = record.proof {
             await runner.clearCache(SectorRef(id: id, proof: proof, paths: SectorPaths(dataDirectory: store.dataDirectory, sector: id)), log: stateLog)
         }

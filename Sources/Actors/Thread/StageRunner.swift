@@ -17,6 +17,8 @@ struct StageRunner: Sendable {
     let children: [ProofStage: [ExternalProcessor]]
     /// The resource pools every proof stage is admitted through; nil runs stages unmetered.
     let broker: ResourceBroker?
+    /// Counts each stage's run seconds for `/metrics`; nil: not counted.
+    var metrics: SealingMetrics? = nil
 
     /// Runs `stage` of a sector of `size`; `log` carries the thread, sector and state.
     func run<T>(
@@ -47,8 +49,11 @@ struct StageRunner: Sendable {
         let dedicated = pinned == nil && worker.blocksThreads ? DedicatedExecutor(name: "sealer-\(stage)") : nil
         let executor: (any TaskExecutor)? = pinned ?? dedicated
         let result: Result<T, ProverError>
+        let started = ContinuousClock.now
         do {
             result = .success(try await withTaskExecutorPreference(executor) { () async throws(ProverError) -> T in try await body(worker) })
+            let ran = (ContinuousClock.now - started).components
+            metrics?.stageRan("\(stage)", sectorSize: "\(size)", seconds: Double(ran.seconds) + Double(ran.attoseconds) / 1e18)
         } catch {
             result = .failure(error)
         }

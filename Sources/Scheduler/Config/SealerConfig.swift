@@ -38,10 +38,11 @@ public struct WorkerSection: Sendable, Hashable {
     public init() {}
 }
 
-/// `[metrics]` (parsed; the exporter comes later).
+/// `[metrics]`: `enable` serves `/metrics` (Prometheus text) and `/healthz` on `http_listen`
+/// (`HOST:PORT`; ours listens on 127.0.0.1 unless told otherwise, damocles on 0.0.0.0).
 public struct MetricsSection: Sendable, Hashable {
     public var enable = false
-    public var httpListen = "0.0.0.0:9000"
+    public var httpListen = "127.0.0.1:9000"
     public init() {}
 }
 
