@@ -19,6 +19,7 @@ commands:
   hwinfo [--sysfs-root DIR]      print the box as the resource pools see it (--json, --hwloc FILE)
   simulate --workload W.toml     sectors/day of the admission policy in virtual time vs the bound
   proofs check [-c FILE]         proof parameter files the sector sizes need, and the filecoin-ffi library
+  health [-c FILE]               ask a running daemon's /healthz (exit 0 healthy, 1 not)
   version                        print the version
 
 exit status: 0 done, 1 failed (see stderr), 2 a mistake in the command line.
@@ -63,6 +64,8 @@ case "simulate":
     exit(SimulateCommand.run(rest))
 case "proofs":
     exit(ProofsCommand.run(rest))
+case "health":
+    runAsync { await HealthCommand.run(rest) }
 case "bench":
     runAsync { await BenchCommand.run(rest) }
 case "version", "--version":

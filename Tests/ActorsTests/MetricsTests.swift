@@ -28,11 +28,22 @@ struct MetricsTests {
         #expect(all.contains(#"sealer_threads{\#(global),plan="snapup",state="Idle"} 1"#))
         for line in all where !line.hasPrefix("#") { #expect(line.contains(global), "\(line)") }
         // Every family has its help and type, once.
-        for family in ["rpc_call", "rpc_error", "rpc_timing", "sealer_threads", "sealer_processor_up", "sealer_stage_seconds"] {
+        for family in ["rpc_call", "rpc_error", "rpc_timing", "sealer_threads", "sealer_processor_up", "sealer_stage_seconds", "sealer_admission_wait_seconds"] {
             #expect(text.components(separatedBy: "# HELP \(family) ").count == 2, "\(family)")
             #expect(text.components(separatedBy: "# TYPE \(family) ").count == 2, "\(family)")
         }
         #expect(!text.contains("sealer_pool_"), "no pools, no pool series")
+    }
+
+    @Test("admission waits are a histogram by stage: a grant at once counts as 0 seconds")
+    func admissionWaits() {
+        let sealing = SealingMetrics()
+        sealing.admitted("pc1", waited: 0)
+        sealing.admitted("pc1", waited: 42)
+        let snapshot = sealing.snapshot()
+        #expect(snapshot.admissions["pc1"]?.count == 2)
+        #expect(snapshot.admissions["pc1"]?.sum == 42)
+        #expect(snapshot.admissions["c2"] == nil)
     }
 
     @Test("rpc histograms are cumulative with +Inf, sum and count")

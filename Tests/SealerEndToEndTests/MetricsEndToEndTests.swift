@@ -107,9 +107,13 @@ struct MetricsEndToEndTests {
         #expect(metrics.value("rpc_error", ["method": "AllocateSector"]) == 0)
         #expect((metrics.value("sealer_sectors_finished_total", ["plan": "sealer"]) ?? 0) >= 1)
         #expect((metrics.value("sealer_stage_seconds_count", ["stage": "pc1", "sector_size": "2KiB"]) ?? 0) >= 1)
+        // Every PC1 was admitted by the pools first, so it has an admission wait (0 when granted at once).
+        #expect((metrics.value("sealer_admission_wait_seconds_count", ["stage": "pc1"]) ?? 0) >= 1)
 
         let health = try await tool(["curl", "-s", "-w", " %{http_code}", "http://127.0.0.1:\(port)/healthz"])
         #expect(health.output == #"{"ok":true}"# + "\n 200", "\(health.output)")
+        let check = try await runSealer(["health", "--listen", "127.0.0.1:\(port)"])
+        #expect(check.status == 0 && check.stdout.contains(#"{"ok":true}"#), "sealer health: \(check.output)")
 
         // A second daemon whose metrics address is taken does not start, and says which.
         let second = try dir.write("second.toml", testConfig(dir: dir.path + "/second", threads: 1, extra: """
@@ -148,6 +152,10 @@ struct MetricsEndToEndTests {
         let health = try await tool(["curl", "-s", "-w", " %{http_code}", "http://127.0.0.1:\(port)/healthz"])
         #expect(health.output.hasSuffix(" 503"), "\(health.output)")
         #expect(health.output.contains("thread 0 (sealer) is paused by an error"), "\(health.output)")
+        let check = try await runSealer(["health", "--listen", "127.0.0.1:\(port)"])
+        #expect(check.status == 1 && check.stdout.contains("paused by an error"), "sealer health: \(check.output)")
+        let usage = try await runSealer(["health"])
+        #expect(usage.status == 2 && usage.stderr.contains("health needs -c FILE or --listen"), "\(usage.output)")
         let metrics = try await scrape(port, dir: dir)
         #expect((metrics.value("rpc_error", ["method": "AllocateSector"]) ?? 0) >= 1)
         daemon.signal(SIGTERM)

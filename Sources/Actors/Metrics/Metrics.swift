@@ -112,6 +112,10 @@ public enum Metrics {
         for key in snapshot.sealing.stages.keys.sorted() {
             out.histogram("sealer_stage_seconds", [("stage", key.stage), ("sector_size", key.sectorSize)], snapshot.sealing.stages[key]!)
         }
+        out.family("sealer_admission_wait_seconds", "histogram", "Seconds a stage waited for the pools to grant its resources, by stage.")
+        for stage in snapshot.sealing.admissions.keys.sorted() {
+            out.histogram("sealer_admission_wait_seconds", [("stage", stage)], snapshot.sealing.admissions[stage]!)
+        }
         out.family("sealer_sectors_finished_total", "counter", "Sectors (jobs) finished, by plan.")
         for plan in snapshot.sealing.finished.keys.sorted() {
             out.sample("sealer_sectors_finished_total", [("plan", plan)], Double(snapshot.sealing.finished[plan]!))

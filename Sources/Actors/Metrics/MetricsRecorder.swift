@@ -70,6 +70,8 @@ public final class SealingMetrics: Sendable {
     /// What `/metrics` renders.
     public struct Snapshot: Sendable {
         public var stages: [StageKey: HistogramState] = [:]
+        /// Seconds from asking the pools to being granted, by stage (0 for an immediate grant).
+        public var admissions: [String: HistogramState] = [:]
         public var finished: [String: UInt64] = [:]
         public var aborted: [String: UInt64] = [:]
     }
@@ -85,6 +87,15 @@ public final class SealingMetrics: Sendable {
             var histogram = state.stages[key] ?? HistogramState(bounds: Self.bounds)
             histogram.observe(seconds)
             state.stages[key] = histogram
+        }
+    }
+
+    /// A stage waited `seconds` for the pools to grant its resources.
+    public func admitted(_ stage: String, waited seconds: Double) {
+        state.withLock { state in
+            var histogram = state.admissions[stage] ?? HistogramState(bounds: Self.bounds)
+            histogram.observe(seconds)
+            state.admissions[stage] = histogram
         }
     }
 

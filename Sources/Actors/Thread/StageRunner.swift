@@ -152,6 +152,7 @@ struct StageRunner: Sendable {
         }
         switch ticket {
         case let .granted(lease):
+            metrics?.admitted("\(stage)", waited: 0)
             return lease
         case let .waiting(id, refusal):
             let since = ContinuousClock.now
@@ -165,7 +166,9 @@ struct StageRunner: Sendable {
                 await broker.cancel(id)
                 throw .interrupted
             }
-            log.info("\(stage) admitted after \(String(format: "%.1f", since.duration(to: .now).inSeconds))s: \(lease.summary)")
+            let waited = since.duration(to: .now).inSeconds
+            metrics?.admitted("\(stage)", waited: waited)
+            log.info("\(stage) admitted after \(String(format: "%.1f", waited))s: \(lease.summary)")
             return lease
         }
     }
