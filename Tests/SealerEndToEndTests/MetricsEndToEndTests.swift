@@ -109,6 +109,7 @@ struct MetricsEndToEndTests {
         #expect((metrics.value("sealer_stage_seconds_count", ["stage": "pc1", "sector_size": "2KiB"]) ?? 0) >= 1)
         // Every PC1 was admitted by the pools first, so it has an admission wait (0 when granted at once).
         #expect((metrics.value("sealer_admission_wait_seconds_count", ["stage": "pc1"]) ?? 0) >= 1)
+        #expect((metrics.value("sealer_journal_fsync_seconds_count", [:]) ?? 0) >= 1, "history appends are timed")
 
         let health = try await tool(["curl", "-s", "-w", " %{http_code}", "http://127.0.0.1:\(port)/healthz"])
         #expect(health.output == #"{"ok":true}"# + "\n 200", "\(health.output)")

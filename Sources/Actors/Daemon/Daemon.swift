@@ -160,6 +160,7 @@ public final class Daemon: Sendable {
             if let broker {
                 snapshot.capacity = broker.capacity
                 (snapshot.held, snapshot.waiting) = await broker.usage
+                snapshot.waitingByPool = await broker.waitingByPool
             }
             for (stage, list) in ordered {
                 for child in list {

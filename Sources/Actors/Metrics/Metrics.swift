@@ -21,6 +21,8 @@ public struct MetricsSnapshot: Sendable {
     public var capacity: BoxCapacity?
     public var held: [Grant] = []
     public var waiting = 0
+    /// Waiting requests by the pool that blocks each (`Refusal.Pool`: cpu, memory, gpu, ...).
+    public var waitingByPool: [String: Int] = [:]
     public var processors: [Processor] = []
     public var rpc: [String: RPCMetrics.Entry] = [:]
     public var sealing = SealingMetrics.Snapshot()
@@ -97,6 +99,10 @@ public enum Metrics {
             }
             out.family("sealer_pool_waiting_requests", "gauge", "Stages waiting for the pools to admit them.")
             out.sample("sealer_pool_waiting_requests", [], Double(snapshot.waiting))
+            out.family("sealer_pool_blocked_requests", "gauge", "Stages waiting for the pools, by the pool that blocks each now.")
+            for pool in snapshot.waitingByPool.keys.sorted() {
+                out.sample("sealer_pool_blocked_requests", [("pool", pool)], Double(snapshot.waitingByPool[pool]!))
+            }
         }
 
         out.family("sealer_processor_up", "gauge", "1 when the external processor child is running, else 0.")
@@ -116,6 +122,8 @@ public enum Metrics {
         for stage in snapshot.sealing.admissions.keys.sorted() {
             out.histogram("sealer_admission_wait_seconds", [("stage", stage)], snapshot.sealing.admissions[stage]!)
         }
+        out.family("sealer_journal_fsync_seconds", "histogram", "Seconds a history record took to append durably (write and fdatasync).")
+        out.histogram("sealer_journal_fsync_seconds", [], snapshot.sealing.journal)
         out.family("sealer_sectors_finished_total", "counter", "Sectors (jobs) finished, by plan.")
         for plan in snapshot.sealing.finished.keys.sorted() {
             out.sample("sealer_sectors_finished_total", [("plan", plan)], Double(snapshot.sealing.finished[plan]!))

@@ -72,6 +72,8 @@ public final class SealingMetrics: Sendable {
         public var stages: [StageKey: HistogramState] = [:]
         /// Seconds from asking the pools to being granted, by stage (0 for an immediate grant).
         public var admissions: [String: HistogramState] = [:]
+        /// Seconds each history record took to append durably (write and fdatasync).
+        public var journal = HistogramState(bounds: SealingMetrics.journalBounds)
         public var finished: [String: UInt64] = [:]
         public var aborted: [String: UInt64] = [:]
     }
@@ -88,6 +90,14 @@ public final class SealingMetrics: Sendable {
             histogram.observe(seconds)
             state.stages[key] = histogram
         }
+    }
+
+    /// Buckets for durable appends: fractions of a millisecond to a second.
+    public static let journalBounds: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]
+
+    /// A history record was appended durably in `seconds`.
+    public func journalAppended(seconds: Double) {
+        state.withLock { $0.journal.observe(seconds) }
     }
 
     /// A stage waited `seconds` for the pools to grant its resources.

@@ -182,6 +182,14 @@ public actor ResourceBroker {
         return Refusal.explain(waiter.request, in: ledger)
     }
 
+    /// Waiting requests by the pool that blocks each now (`/metrics`).
+    public var waitingByPool: [String: Int] {
+        let books = ledger
+        var counts: [String: Int] = [:]
+        for waiter in waiters { counts[Refusal.explain(waiter.request, in: books).pool.rawValue, default: 0] += 1 }
+        return counts
+    }
+
     /// Held grants and queue length, for status and tests.
     public var usage: (held: [Grant], waiting: Int) { (Array(held.values), waiters.count) }
 

@@ -62,7 +62,7 @@ public actor SealingThread {
         self.log = log.with("thread", "\(settings.index)")
         self.reloadSettings = reloadSettings
         record = SectorRecord(plan: settings.plan)
-        recorder = TransitionRecorder(store: store, journal: nil, manager: manager)
+        recorder = TransitionRecorder(store: store, journal: nil, manager: manager, metrics: metrics)
     }
 
     // MARK: - Control (called by the supervisor)

@@ -9,6 +9,8 @@ struct TransitionRecorder: Sendable {
     /// The location's history; nil for a thread without a location (or before it is opened).
     var journal: Journal?
     let manager: any SectorManager
+    /// Times each durable history append for `/metrics`; nil: not timed.
+    var metrics: SealingMetrics? = nil
 
     /// Makes `record` durable, off the cooperative pool.
     func save(_ record: SectorRecord) async throws(SealingFailure) {
@@ -55,7 +57,9 @@ struct TransitionRecorder: Sendable {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             let bytes = Array(try encoder.encode(entry))
+            let started = ContinuousClock.now
             try await offload { () throws(PersistenceError) in try journal.append(bytes) }
+            metrics?.journalAppended(seconds: started.duration(to: .now).inSeconds)
         } catch {
             log.warn("history not written: \(error)")
         }

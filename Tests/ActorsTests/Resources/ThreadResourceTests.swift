@@ -32,6 +32,7 @@ import Testing
         try await eventually("waiting for memory") { await thread.info().activity.name == "Waiting" }
         guard case let .waiting(_, reason) = await thread.info().activity else { return }
         #expect(reason == "pc1 memory: needs 64MiB on one node, most free 40MiB (node 0)")
+        #expect(await broker.waitingByPool == ["memory": 1], "counted under the pool that blocks it")
         #expect(thread.pause())
         try await eventually("paused") { thread.isPaused }
         #expect(await broker.usage.waiting == 0, "the cancelled wait left the queue")
