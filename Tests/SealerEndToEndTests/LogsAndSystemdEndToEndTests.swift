@@ -72,7 +72,7 @@ struct LogsAndSystemdEndToEndTests {
                 assert isinstance(obj.get(key), str), (key, line)
             assert obj["level"] in ("debug", "info", "warn", "error"), line
             if "event" in obj:
-                for key in ("thread", "from", "to"):
+                for key in ("thread", "plan", "from", "to"):
                     assert key in obj, (key, line)
                 # The allocation names the sector; from then on every line carries it.
                 assert obj["from"] == "Empty" or "sector" in obj, line

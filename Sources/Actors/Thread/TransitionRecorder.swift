@@ -39,7 +39,7 @@ struct TransitionRecorder: Sendable {
         }
         await appendHistory(new, from: prev, event: event.rawValue, to: next, note: note, log: log)
         // JSON lines carry the transition as fields; the text line already reads it.
-        log.info("\(prev) --\(event)--> \(next)", structured: [("event", event.rawValue), ("from", prev.rawValue), ("to", next.rawValue)])
+        log.info("\(prev) --\(event)--> \(next)", structured: [("plan", current.plan.rawValue), ("event", event.rawValue), ("from", prev.rawValue), ("to", next.rawValue)])
         let resp = await report(new, settings: settings, prev: prev, next: next, event: event.rawValue, failure: nil, log: log)
         if let resp, resp.Finalized, !next.isTerminal {
             return (new, resp.AbortReason ?? "finalized by the manager")
