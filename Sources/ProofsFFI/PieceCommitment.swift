@@ -48,10 +48,16 @@ public enum ZeroCommitment {
         var node = [UInt8](repeating: 0, count: 32)
         var width: UInt64 = 32
         while width < padded {
-            node = trunc254(SHA256.hash(node + node))
+            node = Self.node(node, node)
             width *= 2
         }
         return node
+    }
+
+    /// A Merkle node of piece and data commitments (`sha2-256-trunc254-padded`): SHA-256 of
+    /// the two children with the two high bits of the last byte cleared.
+    public static func node(_ left: [UInt8], _ right: [UInt8]) -> [UInt8] {
+        trunc254(SHA256.hash(left + right))
     }
 
     /// A CC sector's pledge piece: the whole sector's unpadded capacity, committing to zeros.

@@ -293,6 +293,8 @@ struct SectorPersisterTests {
                 if line.hasPrefix("done") { finished = true; break }
                 seen += 1
             }
+            // A seeded delay moves the kill inside the chunk being written, not always at a chunk
+            // boundary; this runs on a blocking thread of its own, never the cooperative pool.
             if !finished, delayMicroseconds > 0 { usleep(delayMicroseconds) }
             kill(child.pid, SIGKILL)
             while let line = try reader.nextLine() { if line.hasPrefix("done") { finished = true } }

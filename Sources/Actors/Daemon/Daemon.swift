@@ -62,11 +62,11 @@ public final class Daemon: Sendable {
             "SEALER_MOCK_SEED": "\(options.prover.seed)",
         ]
         if options.prover.failureRate > 0 { mock["SEALER_MOCK_FAILURE_RATE"] = "\(options.prover.failureRate)" }
+        var prover = mock
         if let ffi = options.ffi {
             // The children prove with the same library (each sees only its own GPU).
-            mock["SEALER_PROOFS_BACKEND"] = "ffi"
-            mock["FIL_PROOFS_LIBRARY"] = ffi.libraryPath
-            mock["SEALER_LOCAL_PIECES_DIRS"] = ffi.localPiecesDirs.joined(separator: ":")
+            prover = ["SEALER_PROOFS_BACKEND": "ffi", "FIL_PROOFS_LIBRARY": ffi.libraryPath,
+                      "SEALER_LOCAL_PIECES_DIRS": ffi.localPiecesDirs.joined(separator: ":")]
         }
         var out: [ProofStage: [ExternalProcessor]] = [:]
         for (name, configs) in options.processors {
@@ -76,7 +76,7 @@ public final class Daemon: Sendable {
             }
             out[stage] = configs.enumerated().map { index, config in
                 let launch = ProcessorLaunch(
-                    bin: config.bin ?? selfPath, args: config.args ?? ["processor", name], envs: mock.merging(config.envs) { $1 },
+                    bin: config.bin ?? selfPath, args: config.args ?? ["processor", name], envs: prover.merging(config.envs) { $1 },
                     inheritEnvs: config.inheritEnvs, stableWait: config.stableWait, cpuset: config.cpuset, groupName: config.groupName,
                     numaNode: config.numaPreferred, autoRestart: config.autoRestart)
                 let childLog = log.with("processor", "\(name)[\(index)]")

@@ -70,7 +70,7 @@ extension DaemonOptions {
         if config.proofs.backend == .ffi {
             let backend = try Self.loadFFI(config, file: file, threads: threads, log: log, environment: environment)
             ffi = backend
-            processors = Self.gpuChildren(processors, gpus: pools.capacity.gpus.map(\.index), backend: backend, log: log)
+            processors = Self.gpuChildren(processors, gpus: pools.capacity.gpus.map(\.index), costs: pools.costs, log: log)
         }
     }
 
@@ -100,13 +100,15 @@ extension DaemonOptions {
         return FFIBackend(library: library, libraryPath: path, localPiecesDirs: config.worker.localPiecesDirs.map(Self.absolute))
     }
 
-    /// filecoin-ffi takes every GPU it can see, so each GPU stage without `[[processors.<stage>]]`
-    /// of its own runs in `sealer processor` children, one per GPU, each seeing only its GPU
-    /// (`CUDA_VISIBLE_DEVICES`, as damocles configures them): a lease on GPU 2 runs on GPU 2.
-    static func gpuChildren(_ configured: [String: [ExternalProcessorConfig]], gpus: [Int], backend: FFIBackend, log: Log) -> [String: [ExternalProcessorConfig]] {
+    /// filecoin-ffi takes every GPU it can see, so each GPU stage (one whose cost takes a GPU
+    /// lease) without `[[processors.<stage>]]` of its own runs in `sealer processor` children,
+    /// one per GPU, each seeing only its GPU (`CUDA_VISIBLE_DEVICES`, as damocles configures
+    /// them): a lease on GPU 2 runs on GPU 2.
+    static func gpuChildren(_ configured: [String: [ExternalProcessorConfig]], gpus: [Int], costs: CostTable, log: Log) -> [String: [ExternalProcessorConfig]] {
         guard !gpus.isEmpty else { return configured }
         var processors = configured
-        for stage in [ProofStage.pc2, .c2, .snapEncode, .snapProve, .windowPost] where processors[stage.rawValue] == nil {
+        let gpuStages = ProofStage.allCases.filter { stage in SectorSize.allCases.contains { costs.cost(stage, $0).usesGPU } }
+        for stage in gpuStages where processors[stage.rawValue] == nil {
             processors[stage.rawValue] = gpus.map { gpu in
                 var child = ExternalProcessorConfig()
                 child.envs = ["CUDA_VISIBLE_DEVICES": "\(gpu)"]

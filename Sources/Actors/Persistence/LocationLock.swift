@@ -50,6 +50,8 @@ public final class LocationLock: Sendable {
             let code = errno
             if code == EINTR { continue }
             if code == EWOULDBLOCK, ContinuousClock.now < deadline {
+                // Callers with patience run this off the cooperative pool (`offload`); a forked
+                // child lets go of the shared descriptor when it execs, within milliseconds.
                 usleep(10_000)
                 continue
             }

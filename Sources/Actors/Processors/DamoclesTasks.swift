@@ -657,7 +657,7 @@ public enum DataCommitment {
         func reduce() {
             while stack.count >= 2, stack[stack.count - 1].padded == stack[stack.count - 2].padded {
                 let right = stack.removeLast(), left = stack.removeLast()
-                stack.append((join(left.commitment, right.commitment), left.padded * 2))
+                stack.append((ZeroCommitment.node(left.commitment, right.commitment), left.padded * 2))
             }
         }
         var total: UInt64 = 0
@@ -687,11 +687,5 @@ public enum DataCommitment {
             reduce()
         }
         return stack[0].commitment
-    }
-
-    static func join(_ left: [UInt8], _ right: [UInt8]) -> [UInt8] {
-        var digest = SHA256.hash(left + right)
-        digest[31] &= 0x3f
-        return digest
     }
 }

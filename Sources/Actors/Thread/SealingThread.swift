@@ -154,6 +154,12 @@ public actor SealingThread {
 
     private var owner: String { "pid \(getpid()), thread \(index)" }
 
+    /// What the current state's handler sees: the record as it stands now.
+    private var context: PlanContext {
+        PlanContext(record: record, settings: settings, manager: manager, runner: runner, controller: controller,
+                    store: store, clock: clock, log: stateLog)
+    }
+
     /// Carries the thread and its sector (or job).
     private var jobLog: Log { record.jobID.map { log.with("sector", $0) } ?? log }
     /// Carries the thread, its sector and its state.
@@ -180,9 +186,6 @@ public actor SealingThread {
             if record.state == .empty { await applyReloadIfNeeded() }
             await syncHeartbeat()
             controller.activity = .idle
-            let context = PlanContext(
-                record: record, settings: settings, manager: manager, runner: runner, controller: controller,
-                store: store, clock: clock, log: stateLog)
             do throws(StepError) {
                 switch try await context.step() {
                 case let .advance(event, updated):
@@ -351,9 +354,6 @@ public actor SealingThread {
         guard record.phases.wdpostJob != nil, !record.state.isTerminal, record.state != .empty else { return }
         let lastError = record.lastError
         if record.state == .generated {
-            let context = PlanContext(
-                record: record, settings: settings, manager: manager, runner: runner, controller: controller,
-                store: store, clock: clock, log: stateLog)
             if case let .advance(event, updated)? = try? await context.step() {
                 try? await apply(event, to: updated)
             }

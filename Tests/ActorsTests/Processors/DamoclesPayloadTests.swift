@@ -185,12 +185,12 @@ import Testing
         #expect(try DataCommitment.compute(sectorSize: size, pieces: []) == ZeroCommitment.of(padded: 2048))
         let a = PieceInfo(commP: Self.bytes(1), size: 1016), b = PieceInfo(commP: Self.bytes(2), size: 508)
         // Two halves join directly.
-        #expect(try DataCommitment.compute(sectorSize: size, pieces: [a, a]) == DataCommitment.join(a.commP, a.commP))
+        #expect(try DataCommitment.compute(sectorSize: size, pieces: [a, a]) == ZeroCommitment.node(a.commP, a.commP))
         // A quarter then a half: the quarter is padded by a zero quarter first.
-        let padded = DataCommitment.join(b.commP, ZeroCommitment.of(padded: 512))
-        #expect(try DataCommitment.compute(sectorSize: size, pieces: [b, a]) == DataCommitment.join(padded, a.commP))
+        let padded = ZeroCommitment.node(b.commP, ZeroCommitment.of(padded: 512))
+        #expect(try DataCommitment.compute(sectorSize: size, pieces: [b, a]) == ZeroCommitment.node(padded, a.commP))
         // A half then a quarter: the tail is padded up to the half.
-        #expect(try DataCommitment.compute(sectorSize: size, pieces: [a, b]) == DataCommitment.join(a.commP, padded))
+        #expect(try DataCommitment.compute(sectorSize: size, pieces: [a, b]) == ZeroCommitment.node(a.commP, padded))
         #expect(throws: DamoclesPayloadError.self) { try DataCommitment.compute(sectorSize: size, pieces: [PieceInfo(commP: Self.bytes(1), size: 1000)]) }
         #expect(throws: DamoclesPayloadError.self) { try DataCommitment.compute(sectorSize: size, pieces: [a, a, a]) }
     }
