@@ -287,6 +287,11 @@ struct Secp256k1Tests {
             var keyBytes = nextBytes(32)
             if i == 0 { keyBytes = [UInt8](repeating: 0, count: 31) + [1] }
             if i == 1 { keyBytes = Self.bytes("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140") }
+            // Keys whose 4-bit windows are mostly zero or all equal (table entries 0 and 1 again
+            // and again), and 2^255 (one window set).
+            if i == 3 { keyBytes = [UInt8](repeating: 0, count: 31) + [0x10] }
+            if i == 4 { keyBytes = [UInt8](repeating: 0x11, count: 32) }
+            if i == 5 { keyBytes = [0x80] + [UInt8](repeating: 0, count: 31) }
             let key = try Secp256k1PrivateKey(bytes: keyBytes)
             let digest = i == 2 ? [UInt8](repeating: 0xFF, count: 32) : Keccak256.hash(nextBytes(i * 7))
             let signature = try key.sign(digest: digest)

@@ -1,5 +1,6 @@
 /// A secp256k1 private key (a scalar in 1..n-1), signing 32-byte digests the way go-ethereum's
-/// `crypto.Sign` does: RFC 6979 nonce, low-s, recovery id 0/1. Signing runs in constant time.
+/// `crypto.Sign` does: RFC 6979 nonce, low-s, recovery id 0/1. Key derivation and signing run in
+/// constant time (their only value-dependent branches are on events of probability about 2^-128).
 public struct Secp256k1PrivateKey: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     let scalar: Secp256k1Scalar
     /// The public key, derived once at initialisation.
@@ -47,6 +48,7 @@ public struct Secp256k1PrivateKey: Sendable, CustomStringConvertible, CustomDebu
         }
     }
 
+    /// Never the key itself, so a key interpolated into a log line stays secret.
     public var description: String { "Secp256k1PrivateKey(<redacted>)" }
     public var debugDescription: String { description }
 }
