@@ -22,6 +22,7 @@ public struct GoRGBA64: Sendable, Equatable {
     public var b: UInt32
     public var a: UInt32
 
+    /// The four components as given (callers keep each within 0...0xffff and r, g, b <= a).
     public init(r: UInt32, g: UInt32, b: UInt32, a: UInt32) {
         self.r = r
         self.g = g

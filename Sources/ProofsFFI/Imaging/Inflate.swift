@@ -15,7 +15,7 @@ enum Inflate {
         var state = Inflater(input: data, position: 2, limit: limit)
         try state.run()
         let checksum = try state.alignedTrailer()
-        let output = Array(state.output[0..<state.count])
+        let output = state.output
         let computed = adler32(output)
         guard checksum == computed else {
             throw .badZlib("Adler-32 mismatch: stream says \(hex32(checksum)), data gives \(hex32(computed))")
@@ -111,14 +111,16 @@ private struct Inflater {
     let limit: Int
     var bitBuffer: UInt64 = 0
     var bitCount = 0
-    var output: [UInt8]
-    var count = 0
+    /// Grows as data arrives (never past `limit`), so a header promising a huge image costs
+    /// nothing until the stream really decompresses to it.
+    var output: [UInt8] = []
+    var count: Int { output.count }
 
     init(input: [UInt8], position: Int, limit: Int) {
         self.input = input
         self.position = position
         self.limit = limit
-        output = [UInt8](repeating: 0, count: limit)
+        output.reserveCapacity(min(limit, max(1 << 16, input.count * 4)))
     }
 
     /// Input bytes taken so far, not counting whole bytes still buffered.
@@ -161,8 +163,7 @@ private struct Inflater {
 
     mutating func emit(_ byte: UInt8) throws(PNGError) {
         guard count < limit else { throw .corrupt("too much pixel data") }
-        output[count] = byte
-        count += 1
+        output.append(byte)
     }
 
     mutating func run() throws(PNGError) {
@@ -201,8 +202,7 @@ private struct Inflater {
         }
         guard input.count - position >= remaining else { throw .badZlib("stream truncated") }
         guard limit - count >= remaining else { throw .corrupt("too much pixel data") }
-        for i in 0..<remaining { output[count + i] = input[position + i] }
-        count += remaining
+        output.append(contentsOf: input[position..<(position + remaining)])
         position += remaining
     }
 
@@ -260,8 +260,7 @@ private struct Inflater {
             guard limit - count >= length else { throw .corrupt("too much pixel data") }
             var from = count - back
             for _ in 0..<length {
-                output[count] = output[from]
-                count += 1
+                output.append(output[from])
                 from += 1
             }
         }

@@ -31,6 +31,7 @@ public enum PNGError: Error, Equatable, Sendable, CustomStringConvertible {
 /// A decoded PNG as Go's image/png sees it: size, header fields, and the concrete Go image value
 /// (`pixels`) whose type and samples drive the bit-exact perceptual hash.
 public struct PNGImage: Sendable {
+    /// Size in pixels from IHDR (both at least 1).
     public let width: Int
     public let height: Int
     /// IHDR bit depth (1, 2, 4, 8 or 16) and colour type (0, 2, 3, 4 or 6).
@@ -269,7 +270,7 @@ struct PNGRaster {
                 sink.store(row: rows, at: y * stride + 1, count: w, y: y0 + y * dy, x0: x0, dx: dx)
             }
         }
-        return try sink.image(interlaced: chunks.interlaced)
+        return sink.image()
     }
 
     /// Undoes the per-row filters in place; the filter byte leads each row.
@@ -440,7 +441,7 @@ private struct PixelSink {
         words[i + 3] = a
     }
 
-    func image(interlaced: Bool) throws(PNGError) -> GoImage {
+    func image() -> GoImage {
         switch kind {
         case .gray: return .gray(bytes)
         case .gray16: return .gray16(words)
@@ -449,15 +450,10 @@ private struct PixelSink {
         case .rgba64: return .rgba64(words)
         case .nrgba64: return .nrgba64(words)
         case .paletted:
+            // Go pads the palette with opaque black up to the largest index used (Adam7 passes
+            // hand their padded palette to the full image in mergePassInto).
             var palette = self.palette
-            if maxIndex >= palette.count {
-                // Go pads a plain image's palette with opaque black up to the largest index; for
-                // Adam7 the padding stays on the pass images and reading the pixel panics.
-                guard !interlaced else {
-                    throw .corrupt("palette index \(maxIndex) out of range (\(palette.count) entries) in an interlaced image")
-                }
-                while palette.count <= maxIndex { palette.append(.rgba(r: 0, g: 0, b: 0, a: 0xff)) }
-            }
+            while palette.count <= maxIndex { palette.append(.rgba(r: 0, g: 0, b: 0, a: 0xff)) }
             return .paletted(bytes, palette: palette)
         }
     }

@@ -203,6 +203,8 @@ def corpus():
                                                 pixels=[[[(x * 3 + y) % 25] for x in range(65)] for y in range(63)])
     files["pal_out_of_range_d4.png"] = make_png(40, 70, 3, 4, seed=95, palette_size=5,
                                                 pixels=[[[(x + y) % 16] for x in range(40)] for y in range(70)])
+    files["pal_out_of_range_d8_adam7.png"] = make_png(65, 63, 3, 8, seed=96, palette_size=12, interlace=True,
+                                                      pixels=[[[(x * 5 + y * 3) % 40] for x in range(65)] for y in range(63)])
     # IDAT layouts, deflate block kinds, extra chunks.
     files["idat_split_1byte.png"] = make_png(20, 30, 2, 8, seed=100, idat_split=1)
     files["idat_split_7bytes_adam7.png"] = make_png(65, 63, 6, 8, seed=101, idat_split=7, interlace=True)
