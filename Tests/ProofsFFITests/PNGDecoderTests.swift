@@ -79,6 +79,7 @@ struct PNGDecoderTests {
             ("truncated_no_iend.png", "truncated IEND"), ("signature_only.png", "truncated IHDR"), ("zero_width.png", "corrupt zero size"),
             ("bad_zlib_checksum.png", "badZlib Adler-32"), ("bad_zlib_header.png", "badZlib header"), ("bad_filter_type.png", "badFilter"),
             ("not_enough_data.png", "corrupt not enough pixel data"), ("too_much_data.png", "corrupt too much pixel data"),
+            ("too_much_junk_after_stream.png", "corrupt too much pixel data"),
             ("bad_depth_for_color.png", "unsupported bit depth 4, color type 4"), ("palette_missing.png", "corrupt before PLTE"),
           ])
     func invalidFiles(file: String, expected: String) throws {
@@ -122,6 +123,14 @@ struct PNGDecoderTests {
         #expect(!plain.interlaced && interlaced.interlaced)
         #expect(plain.pixels == interlaced.pixels)
         #expect(PerceptionHash.hash(image: plain) == PerceptionHash.hash(image: interlaced))
+    }
+
+    @Test("junk after the zlib stream counts only where Go's 4096-byte reader has not buffered it")
+    func junkAfterStream() {
+        #expect(PNGRaster.unreadAfterStream(consumed: 100, chunkEnds: [110]) == 0)  // One fill took it all.
+        #expect(PNGRaster.unreadAfterStream(consumed: 100, chunkEnds: [5000]) == 5000 - 4096)
+        #expect(PNGRaster.unreadAfterStream(consumed: 100, chunkEnds: [50, 5000]) == 5000 - 4146)  // Fills stop at chunk ends.
+        #expect(PNGRaster.unreadAfterStream(consumed: 100, chunkEnds: [100, 100, 300]) == 0)  // Later IDATs are never read.
     }
 
     @Test("Adler-32 and CRC-32 match their published check values")

@@ -252,9 +252,8 @@ struct PNGRaster {
         guard !chunks.idat.isEmpty else { throw .corrupt("no IDAT data") }
         let (data, consumed) = try Inflate.zlib(chunks.idat, limit: expected)
         guard data.count == expected else { throw .corrupt("not enough pixel data (\(data.count) of \(expected) bytes)") }
-        // Go rejects bytes left after the zlib stream in the IDAT chunk where it ends.
-        if let end = chunks.idatEnds.first(where: { $0 >= consumed }), end > consumed {
-            throw .corrupt("too much pixel data (\(end - consumed) bytes after the zlib stream)")
+        if let left = Self.unreadAfterStream(consumed: consumed, chunkEnds: chunks.idatEnds), left > 0 {
+            throw .corrupt("too much pixel data (\(left) bytes after the zlib stream)")
         }
         var sink = PixelSink(chunks: chunks)
         var offset = 0
@@ -271,6 +270,21 @@ struct PNGRaster {
             }
         }
         return sink.image()
+    }
+
+    /// Bytes after the zlib stream that Go's decoder notices. Its zlib reader pulls IDAT data
+    /// through a 4096-byte bufio.Reader whose every fill stops at a chunk end, and only what that
+    /// open chunk still holds after the stream counts ("too much pixel data"); junk already
+    /// buffered, or in later IDAT chunks, passes. (Exact for Huffman blocks; Go's stored-block
+    /// copies of 4096+ bytes bypass the buffer, which only changes how much junk slips through.)
+    static func unreadAfterStream(consumed: Int, chunkEnds: [Int]) -> Int? {
+        var pulled = 0
+        while pulled < consumed {
+            guard let end = chunkEnds.first(where: { $0 > pulled }) else { return nil }
+            pulled = min(pulled + 4096, end)
+        }
+        guard let open = chunkEnds.first(where: { $0 >= pulled }) else { return nil }
+        return open - pulled
     }
 
     /// Undoes the per-row filters in place; the filter byte leads each row.

@@ -212,6 +212,7 @@ def corpus():
     files["idat_trailing_ignored.png"] = make_png(65, 63, 2, 8, seed=103, trailing_idat=True)
     for mode in ("stored", "fixed", "rle", "huffman"):
         files[f"deflate_{mode}.png"] = make_png(65, 63, 2, 8, seed=104, mode=mode)
+    files["idat_junk_after_stream_buffered.png"] = with_junk(20, 20, 2, 8, b"J" * 10, seed=107)
     files["truecolor_with_plte.png"] = make_png(65, 63, 2, 8, seed=105, plte_for_truecolor=True)
     files["ancillary_chunks.png"] = make_png(65, 63, 6, 8, seed=106, extra_chunks=[
         (b"gAMA", struct.pack(">I", 45455)), (b"tEXt", b"Title\x00corpus"), (b"zzZz", b"unknown ancillary")])
@@ -243,10 +244,18 @@ def invalid(valid):
     files["bad_filter_type.png"] = build_raw(4, 4, 0, 8, zlib.compress(b"\x00abcd\x00abcd\x07abcd\x00abcd"))
     files["not_enough_data.png"] = build_raw(4, 4, 0, 8, zlib.compress(b"\x00abcd" * 3))
     files["too_much_data.png"] = build_raw(4, 4, 0, 8, zlib.compress(b"\x00abcd" * 5))
+    files["too_much_junk_after_stream.png"] = with_junk(20, 20, 2, 8, b"J" * 5000, seed=107)
     files["bad_depth_for_color.png"] = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, 4, 4, 0, 0, 0)) + \
         chunk(b"IDAT", zlib.compress(b"\x00" * 20)) + chunk(b"IEND", b"")
     files["palette_missing.png"] = build_raw(4, 4, 3, 8, zlib.compress(b"\x00abcd" * 4))
     return files
+
+
+def with_junk(w, h, ct, depth, junk, seed):
+    """One IDAT holding a zlib stream followed by junk bytes (Go reads IDAT through a 4096-byte
+    buffer and notices only junk it has not buffered yet)."""
+    stream = compress(raw_data(pattern(w, h, ct, depth, seed), w, h, ct, depth, False, 0), "dynamic") + junk
+    return build_raw(w, h, ct, depth, stream)
 
 
 def build_raw(w, h, ct, depth, stream):
