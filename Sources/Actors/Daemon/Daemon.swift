@@ -129,7 +129,7 @@ public final class Daemon: Sendable {
         }
         let supervisor = Supervisor(threads: threads, manager: manager, log: log)
         self.supervisor = supervisor
-        let rpc = JSONRPCServer(methods: ManagementAPI.methods(supervisor: supervisor, environment: environment), bearerToken: options.rpcToken)
+        let rpc = JSONRPCServer(methods: ManagementAPI.methods(supervisor: supervisor, environment: environment, broker: broker, sealing: sealingMetrics), bearerToken: options.rpcToken)
         server = HTTPServer(host: options.rpcHost, port: options.rpcPort) { request in await rpc.handle(request) }
         metricsServer = Self.metricsServer(options, supervisor: supervisor, broker: broker, children: children,
                                            rpc: rpcMetrics, sealing: sealingMetrics)
