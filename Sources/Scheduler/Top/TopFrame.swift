@@ -42,7 +42,7 @@ public enum TopFrame {
             budget = room()
         }
         lines += pools
-        lines.append(Line("THREADS (\(snapshot.threads.count))", heading: true))
+        lines.append(Line("THREADS" + (snapshot.threads.isEmpty ? ": none" : ": " + stateCounts(snapshot.threads)), heading: true))
         lines += threadTable([columns] + threadRows(snapshot.threads, budget: budget), width: width).map { Line($0) }
         lines += transitions
         if let height, lines.count > height { lines.removeLast(lines.count - height) }
@@ -70,14 +70,17 @@ public enum TopFrame {
     // MARK: - Sections
 
     static func header(_ snapshot: TopSnapshot) -> String {
+        "sealer top  \(sanitize(snapshot.source))  \(clock(snapshot.time))Z  \(snapshot.threads.count) threads"
+    }
+
+    /// `2 running, 1 waiting, 5 idle`: threads by state, busiest first.
+    static func stateCounts(_ threads: [TopSnapshot.Thread]) -> String {
         var counts: [String: Int] = [:]
-        for thread in snapshot.threads { counts[thread.state, default: 0] += 1 }
+        for thread in threads { counts[thread.state, default: 0] += 1 }
         let order = ["Running", "Waiting", "Paused", "Draining", "Drained", "Idle"]
         let known = order.compactMap { state in counts[state].map { "\($0) \(state.lowercased())" } }
         let other = counts.keys.filter { !order.contains($0) }.sorted().map { "\(counts[$0]!) \(sanitize($0).lowercased())" }
-        let states = (known + other).joined(separator: ", ")
-        return "sealer top  \(sanitize(snapshot.source))  \(clock(snapshot.time))Z  \(snapshot.threads.count) threads"
-            + (states.isEmpty ? "" : ": " + states)
+        return (known + other).joined(separator: ", ")
     }
 
     /// One bar (or figures) line per pool and node or GPU; `compact`: one line per node and
