@@ -47,7 +47,7 @@ struct TopEndToEndTests {
         #expect(rows.allSatisfy { $0.split(separator: " ").dropFirst().first == "sealer" }, "\(rows)")
         // The transitions the daemon kept: at least the finished sector's last one.
         let transitions = try #require(lines.firstIndex { $0.hasPrefix("LAST TRANSITIONS") })
-        #expect(lines[(transitions + 1)...].contains { $0.contains("--> Finished") || $0.contains("-->") }, "\(run.stdout)")
+        #expect(lines[(transitions + 1)...].contains { $0.contains(" --") && $0.contains("--> ") && $0.contains(" sealer s-t0") }, "\(run.stdout)")
         #expect(lines.count - transitions - 1 <= 20, "the table keeps the last 20")
         daemon.signal(SIGTERM)
         #expect(try await daemon.wait() == 0)
