@@ -115,7 +115,7 @@ struct ObservabilityFilesEndToEndTests {
             }
         }
         #expect(Set(names).count == names.count, "alert names repeat: \(names)")
-        for needed in ["SealerThreadPaused", "SealerManagerUnreachable", "SealerPoolStarving", "SealerProcessorRestarting"] {
+        for needed in ["SealerThreadPausedByError", "SealerThreadPaused", "SealerManagerUnreachable", "SealerPoolStarving", "SealerProcessorRestarting"] {
             #expect(names.contains(needed), "no \(needed) in \(names)")
         }
     }
@@ -196,12 +196,63 @@ struct ObservabilityFilesEndToEndTests {
             }
         }
         // Both files together draw on most of what the daemon serves.
-        for family in ["sealer_threads", "sealer_pool_blocked_requests", "sealer_processor_restarts_total", "rpc_error", "sealer_admission_wait_seconds_bucket"] {
+        for family in ["sealer_threads", "sealer_threads_paused_by_error", "sealer_pool_blocked_requests", "sealer_processor_restarts_total", "rpc_error", "sealer_admission_wait_seconds_bucket"] {
             #expect(checked.contains(family), "nothing uses \(family)")
         }
 
         daemon.signal(SIGTERM)
         #expect(try await daemon.wait() == 0)
+        manager.signal(SIGTERM)
+        _ = try await manager.wait()
+    }
+
+    @Test("sealer_threads_paused_by_error counts a thread paused by an error, not one an operator paused")
+    func pausedByError() async throws {
+        let dir = Scratch()
+        defer { dir.cleanup() }
+        // Every manager call fails: the thread's retries run out and it pauses with the error.
+        let manager = try Child(["manager", "mock", "--listen", "127.0.0.1:0", "--transport-error-rate", "1"], log: dir.path + "/manager.log")
+        let managerText = try await manager.waitForLog("mock manager serving Venus.* on ")
+        guard let range = managerText.range(of: "mock manager serving Venus.* on 127.0.0.1:"),
+              let managerPort = UInt16(managerText[range.upperBound...].prefix(while: \.isNumber)) else {
+            throw HarnessError("no port in the mock manager's log: \(managerText)")
+        }
+        let metrics = "\n[metrics]\nenable = true\nhttp_listen = \"127.0.0.1:0\"\n"
+        let failing = try Child(["daemon", "-c", try dir.write("failing.toml", testConfig(dir: dir.path + "/failing", threads: 1,
+                                                                                         manager: "http://127.0.0.1:\(managerPort)", extra: metrics))],
+                                log: dir.path + "/failing.log")
+        let healthy = try Child(["daemon", "-c", try dir.write("healthy.toml", testConfig(dir: dir.path + "/healthy", threads: 1, extra: metrics))],
+                                log: dir.path + "/healthy.log")
+        func scrape(_ daemon: Child, _ name: String) async throws -> ServedMetrics {
+            let text = try await daemon.waitForLog("metrics listening on ")
+            guard let at = text.range(of: "metrics listening on 127.0.0.1:"), let port = UInt16(text[at.upperBound...].prefix(while: \.isNumber)) else {
+                throw HarnessError("no metrics port in the daemon's log")
+            }
+            let file = dir.path + "/" + name
+            let fetched = try await tool(["curl", "-sf", "-o", file, "http://127.0.0.1:\(port)/metrics"])
+            #expect(fetched.status == 0, "\(fetched.output)")
+            return ServedMetrics(try String(contentsOfFile: file, encoding: .utf8))
+        }
+        try await failing.waitForLog("thread paused")
+        let failed = try await scrape(failing, "failing.txt")
+        #expect(failed.value("sealer_threads", ["plan": "sealer", "state": "Paused"]) == 1)
+        #expect(failed.value("sealer_threads_paused_by_error", ["plan": "sealer"]) == 1)
+
+        // An operator's pause (SIGUSR1 pauses every thread) is on purpose: not counted.
+        try await healthy.waitForLog("sector finished")
+        healthy.signal(SIGUSR1)
+        let port = try await healthy.managementPort()
+        try await eventually("paused by the operator") {
+            try await runSealer(["worker", "-H", "127.0.0.1:\(port)", "list"]).stdout.contains("Paused")
+        }
+        let paused = try await scrape(healthy, "healthy.txt")
+        #expect(paused.value("sealer_threads", ["plan": "sealer", "state": "Paused"]) == 1)
+        #expect(paused.value("sealer_threads_paused_by_error", ["plan": "sealer"]) == 0)
+
+        for daemon in [failing, healthy] {
+            daemon.signal(SIGTERM)
+            #expect(try await daemon.wait() == 0)
+        }
         manager.signal(SIGTERM)
         _ = try await manager.wait()
     }
@@ -225,6 +276,8 @@ struct ServedMetrics {
     var names: Set<String> = []
     /// Label sets of every sample, by sample name.
     var samples: [String: [[String: String]]] = [:]
+    /// Every sample's labels and value, by sample name.
+    var values: [String: [(labels: [String: String], value: Double)]] = [:]
 
     init(_ text: String) {
         for line in text.split(separator: "\n") {
@@ -258,7 +311,15 @@ struct ServedMetrics {
                 }
             }
             samples[name, default: []].append(labels)
+            if let space = line.lastIndex(of: " "), let number = Double(line[line.index(after: space)...]) {
+                values[name, default: []].append((labels, number))
+            }
         }
+    }
+
+    /// The value of the first sample of `name` whose labels include `labels`.
+    func value(_ name: String, _ labels: [String: String]) -> Double? {
+        values[name]?.first { sample in labels.allSatisfy { sample.labels[$0.key] == $0.value } }?.value
     }
 
     func labels(on name: String) -> Set<String> { Set((samples[name] ?? []).flatMap(\.keys)) }

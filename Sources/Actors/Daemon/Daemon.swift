@@ -156,6 +156,11 @@ public final class Daemon: Sendable {
                     ThreadInfo(index: thread.index, location: "", plan: plans[thread.index] ?? .sealer, jobID: nil, jobState: "", jobStage: nil,
                                activity: thread.controller.activity, lastError: nil, draining: thread.controller.drainRequested)
                 }
+                // Only a paused thread is asked for its last error (one hop each), which tells an
+                // error pause from an operator's (`sealer_threads_paused_by_error`).
+                for (position, thread) in supervisor.threads.enumerated() {
+                    if case .paused = snapshot.threads[position].activity { snapshot.threads[position].lastError = await thread.info().lastError }
+                }
             }
             if let broker {
                 snapshot.capacity = broker.capacity

@@ -21,7 +21,8 @@ public enum TopFrame {
     /// Bars narrower than this are left out: the figures alone say more.
     static let minimumBar = 4
 
-    /// The live view: at most `height` lines (nil: as many as it takes), none longer than
+    /// The live view: at most `height` lines (nil: as many as it takes, with up to
+    /// `tableTransitions` transitions instead of `transitionRows`), none longer than
     /// `width` characters; nothing at all for a width or height below 1. When the threads do
     /// not fit, the ones that need an operator come first (paused, waiting, running) and a last
     /// line counts the rest. `bars: false` writes the pools as figures only.
@@ -49,8 +50,8 @@ public enum TopFrame {
         return lines.map { Line(clip($0.text, width), heading: $0.heading) }
     }
 
-    /// The view for a pipe or a file: every thread and transition, pools as figures, no escape
-    /// codes; one line per row, ending in a newline.
+    /// The view for a pipe or a file: every thread, the last `tableTransitions` transitions,
+    /// pools as figures, no escape codes; one line per row, ending in a newline.
     public static func table(_ snapshot: TopSnapshot) -> String {
         render(snapshot, width: Int.max, height: nil, bars: false).map { $0.text + "\n" }.joined()
     }
