@@ -136,7 +136,7 @@ enum TopCommand {
     static func draw(_ snapshot: TopSnapshot, problem: String?) {
         let (width, height) = TerminalSession.size()
         var lines: [TopFrame.Line] = []
-        if let problem { lines.append(TopFrame.Line(TopFrame.clip(TopFrame.sanitize(problem + " (retrying)"), width), heading: true)) }
+        if let problem { lines.append(TopFrame.Line(TopFrame.clip(TopFrame.sanitize("retrying: " + problem), width), heading: true)) }
         lines += TopFrame.render(snapshot, width: width, height: max(0, height - lines.count))
         TerminalSession.write(TopFrame.screen(lines))
     }

@@ -106,6 +106,22 @@ struct TopEndToEndTests {
         daemon.signal(SIGTERM)
         #expect(try await daemon.wait() == 0)
     }
+
+    @Test("on a terminal: a daemon that goes away is said on the first line, naming it, while the last view stays; q still quits",
+          .enabled(if: hasScript, "needs util-linux script for a pseudo-terminal"))
+    func daemonGoesAway() async throws {
+        let dir = Scratch()
+        defer { dir.cleanup() }
+        let (daemon, port) = try await daemon(dir, threads: 1)
+        let session = try Terminal(command: "stty cols 100 rows 30; \(try sealerBinary()) top -H 127.0.0.1:\(port)")
+        try await eventually("the first frame") { session.output.contains("THREADS: ") }
+        daemon.signal(SIGTERM)
+        #expect(try await daemon.wait() == 0)
+        try await eventually("the daemon's absence on screen") { session.output.contains("retrying: cannot reach the daemon at 127.0.0.1:\(port)") }
+        session.type("q")
+        #expect(try await session.wait() == 0, "\(session.output.suffix(2000))")
+        #expect(session.output.hasSuffix("\u{1B}[?25h\u{1B}[?1049l"), "the terminal is put back last")
+    }
 }
 
 /// A command on a pseudo-terminal (`script -qec`), its output collected, keys typed into it.
@@ -113,6 +129,8 @@ final class Terminal {
     /// What the session wrote so far, appended by the reader thread.
     final class Collected: Sendable {
         let text = Mutex("")
+        /// The output reached its end (the session and everything in it exited).
+        let ended = Mutex(false)
     }
 
     private let process: Process
@@ -140,7 +158,10 @@ final class Terminal {
         Thread {
             while true {
                 let data = reader.availableData
-                if data.isEmpty { return }
+                if data.isEmpty {
+                    collected.ended.withLock { $0 = true }
+                    return
+                }
                 collected.text.withLock { $0 += String(decoding: data, as: UTF8.self) }
             }
         }.start()
@@ -168,7 +189,8 @@ final class Terminal {
 
     func wait(timeout: Duration = .seconds(30)) async throws -> Int32 {
         let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
+        // Both the exit and the end of the output, so `output` is complete afterwards.
+        while process.isRunning || !collected.ended.withLock({ $0 }) {
             if ContinuousClock.now > deadline {
                 kill(process.processIdentifier, SIGKILL)
                 throw HarnessError("the terminal session is still running after \(timeout):\n\(output.suffix(2000))")

@@ -120,6 +120,20 @@ struct TopFrameTests {
         #expect(all == (0..<512).map { Optional($0) })
     }
 
+    @Test("transitions: the last five newest first on a terminal, the last twenty in the plain table, none said when there are none")
+    func transitionCounts() {
+        let snap = snapshot(threads: 2, transitions: 64)
+        let live = TopFrame.render(snap, width: 80, height: 50).map(\.text)
+        let start = live.firstIndex { $0.hasPrefix("LAST TRANSITIONS") } ?? live.count
+        #expect(live.count - start - 1 == TopFrame.transitionRows)
+        #expect(live.last?.contains("s-t01000-59 ") == true, "the fifth newest last: \(live)")
+        let table = TopFrame.table(snap).split(separator: "\n").map(String.init)
+        let heading = table.firstIndex { $0.hasPrefix("LAST TRANSITIONS") } ?? table.count
+        #expect(table.count - heading - 1 == TopFrame.tableTransitions)
+        #expect(table[heading + 1].contains("s-t01000-63 ") && table.last?.contains("s-t01000-44 ") == true)
+        #expect(!TopFrame.table(snapshot(transitions: 0)).contains("LAST TRANSITIONS"))
+    }
+
     @Test("a box with no GPUs says so and draws node bars only")
     func noGPUs() {
         let lines = TopFrame.render(snapshot(pools: pools(nodes: 2, gpus: 0)), width: 80, height: 40).map(\.text)
