@@ -126,7 +126,8 @@ enum TopCommand {
             }
             draw(snapshot, problem: problem)
         }
-        // Not reached: the stream never finishes; quitting exits from `finish`.
+        // The stream never finishes (quitting exits from `finish`); this also keeps the key reader
+        // and the signal sources alive for as long as the loop runs.
         ticker.cancel()
         keys.stop()
         for source in signals { source.cancel() }
@@ -143,7 +144,8 @@ enum TopCommand {
 }
 
 /// The terminal while `sealer top` runs: keys unbuffered and not echoed (termios), the
-/// alternate screen, the cursor hidden; `leave()` puts all of it back, also from a signal.
+/// alternate screen, the cursor hidden; `finish(_:)` puts all of it back and exits, also from a
+/// signal handler.
 final class TerminalSession: Sendable {
     /// The settings before `enter()`; nil when stdin is no terminal (then no keys are read).
     private let saved = Mutex<termios?>(nil)
