@@ -266,6 +266,8 @@ struct ObservabilityFilesEndToEndTests {
         #expect(try PromQLQuery("label_values(sealer_threads, instance)").selectors.map(\.name) == ["sealer_threads"])
         #expect(throws: PromQLQuery.ReadError.self) { try PromQLQuery("histogram_quantil(0.9, x)") }
         #expect(throws: PromQLQuery.ReadError.self) { try PromQLQuery("x{a=\"b\"") }
+        #expect(throws: PromQLQuery.ReadError.self) { try PromQLQuery("sum(rate(x[5m])") }
+        #expect(throws: PromQLQuery.ReadError.self) { try PromQLQuery("sum(x))") }
     }
 }
 
@@ -355,6 +357,24 @@ struct PromQLQuery {
 
     init(_ expr: String) throws(ReadError) {
         let chars = Array(expr)
+        // Brackets balance outside strings.
+        var depth: [Character] = []
+        var inString: Character?
+        for (index, c) in chars.enumerated() {
+            if let quote = inString {
+                if c == quote, index == 0 || chars[index - 1] != "\\" { inString = nil }
+                continue
+            }
+            switch c {
+            case "\"", "'": inString = c
+            case "(", "{", "[": depth.append(c)
+            case ")", "}", "]":
+                let open: Character = c == ")" ? "(" : c == "}" ? "{" : "["
+                guard depth.popLast() == open else { throw ReadError(description: "unbalanced \(c) at \(index) in \(expr)") }
+            default: break
+            }
+        }
+        guard depth.isEmpty, inString == nil else { throw ReadError(description: "unclosed \(depth.last.map(String.init) ?? "string") in \(expr)") }
         var i = 0
         func skipSpaces() { while i < chars.count, chars[i].isWhitespace { i += 1 } }
         func isStart(_ c: Character) -> Bool { c.isLetter || c == "_" || c == ":" }
