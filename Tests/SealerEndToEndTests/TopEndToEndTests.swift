@@ -86,7 +86,7 @@ struct TopEndToEndTests {
         let (daemon, port) = try await daemon(dir, threads: 2)
         let sealer = try sealerBinary()
         // The terminal's settings before and after, around top, inside one pseudo-terminal.
-        let session = try Terminal(command: "stty cols 80 rows 24; stty -g; \(sealer) top -H 127.0.0.1:\(port); echo status=$?; stty -g")
+        let session = try PseudoTerminal(command: "stty cols 80 rows 24; stty -g; \(sealer) top -H 127.0.0.1:\(port); echo status=$?; stty -g")
         try await eventually("the first frame") { session.output.contains("THREADS: ") }
         #expect(session.output.contains("\u{1B}[?1049h"), "the alternate screen")
         #expect(session.output.contains("\u{1B}[H"), "drawn from the top left")
@@ -113,7 +113,7 @@ struct TopEndToEndTests {
         let dir = Scratch()
         defer { dir.cleanup() }
         let (daemon, port) = try await daemon(dir, threads: 1)
-        let session = try Terminal(command: "stty cols 100 rows 30; \(try sealerBinary()) top -H 127.0.0.1:\(port)")
+        let session = try PseudoTerminal(command: "stty cols 100 rows 30; \(try sealerBinary()) top -H 127.0.0.1:\(port)")
         try await eventually("the first frame") { session.output.contains("THREADS: ") }
         daemon.signal(SIGTERM)
         #expect(try await daemon.wait() == 0)
@@ -125,7 +125,7 @@ struct TopEndToEndTests {
 }
 
 /// A command on a pseudo-terminal (`script -qec`), its output collected, keys typed into it.
-final class Terminal {
+final class PseudoTerminal {
     /// What the session wrote so far, appended by the reader thread.
     final class Collected: Sendable {
         let text = Mutex("")
