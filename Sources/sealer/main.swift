@@ -20,6 +20,7 @@ commands:
   simulate --workload W.toml     sectors/day of the admission policy in virtual time vs the bound
   proofs check [-c FILE]         proof parameter files the sector sizes need, and the filecoin-ffi library
   health [-c FILE]               ask a running daemon's /healthz (exit 0 healthy, 1 not)
+  top [-c CFG | -H HOST:PORT]    live view of a running daemon: pools, threads, last transitions
   version                        print the version
 
 exit status: 0 done, 1 failed (see stderr), 2 a mistake in the command line.
@@ -66,6 +67,8 @@ case "proofs":
     exit(ProofsCommand.run(rest))
 case "health":
     runAsync { await HealthCommand.run(rest) }
+case "top":
+    runAsync { await TopCommand.run(rest) }
 case "bench":
     runAsync { await BenchCommand.run(rest) }
 case "version", "--version":

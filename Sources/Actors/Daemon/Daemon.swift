@@ -129,7 +129,7 @@ public final class Daemon: Sendable {
         }
         let supervisor = Supervisor(threads: threads, manager: manager, log: log)
         self.supervisor = supervisor
-        let rpc = JSONRPCServer(methods: ManagementAPI.methods(supervisor: supervisor, environment: environment), bearerToken: options.rpcToken)
+        let rpc = JSONRPCServer(methods: ManagementAPI.methods(supervisor: supervisor, environment: environment, broker: broker, sealing: sealingMetrics), bearerToken: options.rpcToken)
         server = HTTPServer(host: options.rpcHost, port: options.rpcPort) { request in await rpc.handle(request) }
         metricsServer = Self.metricsServer(options, supervisor: supervisor, broker: broker, children: children,
                                            rpc: rpcMetrics, sealing: sealingMetrics)
@@ -155,6 +155,11 @@ public final class Daemon: Sendable {
                 snapshot.threads = supervisor.threads.map { thread in
                     ThreadInfo(index: thread.index, location: "", plan: plans[thread.index] ?? .sealer, jobID: nil, jobState: "", jobStage: nil,
                                activity: thread.controller.activity, lastError: nil, draining: thread.controller.drainRequested)
+                }
+                // Only a paused thread is asked for its last error (one hop each), which tells an
+                // error pause from an operator's (`sealer_threads_paused_by_error`).
+                for (position, thread) in supervisor.threads.enumerated() {
+                    if case .paused = snapshot.threads[position].activity { snapshot.threads[position].lastError = await thread.info().lastError }
                 }
             }
             if let broker {

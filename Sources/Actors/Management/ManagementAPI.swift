@@ -13,8 +13,19 @@ public enum SealerVersion {
 public enum ManagementAPI {
     /// The methods, over `supervisor`; `WorkerSetEnv`/`WorkerRemoveEnv` change `environment`,
     /// which processor children spawned afterwards get (this process's own stays untouched).
-    public static func methods(supervisor: Supervisor, environment: EnvironmentOverlay = EnvironmentOverlay()) -> [String: JSONRPCServer.Method] {
+    /// `broker` and `sealing`, when given, answer `VenusWorker.WorkerActivity` (ours, read-only):
+    /// the pools' occupancy and the last transitions, for `sealer top`.
+    public static func methods(supervisor: Supervisor, environment: EnvironmentOverlay = EnvironmentOverlay(),
+                               broker: ResourceBroker? = nil, sealing: SealingMetrics? = nil) -> [String: JSONRPCServer.Method] {
         [
+            "VenusWorker.WorkerActivity": { _ async throws(JSONRPCError) -> JSONValue in
+                var pools: PoolOccupancy?
+                if let broker {
+                    let (held, waiting) = await broker.usage
+                    pools = PoolOccupancy(capacity: broker.capacity, held: held, waiting: waiting, blocked: await broker.waitingByPool)
+                }
+                return try encode(WorkerActivity(pools: pools, transitions: sealing?.recent.snapshot() ?? []))
+            },
             "VenusWorker.WorkerList": { _ async throws(JSONRPCError) -> JSONValue in
                 let now = ContinuousClock.now
                 let infos = await supervisor.list().map { WorkerInfo($0, now: now) }

@@ -58,6 +58,16 @@ public enum Metrics {
             }
         }
 
+        // What /healthz calls a problem: paused with an error, not by an operator.
+        out.family("sealer_threads_paused_by_error", "gauge", "Sealing threads paused by an error (not by an operator), by plan.")
+        for plan in threads.keys.sorted() {
+            let paused = snapshot.threads.filter { info in
+                guard info.plan.rawValue == plan, case .paused = info.activity else { return false }
+                return info.lastError != nil
+            }
+            out.sample("sealer_threads_paused_by_error", [("plan", plan)], Double(paused.count))
+        }
+
         if let capacity = snapshot.capacity {
             func kinds(_ total: Double, _ leased: Double) -> [(String, Double)] {
                 [("capacity", total), ("leased", leased), ("free", total - leased)]

@@ -79,6 +79,8 @@ public final class SealingMetrics: Sendable {
     }
 
     private let state = Mutex(Snapshot())
+    /// The last job transitions, for `sealer top` (`VenusWorker.WorkerActivity`).
+    public let recent = RecentTransitions()
 
     public init() {}
 

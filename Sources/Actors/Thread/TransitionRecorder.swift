@@ -38,6 +38,8 @@ struct TransitionRecorder: Sendable {
             throw .failure(error)
         }
         await appendHistory(new, from: prev, event: event.rawValue, to: next, note: note, log: log)
+        metrics?.recent.record(TopTransition(time: Date().timeIntervalSince1970, thread: settings.index, plan: current.plan.rawValue,
+                                             sector: new.jobID, from: prev.rawValue, event: event.rawValue, to: next.rawValue))
         // JSON lines carry the transition as fields; the text line already reads it.
         log.info("\(prev) --\(event)--> \(next)", structured: [("plan", current.plan.rawValue), ("event", event.rawValue), ("from", prev.rawValue), ("to", next.rawValue)])
         let resp = await report(new, settings: settings, prev: prev, next: next, event: event.rawValue, failure: nil, log: log)

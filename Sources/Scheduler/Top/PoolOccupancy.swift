@@ -1,0 +1,123 @@
+/// How full each pool is, per NUMA node and per GPU: what `sealer top` draws as bars and what
+/// the management method `VenusWorker.WorkerActivity` answers (snake_case JSON).
+public struct PoolOccupancy: Sendable, Hashable, Codable {
+    /// One NUMA node's cores, memory and 1 GiB hugepages: capacity and what stages hold.
+    public struct Node: Sendable, Hashable, Codable {
+        public var id: Int
+        public var cores: Int
+        public var coresHeld: Int
+        public var memoryBytes: UInt64
+        public var memoryHeld: UInt64
+        public var hugepages: Int
+        public var hugepagesHeld: Int
+
+        enum CodingKeys: String, CodingKey {
+            case id, cores, cores_held, memory_bytes, memory_held, hugepages, hugepages_held
+        }
+
+        public init(id: Int, cores: Int, coresHeld: Int, memoryBytes: UInt64, memoryHeld: UInt64, hugepages: Int, hugepagesHeld: Int) {
+            self.id = id
+            self.cores = cores
+            self.coresHeld = coresHeld
+            self.memoryBytes = memoryBytes
+            self.memoryHeld = memoryHeld
+            self.hugepages = hugepages
+            self.hugepagesHeld = hugepagesHeld
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            id = try c.decode(Int.self, forKey: .id)
+            cores = try c.decode(Int.self, forKey: .cores)
+            coresHeld = try c.decode(Int.self, forKey: .cores_held)
+            memoryBytes = try c.decode(UInt64.self, forKey: .memory_bytes)
+            memoryHeld = try c.decode(UInt64.self, forKey: .memory_held)
+            hugepages = try c.decode(Int.self, forKey: .hugepages)
+            hugepagesHeld = try c.decode(Int.self, forKey: .hugepages_held)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(cores, forKey: .cores)
+            try c.encode(coresHeld, forKey: .cores_held)
+            try c.encode(memoryBytes, forKey: .memory_bytes)
+            try c.encode(memoryHeld, forKey: .memory_held)
+            try c.encode(hugepages, forKey: .hugepages)
+            try c.encode(hugepagesHeld, forKey: .hugepages_held)
+        }
+    }
+
+    /// One GPU's stage slots and VRAM: capacity and what stages hold.
+    public struct GPU: Sendable, Hashable, Codable {
+        public var index: Int
+        public var slots: Int
+        public var slotsHeld: Int
+        public var vramBytes: UInt64
+        public var vramHeld: UInt64
+
+        enum CodingKeys: String, CodingKey {
+            case index, slots, slots_held, vram_bytes, vram_held
+        }
+
+        public init(index: Int, slots: Int, slotsHeld: Int, vramBytes: UInt64, vramHeld: UInt64) {
+            self.index = index
+            self.slots = slots
+            self.slotsHeld = slotsHeld
+            self.vramBytes = vramBytes
+            self.vramHeld = vramHeld
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            index = try c.decode(Int.self, forKey: .index)
+            slots = try c.decode(Int.self, forKey: .slots)
+            slotsHeld = try c.decode(Int.self, forKey: .slots_held)
+            vramBytes = try c.decode(UInt64.self, forKey: .vram_bytes)
+            vramHeld = try c.decode(UInt64.self, forKey: .vram_held)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(index, forKey: .index)
+            try c.encode(slots, forKey: .slots)
+            try c.encode(slotsHeld, forKey: .slots_held)
+            try c.encode(vramBytes, forKey: .vram_bytes)
+            try c.encode(vramHeld, forKey: .vram_held)
+        }
+    }
+
+    public var nodes: [Node]
+    public var gpus: [GPU]
+    /// Stages waiting for the pools to admit them.
+    public var waiting: Int
+    /// Waiting stages by the pool that blocks each now (`cpu`, `memory`, `gpu`, ...).
+    public var blocked: [String: Int]
+
+    public init(nodes: [Node], gpus: [GPU], waiting: Int, blocked: [String: Int]) {
+        self.nodes = nodes
+        self.gpus = gpus
+        self.waiting = waiting
+        self.blocked = blocked
+    }
+
+    /// The occupancy of `capacity` while `held` grants are out; the same sums `/metrics` reports
+    /// as `sealer_pool_*{kind="leased"}`.
+    public init(capacity: BoxCapacity, held: [Grant], waiting: Int, blocked: [String: Int]) {
+        nodes = capacity.nodes.map { node in
+            let cpus = Set(node.cpus)
+            return Node(
+                id: node.id, cores: cpus.count,
+                coresHeld: held.reduce(0) { $0 + $1.cpus.filter { cpus.contains($0) }.count },
+                memoryBytes: node.memoryBytes, memoryHeld: held.reduce(UInt64(0)) { $0 + ($1.memory[node.id] ?? 0) },
+                hugepages: node.hugepages, hugepagesHeld: held.filter { $0.node == node.id }.reduce(0) { $0 + $1.hugepages })
+        }
+        gpus = capacity.gpus.map { gpu in
+            let on = held.filter { $0.gpu == gpu.index }
+            return GPU(index: gpu.index, slots: gpu.slots, slotsHeld: on.count, vramBytes: gpu.vramBytes,
+                       vramHeld: on.reduce(UInt64(0)) { $0 + $1.vramBytes })
+        }
+        self.waiting = waiting
+        self.blocked = blocked
+    }
+}
