@@ -48,6 +48,10 @@ public struct Segment: Sendable, Hashable {
     public var start: Duration
     public var end: Duration
     public var grant: Grant
+    /// The sealing thread that ran it; nil for a WindowPoSt run.
+    public var thread: Int? = nil
+    /// How long it waited for admission before `start`.
+    public var waited: Duration = .zero
 }
 
 /// What a run measured.
@@ -89,6 +93,14 @@ public struct Simulator {
         var stage: ProofStage
         var start: Int64
         var expected: Int64
+        var waited: Int64 = 0
+
+        /// The segment for the timeline, ended at `end`.
+        func segment(end: Int64) -> Segment {
+            var thread: Int?
+            if case let .thread(t) = owner { thread = t }
+            return Segment(stage: stage, start: .milliseconds(start), end: .milliseconds(end), grant: grant, thread: thread, waited: .milliseconds(waited))
+        }
     }
 
     private struct ThreadState {
@@ -206,10 +218,11 @@ public struct Simulator {
                     postMaxSealingWait = max(postMaxSealingWait, (now - arrived) - (postBusy - busyAtArrival))
                     postRuns += 1
                 }
-                if let since = enqueuedAt.removeValue(forKey: id) { longestWait[stageOf] = max(longestWait[stageOf] ?? 0, now - since) }
+                let since = enqueuedAt.removeValue(forKey: id)
+                if let since { longestWait[stageOf] = max(longestWait[stageOf] ?? 0, now - since) }
                 let nominal = Double(setup.costs.cost(stageOf, size).duration.milliseconds)
                 let duration = Int64((nominal * (1 + workload.jitter * (2 * random.unit() - 1))).rounded())
-                running[id] = Running(grant: grant, owner: owner, stage: stageOf, start: now, expected: duration)
+                running[id] = Running(grant: grant, owner: owner, stage: stageOf, start: now, expected: duration, waited: now - (since ?? now))
                 schedule(now + duration, .stageDone(id))
                 if let interval = workload.staggered[stageOf] {
                     nextStart[stageOf] = now + interval.milliseconds
@@ -240,7 +253,7 @@ public struct Simulator {
                     guard let done = running.removeValue(forKey: id) else { continue }
                     ledger.give(done.grant)
                     if setup.recordTimeline {
-                        segments.append(Segment(stage: done.stage, start: .milliseconds(done.start), end: .milliseconds(now), grant: done.grant))
+                        segments.append(done.segment(end: now))
                     }
                     switch done.owner {
                     case let .thread(t):
@@ -263,6 +276,8 @@ public struct Simulator {
             if !Self.withinCapacity(running.values.map(\.grant), setup.capacity) { oversubscriptions += 1 }
         }
         if end > now { Self.accumulate(&busy, running.values.map(\.grant), setup.capacity, Double(end - now)) }
+        // Stages still running at the end show on the timeline up to the end.
+        if setup.recordTimeline { segments += running.sorted { $0.key < $1.key }.map { $0.value.segment(end: max(end, $0.value.start)) } }
 
         let warmup = Self.longestCycle(setup)
         let steady = completions.filter { $0 >= warmup }.count
