@@ -174,7 +174,8 @@ public struct SimulationReport: Sendable {
 
     func timelines() -> String {
         var out = "<section id=\"timeline\"><h2>Stage timeline</h2>\n<p>Rows are CPU cores grouped by NUMA node, GPU slots, sealing threads and "
-            + "concurrent WindowPoSt runs; each pixel column shows the stage that held the row for most of its time (hover for its name).</p>\n"
+            + "concurrent WindowPoSt runs; each pixel column shows the stage that held the row for most of its time (hover for its name). "
+            + "On a thread's row, grey is waiting for admission; blank is the seed wait or idle.</p>\n"
         out += "<div class=\"runs\">\n"
         for run in runs {
             out += "<figure>" + TimelineSVG.svg(run.result.segments, capacity: setup.capacity, title: "\(setup.workload.name): \(run.name)",

@@ -23,23 +23,24 @@ enum StagePalette {
     /// Swatches with stage names in one row from (`x`, `y`), wrapping at `width`; returns the
     /// height used.
     @discardableResult
-    static func drawLegend(_ w: inout SVGWriter, stages: [ProofStage], x: Double, y: Double, width: Double) -> Double {
+    static func drawLegend(_ w: inout SVGWriter, stages: [ProofStage], waiting: String? = nil, x: Double, y: Double, width: Double) -> Double {
         var cx = x, cy = y
         let ordered = ProofStage.allCases.filter(stages.contains)
+        let items = ordered.map { ($0.rawValue, color($0)) } + (waiting.map { [("waiting for admission", $0)] } ?? [])
         if ordered.isEmpty {
             w.label("no stage ran", x: x, y: y + 10, size: 11, fill: "#555")
             return 16
         }
         w.label("stages:", x: cx, y: cy + 10, size: 11, weight: "bold")
         cx += 50
-        for stage in ordered {
-            let itemWidth = 22 + Double(stage.rawValue.count) * 6.5
+        for (name, fill) in items {
+            let itemWidth = 22 + Double(name.count) * 6.5
             if cx + itemWidth > x + width {
                 cx = x + 50
                 cy += 16
             }
-            w.rect(x: cx, y: cy + 1, width: 12, height: 11, fill: color(stage))
-            w.label(stage.rawValue, x: cx + 16, y: cy + 10, size: 11)
+            w.rect(x: cx, y: cy + 1, width: 12, height: 11, fill: fill)
+            w.label(name, x: cx + 16, y: cy + 10, size: 11)
             cx += itemWidth
         }
         return cy - y + 16

@@ -10,11 +10,35 @@ public enum TimelineSVG {
         svg(segments, capacity: capacity, title: title, horizon: horizon, threads: threads, standalone: true)
     }
 
-    /// One row of the chart: what it is, the group it belongs to, and the stages it held (seconds).
+    /// What a stretch of a row shows: a stage holding it, or (on a thread's row) the thread
+    /// waiting for its next stage to be admitted.
+    enum Paint: Hashable {
+        case stage(ProofStage)
+        case waiting
+
+        static let all: [Paint] = ProofStage.allCases.map { .stage($0) } + [.waiting]
+        static let waitingColor = "#d9d9d9"
+
+        var color: String {
+            switch self {
+            case let .stage(stage): StagePalette.color(stage)
+            case .waiting: Self.waitingColor
+            }
+        }
+
+        var name: String {
+            switch self {
+            case let .stage(stage): stage.rawValue
+            case .waiting: "waiting for admission"
+            }
+        }
+    }
+
+    /// One row of the chart: what it is, the group it belongs to, and what it showed when (seconds).
     struct Row {
         var label: String
         var group: String
-        var intervals: [(start: Double, end: Double, stage: ProofStage)] = []
+        var intervals: [(start: Double, end: Double, paint: Paint)] = []
     }
 
     static let plotWidth = 1100.0
@@ -29,7 +53,8 @@ public enum TimelineSVG {
         let width = left + plotWidth + 20
         w.label(title, x: 8, y: 18, size: 14, weight: "bold")
         let stages = Set(segments.map(\.stage))
-        let legendHeight = StagePalette.drawLegend(&w, stages: Array(stages), x: 8, y: 26, width: width - 16)
+        let waited = segments.contains { $0.thread != nil && $0.waited > .zero }
+        let legendHeight = StagePalette.drawLegend(&w, stages: Array(stages), waiting: waited ? Paint.waitingColor : nil, x: 8, y: 26, width: width - 16)
         let top = 26 + legendHeight + 10
         let groupHeader = 16.0
         let plotBottom = top + Double(rows.count) * rowHeight + Double(groupCount) * groupHeader
@@ -65,7 +90,7 @@ public enum TimelineSVG {
                 let runWidth = Double(run.last - run.first + 1) * plotWidth / Double(columns)
                 // The tooltip is the stage's name (the row label and the axis say where and when).
                 w.mark(x: x, y: y, width: runWidth, height: rowHeight >= 3 ? rowHeight - 0.5 : rowHeight,
-                       fill: StagePalette.color(run.stage), tooltip: run.stage.rawValue)
+                       fill: run.paint.color, tooltip: run.paint.name)
             }
             y += rowHeight
             indexInGroup += 1
@@ -84,7 +109,7 @@ public enum TimelineSVG {
             }
         }
         for segment in segments {
-            let interval = (segment.start.inSeconds, segment.end.inSeconds, segment.stage)
+            let interval = (segment.start.inSeconds, segment.end.inSeconds, Paint.stage(segment.stage))
             for cpu in segment.grant.cpus { if let row = rowOfCPU[cpu] { rows[row].intervals.append(interval) } }
         }
         let sorted = segments.sorted { ($0.start, $0.end) < ($1.start, $1.end) }
@@ -94,18 +119,20 @@ public enum TimelineSVG {
                 // Lanes past the slots hold the WindowPoSt runs that take a GPU's extra slot.
                 let label = i >= gpu.slots ? "gpu \(gpu.index) extra" : gpu.slots > 1 ? "gpu \(gpu.index) slot \(i + 1)" : "gpu \(gpu.index)"
                 rows.append(Row(label: label, group: "GPUs",
-                                intervals: lane.map { ($0.start.inSeconds, $0.end.inSeconds, $0.stage) }))
+                                intervals: lane.map { ($0.start.inSeconds, $0.end.inSeconds, .stage($0.stage)) }))
             }
         }
         let threadCount = max(threads, (segments.compactMap(\.thread).max() ?? -1) + 1)
         var threadRows = (0..<threadCount).map { Row(label: "thread \($0)", group: "threads: \(threadCount)") }
         for segment in segments {
-            if let t = segment.thread { threadRows[t].intervals.append((segment.start.inSeconds, segment.end.inSeconds, segment.stage)) }
+            guard let t = segment.thread else { continue }
+            if segment.waited > .zero { threadRows[t].intervals.append(((segment.start - segment.waited).inSeconds, segment.start.inSeconds, .waiting)) }
+            threadRows[t].intervals.append((segment.start.inSeconds, segment.end.inSeconds, .stage(segment.stage)))
         }
         rows += threadRows
         let posts = lanes(sorted.filter { $0.thread == nil }, minimum: 0)
         for (i, lane) in posts.enumerated() {
-            rows.append(Row(label: "post \(i + 1)", group: "WindowPoSt (not a thread)", intervals: lane.map { ($0.start.inSeconds, $0.end.inSeconds, $0.stage) }))
+            rows.append(Row(label: "post \(i + 1)", group: "WindowPoSt (not a thread)", intervals: lane.map { ($0.start.inSeconds, $0.end.inSeconds, .stage($0.stage)) }))
         }
         return rows
     }
@@ -123,15 +150,15 @@ public enum TimelineSVG {
         return lanes
     }
 
-    /// Runs of pixel columns showing one stage: a column shows the stage that covered most of
-    /// it, when stages covered at least half of it.
-    static func raster(_ intervals: [(start: Double, end: Double, stage: ProofStage)], columns: Int, columnSeconds: Double)
-        -> [(first: Int, last: Int, stage: ProofStage)] {
+    /// Runs of pixel columns showing one paint: a column shows what covered most of it, when
+    /// something covered at least half of it.
+    static func raster(_ intervals: [(start: Double, end: Double, paint: Paint)], columns: Int, columnSeconds: Double)
+        -> [(first: Int, last: Int, paint: Paint)] {
         guard !intervals.isEmpty, columns > 0, columnSeconds > 0 else { return [] }
-        let stages = ProofStage.allCases
+        let stages = Paint.all
         var cover = [Double](repeating: 0, count: columns * stages.count)
         for interval in intervals where interval.end > interval.start {
-            let k = stages.firstIndex(of: interval.stage)!
+            let k = stages.firstIndex(of: interval.paint)!
             let first = max(0, min(columns - 1, Int(interval.start / columnSeconds)))
             let last = max(0, min(columns - 1, Int((interval.end / columnSeconds).rounded(.up)) - 1))
             guard first <= last else { continue }
@@ -140,12 +167,12 @@ public enum TimelineSVG {
                 if overlap > 0 { cover[c * stages.count + k] += overlap }
             }
         }
-        var runs: [(first: Int, last: Int, stage: ProofStage)] = []
+        var runs: [(first: Int, last: Int, paint: Paint)] = []
         for c in 0..<columns {
             let slice = cover[(c * stages.count)..<((c + 1) * stages.count)]
             guard slice.reduce(0, +) >= columnSeconds / 2, let best = slice.indices.max(by: { slice[$0] < slice[$1] }) else { continue }
             let stage = stages[best - c * stages.count]
-            if let lastRun = runs.last, lastRun.last == c - 1, lastRun.stage == stage {
+            if let lastRun = runs.last, lastRun.last == c - 1, lastRun.paint == stage {
                 runs[runs.count - 1].last = c
             } else {
                 runs.append((c, c, stage))

@@ -77,12 +77,12 @@ private func hasBrokenNumber(_ text: String) -> Bool { text.range(of: "\\b-?(nan
 
     @Test func eachTimelineColumnShowsTheStageThatHeldItLongest() {
         // 10 columns of 10 s: PC1 for 24 s, then PC2; a lone 4-second C1 covers too little of its column to show.
-        let runs = TimelineSVG.raster([(0, 24, .pc1), (24, 100, .pc2)], columns: 10, columnSeconds: 10)
+        let runs = TimelineSVG.raster([(0, 24, .stage(.pc1)), (24, 100, .stage(.pc2))], columns: 10, columnSeconds: 10)
         #expect(runs.map(\.first) == [0, 2])
         #expect(runs.map(\.last) == [1, 9])
-        #expect(runs.map(\.stage) == [ProofStage.pc1, .pc2])
-        #expect(TimelineSVG.raster([(0, 4, .c1)], columns: 10, columnSeconds: 10).isEmpty)
-        #expect(TimelineSVG.raster([(0, 6, .c1)], columns: 10, columnSeconds: 10).map(\.stage) == [.c1])
+        #expect(runs.map(\.paint) == [TimelineSVG.Paint.stage(.pc1), .stage(.pc2)])
+        #expect(TimelineSVG.raster([(0, 4, .stage(.c1))], columns: 10, columnSeconds: 10).isEmpty)
+        #expect(TimelineSVG.raster([(0, 6, .waiting)], columns: 10, columnSeconds: 10).map(\.paint) == [TimelineSVG.Paint.waiting])
     }
 
     @Test func recordedSegmentsCarryTheirThreadAndTheirWait() throws {
@@ -206,6 +206,9 @@ private func hasBrokenNumber(_ text: String) -> Bool { text.range(of: "\\b-?(nan
                       ">gpu 0<", ">threads: 6<", ">thread 0<", ">post 1<"] {
             #expect(svg.contains(label), "\(label)")
         }
+        // Threads' rows show where they waited for admission (this toy's threads do wait).
+        #expect(result.segments.contains { $0.thread != nil && $0.waited > .zero })
+        #expect(svg.contains(">waiting for admission<") && svg.contains("<title>waiting for admission</title>"))
         // A day's axis in hours: ticks every 2 h from 0 to 24.
         let everyTwoHours: [Double] = stride(from: 0.0, through: 24, by: 2).map { $0 }
         #expect(SVGAxis(0, 24, pixels: 0, 1000).hourTicks() == everyTwoHours)
