@@ -99,7 +99,7 @@ enum SimulateCommand {
             runs.append(("static", result, limits))
         }
         if let svg = parsed.value("--svg"), let first = runs.first {
-            let text = TimelineSVG.render(first.result.segments, capacity: capacity, title: "\(workload.name) \(first.name)",
+            let text = TimelineSVG.render(first.result.segments, pending: first.result.pending, capacity: capacity, title: "\(workload.name) \(first.name)",
                                           horizon: .seconds(days * 86_400), threads: threads)
             do { try text.write(toFile: svg, atomically: true, encoding: .utf8) } catch { return fail("--svg \(svg): \(error.localizedDescription)") }
         }

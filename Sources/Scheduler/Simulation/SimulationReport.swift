@@ -178,7 +178,7 @@ public struct SimulationReport: Sendable {
             + "On a thread's row, grey is waiting for admission; blank is the seed wait or idle.</p>\n"
         out += "<div class=\"runs\">\n"
         for run in runs {
-            out += "<figure>" + TimelineSVG.svg(run.result.segments, capacity: setup.capacity, title: "\(setup.workload.name): \(run.name)",
+            out += "<figure>" + TimelineSVG.svg(run.result.segments, pending: run.result.pending, capacity: setup.capacity, title: "\(setup.workload.name): \(run.name)",
                                                  horizon: .seconds(horizonSeconds), threads: setup.threads, standalone: false) + "</figure>\n"
         }
         out += "</div></section>\n"
@@ -188,13 +188,16 @@ public struct SimulationReport: Sendable {
     func waits() -> String {
         var out = "<section id=\"waits\"><h2>Admission waits per stage</h2>\n<p>How long each run of a stage waited for the pools (or the "
             + "static limits) before it started.</p>\n<div class=\"grid\">\n"
-        let stages = ProofStage.allCases.filter { stage in stage != .windowPost && runs.contains { $0.result.segments.contains { $0.stage == stage } } }
+        let stages = ProofStage.allCases.filter { stage in
+            stage != .windowPost && runs.contains { $0.result.segments.contains { $0.stage == stage } || $0.result.pending.contains { $0.stage == stage } }
+        }
         for stage in stages {
             let histograms = runs.map { run in
                 (run: run.name, histogram: Histogram(run.result.segments.filter { $0.stage == stage && $0.thread != nil }.map(\.waited.inSeconds), bins: Histogram.stageWaits))
             }
             let subtitle = zip(runs, histograms).map { run, h in
                 (runs.count > 1 ? run.name + ": " : "") + "\(h.histogram.total) runs, longest \(Self.duration(run.result.longestWait[stage]?.inSeconds ?? 0))"
+                    + stillWaiting(run.result, stage)
             }.joined(separator: "; ")
             out += "<figure>" + Histogram.render(title: stage.rawValue, subtitle: subtitle, histograms) + "</figure>\n"
         }
@@ -209,13 +212,21 @@ public struct SimulationReport: Sendable {
         out += "<p>\(post.partitions) partitions every \(Self.duration(post.every.inSeconds)); a partition waits behind sealing and behind "
             + "the burst's other partitions. "
             + runs.map { "\(esc($0.name)): \($0.result.postRuns) runs, longest wait \(Self.duration($0.result.postMaxWait.inSeconds)), "
-                + "of it behind sealing \(Self.duration($0.result.postMaxSealingWait.inSeconds))" }.joined(separator: "; ") + ".</p>\n"
+                + "of it behind sealing \(Self.duration($0.result.postMaxSealingWait.inSeconds))" + stillWaiting($0.result, .windowPost) }
+                .joined(separator: "; ") + ".</p>\n"
         let histograms = runs.map { run in
             (run: run.name, histogram: Histogram(run.result.segments.filter { $0.stage == .windowPost && $0.thread == nil }.map(\.waited.inSeconds), bins: Histogram.postWaits))
         }
         out += "<div class=\"grid\"><figure>" + Histogram.render(title: "window_post", subtitle: "waits from the burst to the start", histograms, width: 540)
             + "</figure></div></section>\n"
         return out
+    }
+
+    /// ", 3 still waiting (since 2.5 h)" when requests for `stage` were never admitted.
+    func stillWaiting(_ result: SimulationResult, _ stage: ProofStage) -> String {
+        let waiting = result.pending.filter { $0.stage == stage }
+        guard let oldest = waiting.map(\.since).min() else { return "" }
+        return ", \(waiting.count) still waiting (the first for \(Self.duration(horizonSeconds - oldest.inSeconds)))"
     }
 
     // MARK: formatting

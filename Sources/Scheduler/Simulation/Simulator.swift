@@ -54,6 +54,14 @@ public struct Segment: Sendable, Hashable {
     public var waited: Duration = .zero
 }
 
+/// A request still waiting for admission when the run ended, for the timeline and wait charts.
+public struct PendingRequest: Sendable, Hashable {
+    public var stage: ProofStage
+    /// The sealing thread waiting; nil for a WindowPoSt partition.
+    public var thread: Int?
+    public var since: Duration
+}
+
 /// What a run measured.
 public struct SimulationResult: Sendable {
     /// Sectors finished per day in steady state (after the first full sector cycle).
@@ -71,6 +79,8 @@ public struct SimulationResult: Sendable {
     /// The longest any run of each stage waited for admission (starvation shows here).
     public var longestWait: [ProofStage: Duration]
     public var segments: [Segment]
+    /// Requests still waiting at the end (recorded with the timeline): starvation shows here.
+    public var pending: [PendingRequest] = []
 }
 
 /// A discrete-event run of the admission code in virtual time: threads walk their sectors'
@@ -278,6 +288,11 @@ public struct Simulator {
         if end > now { Self.accumulate(&busy, running.values.map(\.grant), setup.capacity, Double(end - now)) }
         // Stages still running at the end show on the timeline up to the end.
         if setup.recordTimeline { segments += running.sorted { $0.key < $1.key }.map { $0.value.segment(end: max(end, $0.value.start)) } }
+        let pending: [PendingRequest] = !setup.recordTimeline ? [] : waiters.sorted { $0.sequence < $1.sequence }.map { waiter in
+            var thread: Int?
+            if case let .thread(t) = owners[waiter.id] { thread = t }
+            return PendingRequest(stage: waiter.request.stage, thread: thread, since: waiter.since)
+        }
 
         let warmup = Self.longestCycle(setup)
         let steady = completions.filter { $0 >= warmup }.count
@@ -288,7 +303,7 @@ public struct Simulator {
             sectorsPerDay: window > 0 ? Double(steady) / window : 0, completed: completions.count, utilization: utilization,
             oversubscriptions: oversubscriptions, events: events, postRuns: postRuns, postMaxWait: .milliseconds(postMaxWait),
             postMaxSealingWait: .milliseconds(postMaxSealingWait), longestWait: longestWait.mapValues { .milliseconds($0) },
-            segments: segments)
+            segments: segments, pending: pending)
     }
 
     /// damocles' rule: a stage starts when its own limit and every lock it takes have room, in

@@ -6,8 +6,9 @@ import ProofsFFI
 /// for most of that column's time, so a week of 512 threads stays a few megabytes.
 public enum TimelineSVG {
     /// A standalone SVG file (`sealer simulate --svg`).
-    public static func render(_ segments: [Segment], capacity: BoxCapacity, title: String, horizon: Duration? = nil, threads: Int = 0) -> String {
-        svg(segments, capacity: capacity, title: title, horizon: horizon, threads: threads, standalone: true)
+    public static func render(_ segments: [Segment], pending: [PendingRequest] = [], capacity: BoxCapacity, title: String, horizon: Duration? = nil,
+                              threads: Int = 0) -> String {
+        svg(segments, pending: pending, capacity: capacity, title: title, horizon: horizon, threads: threads, standalone: true)
     }
 
     /// What a stretch of a row shows: a stage holding it, or (on a thread's row) the thread
@@ -44,16 +45,17 @@ public enum TimelineSVG {
     static let plotWidth = 1100.0
     static let left = 120.0
 
-    static func svg(_ segments: [Segment], capacity: BoxCapacity, title: String, horizon: Duration?, threads: Int, standalone: Bool) -> String {
+    static func svg(_ segments: [Segment], pending: [PendingRequest], capacity: BoxCapacity, title: String, horizon: Duration?, threads: Int,
+                    standalone: Bool) -> String {
         let end = horizon?.inSeconds ?? (segments.map(\.end.inSeconds).max() ?? 0)
-        let rows = self.rows(segments, capacity: capacity, threads: threads)
+        let rows = self.rows(segments, pending: pending, end: end, capacity: capacity, threads: threads)
         let groupCount = Set(rows.map(\.group)).count
         let rowHeight = min(12, max(1.5, 720 / Double(max(1, rows.count))))
         var w = SVGWriter()
         let width = left + plotWidth + 20
         w.label(title, x: 8, y: 18, size: 14, weight: "bold")
         let stages = Set(segments.map(\.stage))
-        let waited = segments.contains { $0.thread != nil && $0.waited > .zero }
+        let waited = segments.contains { $0.thread != nil && $0.waited > .zero } || pending.contains { $0.thread != nil }
         let legendHeight = StagePalette.drawLegend(&w, stages: Array(stages), waiting: waited ? Paint.waitingColor : nil, x: 8, y: 26, width: width - 16)
         let top = 26 + legendHeight + 10
         let groupHeader = 16.0
@@ -98,8 +100,9 @@ public enum TimelineSVG {
         return w.svg(width: width, height: plotBottom + 40, kind: "timeline", standalone: standalone)
     }
 
-    /// Cores by node, then GPU slots, then threads, then concurrent WindowPoSt runs.
-    static func rows(_ segments: [Segment], capacity: BoxCapacity, threads: Int) -> [Row] {
+    /// Cores by node, then GPU slots, then threads (waiting up to `end` for what was still
+    /// pending), then concurrent WindowPoSt runs.
+    static func rows(_ segments: [Segment], pending: [PendingRequest] = [], end: Double = 0, capacity: BoxCapacity, threads: Int) -> [Row] {
         var rows: [Row] = []
         var rowOfCPU: [Int: Int] = [:]
         for node in capacity.nodes {
@@ -122,12 +125,15 @@ public enum TimelineSVG {
                                 intervals: lane.map { ($0.start.inSeconds, $0.end.inSeconds, .stage($0.stage)) }))
             }
         }
-        let threadCount = max(threads, (segments.compactMap(\.thread).max() ?? -1) + 1)
+        let threadCount = max(threads, ((segments.compactMap(\.thread) + pending.compactMap(\.thread)).max() ?? -1) + 1)
         var threadRows = (0..<threadCount).map { Row(label: "thread \($0)", group: "threads: \(threadCount)") }
         for segment in segments {
             guard let t = segment.thread else { continue }
             if segment.waited > .zero { threadRows[t].intervals.append(((segment.start - segment.waited).inSeconds, segment.start.inSeconds, .waiting)) }
             threadRows[t].intervals.append((segment.start.inSeconds, segment.end.inSeconds, .stage(segment.stage)))
+        }
+        for request in pending where request.since.inSeconds < end {
+            if let t = request.thread { threadRows[t].intervals.append((request.since.inSeconds, end, .waiting)) }
         }
         rows += threadRows
         let posts = lanes(sorted.filter { $0.thread == nil }, minimum: 0)

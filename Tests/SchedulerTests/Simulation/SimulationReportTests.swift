@@ -78,6 +78,13 @@ private func hasBrokenNumber(_ text: String) -> Bool { text.range(of: "\\b-?(nan
     @Test func eachTimelineColumnShowsTheStageThatHeldItLongest() {
         // 10 columns of 10 s: PC1 for 24 s, then PC2; a lone 4-second C1 covers too little of its column to show.
         let runs = TimelineSVG.raster([(0, 24, .stage(.pc1)), (24, 100, .stage(.pc2))], columns: 10, columnSeconds: 10)
+        // A thread still waiting at the end waits on its row up to the end.
+        let box = setup().capacity
+        let rows = TimelineSVG.rows([], pending: [PendingRequest(stage: .pc1, thread: 1, since: hour)], end: 7200, capacity: box, threads: 2)
+        let threadRow = rows.first { $0.label == "thread 1" }
+        #expect(threadRow?.intervals.count == 1)
+        #expect(threadRow?.intervals.first?.start == 3600 && threadRow?.intervals.first?.end == 7200 && threadRow?.intervals.first?.paint == .waiting)
+        #expect(rows.filter { $0.group == "node 0: 8 cores" }.count == 8)
         #expect(runs.map(\.first) == [0, 2])
         #expect(runs.map(\.last) == [1, 9])
         #expect(runs.map(\.paint) == [TimelineSVG.Paint.stage(.pc1), .stage(.pc2)])
@@ -107,10 +114,17 @@ private func hasBrokenNumber(_ text: String) -> Bool { text.range(of: "\\b-?(nan
             #expect(segments.filter { $0.stage == stage }.map(\.waited).max() == longest, "\(stage)")
         }
         #expect(segments.filter { $0.stage == .windowPost }.count == result.postRuns)
+        // A thread still waiting at the end holds nothing then: its recorded stages ended first.
+        for request in result.pending {
+            #expect(request.since <= .seconds(86_400))
+            if let t = request.thread { #expect(segments.filter { $0.thread == t }.allSatisfy { $0.end <= request.since }, "thread \(t)") }
+        }
         #expect(segments.contains { $0.end == .seconds(86_400) }, "stages running at the end are drawn up to it")
         var unrecorded = s
         unrecorded.recordTimeline = false
-        #expect(Simulator(unrecorded).run().segments.isEmpty)
+        let plain = Simulator(unrecorded).run()
+        #expect(plain.segments.isEmpty && plain.pending.isEmpty)
+        #expect(plain.sectorsPerDay == result.sectorsPerDay, "recording changes nothing the run measures")
     }
 
     @Test func theReportShowsBoxBoundsCurvesTimelineAndWaitsForBothRuns() throws {
@@ -189,6 +203,10 @@ private func hasBrokenNumber(_ text: String) -> Bool { text.range(of: "\\b-?(nan
         let result = Simulator(s).run()
         let html = SimulationReport(setup: s, bounds: SimulationReport.bounds(ThroughputBound(s)), runs: [.init(name: "dynamic", result: result)]).html()
         #expect(html.contains(">threads: 512<"))
+        // 128 cores cannot run 512 PC1s: most threads are still waiting, and the report says so.
+        let waiting = result.pending.filter { $0.stage == .pc1 && $0.thread != nil }.count
+        #expect(waiting > 300)
+        #expect(html.contains("\(waiting) still waiting"))
         #expect(html.contains(">thread 0<"))
         #expect(!html.contains("data-expect=\"empty\""))
         // Thin rows are labelled every few rows, never drawn over each other.
