@@ -119,6 +119,17 @@ func renderInChromium(_ file: String, scratch: Scratch) async throws -> BrowserV
         }
     }
 
+    @Test("a report that cannot be written fails with status 1 and names the file; a missing value is a usage error")
+    func unwritableReport() async throws {
+        let out = try await runSealer(["simulate", "--workload", package + "/config/workloads/cc32.toml", "--days", "1",
+                                       "--report", "/nonexistent/dir/report.html"], timeout: .seconds(120))
+        #expect(out.status == 1)
+        #expect(out.stderr.contains("--report /nonexistent/dir/report.html"), "\(out.stderr)")
+        let missing = try await runSealer(["simulate", "--workload", package + "/config/workloads/cc32.toml", "--report"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("--report"), "\(missing.stderr)")
+    }
+
     @Test("the self-check fails a page whose chart drew nothing visible, and one with a script error")
     func theCheckCanFail() async throws {
         let scratch = Scratch("browser-fail")
