@@ -42,10 +42,10 @@ struct SVGAxis {
         return (steps + [10]).map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
     }
 
-    /// "12 h", "1.5 h", "0.25 h".
+    /// An hour tick's label: "12", "1.5", "0.25".
     static func hours(_ value: Double) -> String {
-        if value == value.rounded() { return "\(Int(value)) h" }
-        return String(format: value * 10 == (value * 10).rounded() ? "%.1f h" : "%.2f h", value)
+        if value == value.rounded() { return "\(Int(value))" }
+        return String(format: value * 10 == (value * 10).rounded() ? "%.1f" : "%.2f", value)
     }
 
     /// A horizontal axis along `y` with hour ticks, light grid lines up to `gridTop`, and a caption.
@@ -55,7 +55,7 @@ struct SVGAxis {
             let x = position(tick)
             if let gridTop { w.line(x1: x, y1: gridTop, x2: x, y2: y, stroke: "#e4e4e4") }
             w.line(x1: x, y1: y, x2: x, y2: y + 4, stroke: "#444")
-            w.label(Self.hours(tick).replacingOccurrences(of: " h", with: ""), x: x, y: y + 15, size: 10, anchor: .middle)
+            w.label(Self.hours(tick), x: x, y: y + 15, size: 10, anchor: .middle)
         }
         w.label(caption, x: end, y: y + 28, size: 10, anchor: .end, fill: "#555")
     }

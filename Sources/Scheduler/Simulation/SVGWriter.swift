@@ -55,7 +55,7 @@ struct SVGWriter {
 
     /// `x` to one decimal, without a trailing ".0" (SVG files with tens of thousands of bars stay small).
     static func number(_ x: Double) -> String {
-        guard x.isFinite else { return "0" }
+        guard x.isFinite, abs(x) < 1e15 else { return x.isNaN ? "0" : x > 0 ? "1e15" : "-1e15" }
         let tenths = Int((x * 10).rounded())
         let whole = tenths / 10, fraction = abs(tenths % 10)
         let sign = tenths < 0 && whole == 0 ? "-" : ""

@@ -84,8 +84,7 @@ public struct SimulationReport: Sendable {
     }
 
     var headline: String {
-        let days = setup.days == setup.days.rounded() ? "\(Int(setup.days))" : SVGWriter.number(setup.days)
-        var text = "\(days) simulated days, \(setup.threads) sealing threads, \(setup.capacity.cpuCount) cores, "
+        var text = "\(SVGWriter.number(setup.days)) simulated days, \(setup.threads) sealing threads, \(setup.capacity.cpuCount) cores, "
             + "\(ByteSize.short(setup.capacity.memoryBytes)) memory, \(setup.capacity.gpus.count) GPUs"
         for run in runs {
             text += String(format: "; %@ %.1f sectors/day", run.name, run.result.sectorsPerDay)

@@ -68,6 +68,15 @@ private func hasBrokenNumber(_ text: String) -> Bool { text.range(of: "\\b-?(nan
         #expect(bare == nodesOnly, "no hugepages, no GPUs: no curves for them")
     }
 
+    @Test func svgNumbersAndTextAreCompactAndSafe() {
+        let numbers: [String] = [12.34, 12.0, -0.5, -12.5, 0.04, .nan, .infinity].map(SVGWriter.number)
+        #expect(numbers == ["12.3", "12", "-0.5", "-12.5", "0", "0", "1e15"])
+        #expect(SVGWriter.escape("a<b & \"c\" 'd'>") == "a&lt;b &amp; &quot;c&quot; &#39;d&#39;&gt;")
+        // Byte axes tick in whole GiB, not in fractions of the capacity.
+        let gibTicks = SVGAxis(0, 480 * 1_073_741_824, pixels: 0, 100).ticks(target: 4, unit: 1_073_741_824).map { $0 / 1_073_741_824 }
+        #expect(gibTicks == [0, 200, 400], "480 GiB / 4 ticks = 120 GiB, rounded up to a 1-2-5 step")
+    }
+
     @Test func histogramsBinWaitsAsReadersCountThem() {
         let h = Histogram([0, 0.0005, 30, 60, 3599, 3600, 50_000], bins: Histogram.stageWaits)
         #expect(h.bins.map(\.label) == ["none", "<1m", "1-10m", "10m-1h", "1-4h", "4-12h", "12h+"])
