@@ -13,11 +13,12 @@ enum SimulateCommand {
         .init(["--policy"], value: true, help: "dynamic (the pools, default) or static (damocles-style fixed limits)"),
         .init(["--compare"], value: false, help: "run both policies and print their ratio"),
         .init(["--svg"], value: true, help: "write a timeline of the (first) run to FILE"),
+        .init(["--report"], value: true, help: "write one self-contained HTML report (bounds, resources over time, timeline, waits) to FILE"),
         .init(["--json"], value: false, help: "print one JSON object"),
         .init(["--help", "-h"], value: false, help: "show this help"),
     ])
 
-    static let usage = "usage: sealer simulate --workload W.toml [--config BOX.toml] [--days D] [--policy dynamic|static] [--compare] [--json] [--svg FILE]"
+    static let usage = "usage: sealer simulate --workload W.toml [--config BOX.toml] [--days D] [--policy dynamic|static] [--compare] [--json] [--svg FILE] [--report FILE.html]"
 
     /// 0 when no run oversubscribed the box, 1 when one did or the inputs do not load, 2 for a
     /// command-line mistake.
@@ -71,7 +72,7 @@ enum SimulateCommand {
         var runs: [(name: String, result: SimulationResult, limits: StaticLimits?)] = []
         if policyName == "dynamic" || parsed.has("--compare") {
             var dynamic = setup
-            dynamic.recordTimeline = parsed.value("--svg") != nil
+            dynamic.recordTimeline = parsed.value("--svg") != nil || parsed.value("--report") != nil
             runs.append(("dynamic", Simulator(dynamic).run(), nil))
         }
         if policyName == "static" || parsed.has("--compare") {
@@ -87,12 +88,26 @@ enum SimulateCommand {
                 let result = Simulator(setup).run()
                 if best == nil || result.sectorsPerDay > best!.0.sectorsPerDay { best = (result, limits) }
             }
-            guard let (result, limits) = best else { return fail("no static limits fit this box (a stage never fits?)") }
+            guard let (found, limits) = best else { return fail("no static limits fit this box (a stage never fits?)") }
+            var result = found
+            if parsed.value("--report") != nil {
+                // The report draws the best static run too: run it again, recording (runs are deterministic).
+                setup.policy = .fixed(limits)
+                setup.recordTimeline = true
+                result = Simulator(setup).run()
+            }
             runs.append(("static", result, limits))
         }
         if let svg = parsed.value("--svg"), let first = runs.first {
-            let text = TimelineSVG.render(first.result.segments, capacity: capacity, title: "\(workload.name) \(first.name)")
+            let text = TimelineSVG.render(first.result.segments, pending: first.result.pending, capacity: capacity, title: "\(workload.name) \(first.name)",
+                                          horizon: .seconds(days * 86_400), threads: threads)
             do { try text.write(toFile: svg, atomically: true, encoding: .utf8) } catch { return fail("--svg \(svg): \(error.localizedDescription)") }
+        }
+        if let path = parsed.value("--report") {
+            let report = SimulationReport(setup: setup, bounds: SimulationReport.bounds(bound), runs: runs.map {
+                SimulationReport.Run(name: $0.name, result: $0.result, figures: $0.limits.map { [("static limits", $0.description)] } ?? [])
+            })
+            do { try report.html().write(toFile: path, atomically: true, encoding: .utf8) } catch { return fail("--report \(path): \(error.localizedDescription)") }
         }
         if parsed.has("--json") {
             var object = report(runs[0].name, runs[0].result, runs[0].limits, bound: bound)

@@ -48,6 +48,18 @@ public struct Segment: Sendable, Hashable {
     public var start: Duration
     public var end: Duration
     public var grant: Grant
+    /// The sealing thread that ran it; nil for a WindowPoSt run.
+    public var thread: Int? = nil
+    /// How long it waited for admission before `start`.
+    public var waited: Duration = .zero
+}
+
+/// A request still waiting for admission when the run ended, for the timeline and wait charts.
+public struct PendingRequest: Sendable, Hashable {
+    public var stage: ProofStage
+    /// The sealing thread waiting; nil for a WindowPoSt partition.
+    public var thread: Int?
+    public var since: Duration
 }
 
 /// What a run measured.
@@ -67,6 +79,8 @@ public struct SimulationResult: Sendable {
     /// The longest any run of each stage waited for admission (starvation shows here).
     public var longestWait: [ProofStage: Duration]
     public var segments: [Segment]
+    /// Requests still waiting at the end (recorded with the timeline): starvation shows here.
+    public var pending: [PendingRequest] = []
 }
 
 /// A discrete-event run of the admission code in virtual time: threads walk their sectors'
@@ -89,6 +103,14 @@ public struct Simulator {
         var stage: ProofStage
         var start: Int64
         var expected: Int64
+        var waited: Int64 = 0
+
+        /// The segment for the timeline, ended at `end`.
+        func segment(end: Int64) -> Segment {
+            var thread: Int?
+            if case let .thread(t) = owner { thread = t }
+            return Segment(stage: stage, start: .milliseconds(start), end: .milliseconds(end), grant: grant, thread: thread, waited: .milliseconds(waited))
+        }
     }
 
     private struct ThreadState {
@@ -206,10 +228,11 @@ public struct Simulator {
                     postMaxSealingWait = max(postMaxSealingWait, (now - arrived) - (postBusy - busyAtArrival))
                     postRuns += 1
                 }
-                if let since = enqueuedAt.removeValue(forKey: id) { longestWait[stageOf] = max(longestWait[stageOf] ?? 0, now - since) }
+                let since = enqueuedAt.removeValue(forKey: id)
+                if let since { longestWait[stageOf] = max(longestWait[stageOf] ?? 0, now - since) }
                 let nominal = Double(setup.costs.cost(stageOf, size).duration.milliseconds)
                 let duration = Int64((nominal * (1 + workload.jitter * (2 * random.unit() - 1))).rounded())
-                running[id] = Running(grant: grant, owner: owner, stage: stageOf, start: now, expected: duration)
+                running[id] = Running(grant: grant, owner: owner, stage: stageOf, start: now, expected: duration, waited: now - (since ?? now))
                 schedule(now + duration, .stageDone(id))
                 if let interval = workload.staggered[stageOf] {
                     nextStart[stageOf] = now + interval.milliseconds
@@ -240,7 +263,7 @@ public struct Simulator {
                     guard let done = running.removeValue(forKey: id) else { continue }
                     ledger.give(done.grant)
                     if setup.recordTimeline {
-                        segments.append(Segment(stage: done.stage, start: .milliseconds(done.start), end: .milliseconds(now), grant: done.grant))
+                        segments.append(done.segment(end: now))
                     }
                     switch done.owner {
                     case let .thread(t):
@@ -263,6 +286,13 @@ public struct Simulator {
             if !Self.withinCapacity(running.values.map(\.grant), setup.capacity) { oversubscriptions += 1 }
         }
         if end > now { Self.accumulate(&busy, running.values.map(\.grant), setup.capacity, Double(end - now)) }
+        // Stages still running at the end show on the timeline up to the end.
+        if setup.recordTimeline { segments += running.sorted { $0.key < $1.key }.map { $0.value.segment(end: max(end, $0.value.start)) } }
+        let pending: [PendingRequest] = !setup.recordTimeline ? [] : waiters.sorted { $0.sequence < $1.sequence }.map { waiter in
+            var thread: Int?
+            if case let .thread(t) = owners[waiter.id] { thread = t }
+            return PendingRequest(stage: waiter.request.stage, thread: thread, since: waiter.since)
+        }
 
         let warmup = Self.longestCycle(setup)
         let steady = completions.filter { $0 >= warmup }.count
@@ -273,7 +303,7 @@ public struct Simulator {
             sectorsPerDay: window > 0 ? Double(steady) / window : 0, completed: completions.count, utilization: utilization,
             oversubscriptions: oversubscriptions, events: events, postRuns: postRuns, postMaxWait: .milliseconds(postMaxWait),
             postMaxSealingWait: .milliseconds(postMaxSealingWait), longestWait: longestWait.mapValues { .milliseconds($0) },
-            segments: segments)
+            segments: segments, pending: pending)
     }
 
     /// damocles' rule: a stage starts when its own limit and every lock it takes have room, in
