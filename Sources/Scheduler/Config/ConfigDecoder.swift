@@ -354,6 +354,9 @@ public enum ConfigDecoder {
         if !crynuxThreads.isEmpty, config.crynux == nil {
             log.error("crynux", nil, "sealing_thread[\(crynuxThreads[0])] has plan = \"crynux\" but there is no [crynux] section (relay_url, node_key_file)")
         }
+        if let first = crynuxThreads.first, config.sealingThreads[first...].contains(where: { !$0.crynux }) {
+            log.error("sealing_thread[\(first)].plan", config.sealingThreads[first].position, "the crynux thread must come after every sealing thread (worker list keeps sealing indices first)")
+        }
         if crynuxThreads.count > 1 {
             log.error("sealing_thread[\(crynuxThreads[1])].plan", config.sealingThreads[crynuxThreads[1]].position, "a second crynux thread: one node identity runs one crynux thread")
         }
