@@ -183,7 +183,7 @@ public actor CrynuxThread {
                                      executionOutcome: r.outcome, resultUploaded: r.resultUploaded, closed: r.closed)
         // Legacy flow only: the node aborts a task past start + timeout (+5 s) itself.
         if mode == .legacy, !local.scorePersisted, [.started, .parametersUploaded].contains(record.status), let start = record.startUnix,
-           CrynuxErrorPolicy.nodeMayAbort(mode: mode, now: Date().timeIntervalSince1970, start: start, timeout: Double(record.timeout)) {
+           CrynuxErrorPolicy.nodeMayAbort(mode: mode, now: Double(client.now()), start: start, timeout: Double(record.timeout)) {
             lastAction = .closeAborted
             do { try await client.abort(id); log.info("aborted (legacy flow, past the deadline)", [("task", id)]) } catch { note("abort \(id): \(error)") }
             return
