@@ -56,6 +56,7 @@ public actor CrynuxThread {
     var lastAction: CrynuxAction = .none
     var nodeStatus: CrynuxNodeStatus?
     var joined = false
+    var loaded = false
     var executions = 0
     var lastError: String?
 
@@ -112,7 +113,6 @@ public actor CrynuxThread {
 
     /// Joins the relay (or refreshes capabilities), then reconciles every second until cancelled.
     public func run() async {
-        load()
         while !Task.isCancelled {
             await cycle()
             try? await Task.sleep(for: .seconds(1))
@@ -136,6 +136,7 @@ public actor CrynuxThread {
 
     /// One reconcile cycle (spec 2.3): fresh relay read + persisted row -> at most one action.
     public func cycle() async {
+        if !loaded { load(); loaded = true }
         if !joined { await join(); if !joined { return } }
         if let s = try? await client.nodeStatus() { nodeStatus = s }
         let current: String?
@@ -161,7 +162,7 @@ public actor CrynuxThread {
             log.info("new task", [("task", id)])
             guard save() else { return }
         }
-        guard var r = row, !r.closed else { return }
+        guard var r = row, !r.closed || mode == .legacy else { return }
         let record: RelayTaskRecord
         do {
             record = try await client.task(id)
@@ -188,6 +189,7 @@ public actor CrynuxThread {
             do { try await client.abort(id); log.info("aborted (legacy flow, past the deadline)", [("task", id)]) } catch { note("abort \(id): \(error)") }
             return
         }
+        if r.closed { return }
         let action = CrynuxReconcile.decide(status: record.status, local: local)
         lastAction = action
         await apply(action, record: record)

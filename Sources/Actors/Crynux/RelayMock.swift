@@ -76,6 +76,12 @@ public actor RelayMock {
         let line = "task \(id.prefix(10)) \(from) -> \(status)" + (reason == .none ? "" : " (\(reason))")
         events.append(line)
         log.info(line)
+        if status == .endInvalidated, let a = t.node {
+            // Slashed: the node quits; its pointer stays on the task until the results are
+            // uploaded (the node's table uploads in EndInvalidated), then clears.
+            nodes[a]?.status = .quit
+            return
+        }
         if status.isTerminal, let a = t.node, var n = nodes[a], n.current == id {
             n.current = nil
             switch n.status {
@@ -343,7 +349,9 @@ public actor RelayMock {
         switch task.record.status {
         case .validated: move(id, to: .endSuccess)
         case .groupValidated: move(id, to: .endGroupSuccess)
-        default: events.append("task \(id.prefix(10)) results uploaded in \(task.record.status)")
+        default:
+            events.append("task \(id.prefix(10)) results uploaded in \(task.record.status)")
+            if let a = task.node, nodes[a]?.current == id { nodes[a]?.current = nil }
         }
         return Self.ok()
     }
