@@ -35,7 +35,7 @@ let package = Package(
         .executableTarget(name: "persist-torture", dependencies: ["Actors", "ProofsFFI"], swiftSettings: strict),
         // A stand-in damocles external processor (ready line, JSON lines, crash/hang/garbage modes) for tests.
         .executableTarget(name: "fake-processor", dependencies: ["Actors"], swiftSettings: strict),
-        .testTarget(name: "ProofsFFITests", dependencies: ["ProofsFFI"], swiftSettings: strict),
+        .testTarget(name: "ProofsFFITests", dependencies: ["ProofsFFI"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "ProofsFFI"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "ActorsTests", dependencies: ["Actors", "Scheduler", "ProofsFFI"], swiftSettings: strict),
         .testTarget(name: "SealerEndToEndTests", dependencies: ["Actors", "Scheduler", "ProofsFFI"], swiftSettings: strict),
