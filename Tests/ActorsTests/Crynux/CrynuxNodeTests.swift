@@ -99,6 +99,8 @@ struct CrynuxRig {
     @Test func signaturesRecoverTheSigner() throws {
         let key = try Secp256k1PrivateKey(hex: "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
         let signer = RelaySigner(key: key)
+        // The web3.js documentation's example key and its address.
+        #expect(signer.address.description == "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23")
         let input: [String: JSONValue] = ["task_id_commitment": "0x01", "score": "0xab"]
         #expect(RelaySigner.message(input, timestamp: 1700000000) == Array(#"{"score":"0xab","task_id_commitment":"0x01"}1700000000"#.utf8))
         let sig = try signer.sign(input, timestamp: 1700000000)
