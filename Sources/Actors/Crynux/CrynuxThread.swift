@@ -59,6 +59,7 @@ public actor CrynuxThread {
     var loaded = false
     var executions = 0
     var lastError: String?
+    var share: CrynuxGPUShare
 
     public init(index: Int, location: String, client: RelayClient, executor: InferenceExecutor, broker: ResourceBroker?,
                 gpuUUIDs: [Int: String], settings: CrynuxSection, log: Log, holdBeforeSubmit: Duration? = nil) {
@@ -74,6 +75,7 @@ public actor CrynuxThread {
         self.log = log.with("thread", "\(index)").with("plan", "crynux")
         self.store = DurableFile(path: location + "/crynux-row.json")
         self.holdBeforeSubmit = holdBeforeSubmit
+        self.share = CrynuxGPUShare(share: settings.gpuShare)
     }
 
     func resultDir(_ id: String) -> String { location + "/results/" + id }
@@ -278,10 +280,13 @@ public actor CrynuxThread {
         let outcome: InferenceOutcome
         var leaseText = "none"
         if let broker, !broker.capacity.gpus.isEmpty {
-            var request = ResourceRequest(stage: settings.priority == .likeC2 ? .c2 : .pc1, cores: 1, memoryBytes: 64 << 20, numaBound: false,
+            // Below every sealing GPU stage (pc1's priority) unless configured like C2 or under
+            // its gpu_share; WindowPoSt stays ahead either way.
+            let ahead = settings.priority == .likeC2 || share.aheadOfSealing(now: Double(client.now()))
+            var request = ResourceRequest(stage: ahead ? .c2 : .pc1, cores: 1, memoryBytes: 64 << 20, numaBound: false,
                                           vramBytes: vramGiB << 30)
             if !settings.gpus.isEmpty { request.allowedGPUs = Set(settings.gpus) }
-            log.info("waiting for a GPU lease", [("task", id), ("vram_gib", "\(vramGiB)")])
+            log.info("waiting for a GPU lease", [("task", id), ("vram_gib", "\(vramGiB)"), ("priority", ahead ? "like c2" : "below sealing")])
             let lease: ResourceLease
             do {
                 switch try await broker.enqueue(request) {
@@ -297,8 +302,10 @@ public actor CrynuxThread {
             leaseText = lease.summary
             log.info("executor started", [("task", id), ("lease", lease.summary)])
             // The score is computed inside the lease: the GPU returns to sealing only once it exists.
+            let leased = Double(client.now())
             outcome = persist(await runOnce(lease.grant.gpu), record: record)
             await lease.release()
+            share.record(start: leased, end: Double(client.now()))
         } else {
             log.info("executor started", [("task", id), ("lease", "none (no GPU pool)")])
             outcome = persist(await runOnce(nil), record: record)

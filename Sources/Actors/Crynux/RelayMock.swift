@@ -117,9 +117,21 @@ public actor RelayMock {
         return id
     }
 
+    /// Keeps a long-running mock's memory bounded: the newest 1000 events and refusals, and
+    /// ended tasks beyond the newest 1000.
+    func prune() {
+        if events.count > 2000 { events.removeFirst(events.count - 1000) }
+        if refusals.count > 2000 { refusals.removeFirst(refusals.count - 1000) }
+        guard order.count > 2000 else { return }
+        let drop = Set(order.prefix(order.count - 1000).filter { tasks[$0]?.record.status.isTerminal == true && !nodes.values.contains { n in n.current == $0 } })
+        for id in drop { tasks[id] = nil }
+        order.removeAll { drop.contains($0) }
+    }
+
     /// One pass of the relay's loops: app task creation, dispatch, legacy parameter upload,
     /// app validation, deadlines.
     public func tick() {
+        prune()
         let now = clock()
         for id in order {
             guard let t = tasks[id] else { continue }
@@ -388,7 +400,9 @@ public actor RelayMock {
         var lastCreate = -Double.infinity
         while !Task.isCancelled {
             let now = clock()
-            if settings.taskInterval > .zero, settings.taskCount == 0 || created < settings.taskCount, now - lastCreate >= seconds(settings.taskInterval) {
+            let queued = tasks.values.filter { $0.record.status == .queued }.count
+            if settings.taskInterval > .zero, settings.taskCount == 0 || created < settings.taskCount, queued < 8,
+               now - lastCreate >= seconds(settings.taskInterval) {
                 createTask()
                 lastCreate = now
             }

@@ -40,7 +40,6 @@ extension ConfigDecoder {
                 log.error(c.keyPath("priority"), c.position("priority"), "unknown priority \"\(p)\" (\(CrynuxSection.Priority.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
         }
-        s.apiListen = c.string("api_listen", &log)
         if var m = c.table("mock", &log) {
             if let mode = m.string("mode", &log) {
                 if let value = CrynuxFlowMode(rawValue: mode) { s.mock.mode = value } else {

@@ -27,9 +27,6 @@ public struct CrynuxSection: Sendable, Hashable {
     /// Admission priority of the inference lease against sealing's GPU stages.
     public var priority: Priority = .belowSealing
     public enum Priority: String, Sendable, Hashable, CaseIterable { case belowSealing = "below_sealing", likeC2 = "like_c2" }
-    /// `[crynux.api]`: where the node API (`/manager/v1/node`) is served; nil = on the
-    /// management RPC server.
-    public var apiListen: String?
     /// `[crynux.mock]`: the embedded relay's knobs.
     public var mock = CrynuxMockSettings()
     public init() {}

@@ -180,3 +180,19 @@ import Testing
         #expect(CrynuxErrorPolicy.nodeMayAbort(mode: .legacy, now: 105, start: 0, timeout: 100))
     }
 }
+
+@Suite struct CrynuxGPUShareTests {
+    @Test func shareLimitsTimeAheadOfSealing() {
+        var s = CrynuxGPUShare(share: 0.25, window: 100)
+        #expect(s.aheadOfSealing(now: 1000))
+        s.record(start: 950, end: 970) // 20 of the last 100 s
+        #expect(abs(s.usedFraction(now: 1000) - 0.2) < 1e-9)
+        #expect(s.aheadOfSealing(now: 1000))
+        s.record(start: 980, end: 990)
+        #expect(!s.aheadOfSealing(now: 1000))
+        // Time passes: the old leases slide out of the window.
+        #expect(abs(s.usedFraction(now: 1060) - 0.2) < 1e-9)
+        #expect(s.aheadOfSealing(now: 1080))
+        #expect(!CrynuxGPUShare(share: 0).aheadOfSealing(now: 0))
+    }
+}
