@@ -123,7 +123,8 @@ public actor RelayMock {
         if events.count > 2000 { events.removeFirst(events.count - 1000) }
         if refusals.count > 2000 { refusals.removeFirst(refusals.count - 1000) }
         guard order.count > 2000 else { return }
-        let drop = Set(order.prefix(order.count - 1000).filter { tasks[$0]?.record.status.isTerminal == true && !nodes.values.contains { n in n.current == $0 } })
+        let pointed = Set(nodes.values.compactMap(\.current))
+        let drop = Set(order.prefix(order.count - 1000).filter { tasks[$0]?.record.status.isTerminal == true && !pointed.contains($0) })
         for id in drop { tasks[id] = nil }
         order.removeAll { drop.contains($0) }
     }
