@@ -15,7 +15,7 @@ public struct RelayTaskRecord: Sendable, Hashable {
     public var modelIDs: [String]
     public var selectedNode: String
     public var score: String
-    /// Unix seconds (the mock sends `start_unix`; nil if absent).
+    /// Unix seconds of `start_time` (RFC 3339 from the relay; the mock also sends `start_unix`).
     public var startUnix: Double?
 
     /// Decodes `data` of `GET /v1/inference_tasks/{id}`; throws naming the bad field.
@@ -39,7 +39,15 @@ public struct RelayTaskRecord: Sendable, Hashable {
         modelIDs = json["model_ids"]?.arrayValue?.compactMap(\.stringValue) ?? []
         selectedNode = json["selected_node"]?.stringValue ?? ""
         score = json["score"]?.stringValue ?? ""
-        startUnix = json["start_unix"]?.doubleValue
+        startUnix = json["start_unix"]?.doubleValue ?? json["start_time"]?.stringValue.flatMap(Self.rfc3339)
+    }
+
+    /// Go's `time.Time` JSON form (RFC 3339, optional fractional seconds) as Unix seconds.
+    static func rfc3339(_ text: String) -> Double? {
+        let plain = ISO8601DateFormatter()
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return (fractional.date(from: text) ?? plain.date(from: text))?.timeIntervalSince1970
     }
 
     public var json: JSONValue {

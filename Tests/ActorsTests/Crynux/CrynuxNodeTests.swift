@@ -96,6 +96,18 @@ struct CrynuxRig {
         #expect(String(decoding: GoJSON.marshal("\u{08}\u{0C}\u{01}\t"), as: UTF8.self) == #""\b\f\u0001\t""#)
     }
 
+    @Test func taskRecordDecodesTheRelaysShapeAndRefusesBadFields() throws {
+        let json = try JSONValue.parse(#"{"sequence":7,"task_args":"{}","task_id_commitment":"0x01","creator":"0xabc","sampling_seed":"","nonce":"","status":4,"task_type":1,"task_version":"2.5.0","timeout":600,"min_vram":8,"required_gpu":"NVIDIA A100+Linux","required_gpu_vram":80,"task_fee":"1","task_size":1,"model_ids":["base:m"],"abort_reason":0,"task_error":0,"score":"0xab","qos_score":0,"selected_node":"0xD1","start_time":"2025-05-17T10:00:00.5Z"}"#)
+        let r = try RelayTaskRecord(json: json)
+        #expect(r.status == .scoreReady && r.taskType == .llm && r.timeout == 600 && r.requiredGPU == "NVIDIA A100+Linux" && r.requiredGPUVRAM == 80)
+        #expect(r.startUnix == 1_747_476_000.5)
+        var bad = json.objectValue!
+        bad["status"] = 12
+        #expect(throws: RelayClientError.self) { try RelayTaskRecord(json: .object(bad)) }
+        bad["status"] = "4"
+        #expect(throws: RelayClientError.self) { try RelayTaskRecord(json: .object(bad)) }
+    }
+
     @Test func signaturesRecoverTheSigner() throws {
         let key = try Secp256k1PrivateKey(hex: "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
         let signer = RelaySigner(key: key)
