@@ -111,8 +111,20 @@ public final class CrynuxNode: Sendable {
         }
     }
 
+    /// The node's display status (spec 2.8) from the relay's node status.
+    static func displayStatus(_ relay: String?) -> String {
+        switch relay {
+        case "Available"?, "Busy"?: "running"
+        case "Paused"?: "paused"
+        case "PendingPause"?: "pending_pause"
+        case "PendingQuit"?: "pending_stop"
+        case "Quit"?: "stopped"
+        default: "initializing"
+        }
+    }
+
     static func json(_ info: CrynuxThreadInfo) -> JSONValue {
-        ["index": .int(Int64(info.index)), "node": .string(info.node), "task_id": info.taskID.map(JSONValue.string) ?? .null,
+        ["status": .string(displayStatus(info.nodeStatus)), "index": .int(Int64(info.index)), "node": .string(info.node), "task_id": info.taskID.map(JSONValue.string) ?? .null,
          "relay_status": info.relayStatus.map(JSONValue.string) ?? .null, "local_action": .string(info.localAction),
          "node_status": info.nodeStatus.map(JSONValue.string) ?? .null, "executions": .int(Int64(info.executions)),
          "last_error": info.lastError.map(JSONValue.string) ?? .null]

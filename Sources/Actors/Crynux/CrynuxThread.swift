@@ -219,6 +219,7 @@ public actor CrynuxThread {
             if let hold = holdBeforeSubmit {
                 log.info("holding before submit (test hook)", [("task", id), ("for", "\(hold)")])
                 try? await Task.sleep(for: hold)
+                if Task.isCancelled { return }
             }
             do {
                 try await client.submitScore(id, score: score)
@@ -303,12 +304,21 @@ public actor CrynuxThread {
             log.info("executor started", [("task", id), ("lease", lease.summary)])
             // The score is computed inside the lease: the GPU returns to sealing only once it exists.
             let leased = Double(client.now())
-            outcome = persist(await runOnce(lease.grant.gpu), record: record)
+            let result = await runOnce(lease.grant.gpu)
+            if Task.isCancelled {
+                // Shutdown: nothing is persisted, so the next lifetime runs the task again.
+                await lease.release()
+                log.info("executor stopped by shutdown; the task runs again after restart", [("task", id)])
+                return
+            }
+            outcome = persist(result, record: record)
             await lease.release()
             share.record(start: leased, end: Double(client.now()))
         } else {
             log.info("executor started", [("task", id), ("lease", "none (no GPU pool)")])
-            outcome = persist(await runOnce(nil), record: record)
+            let result = await runOnce(nil)
+            if Task.isCancelled { return }
+            outcome = persist(result, record: record)
         }
         log.info("GPU lease released", [("task", id), ("lease", leaseText), ("outcome", "\(outcome)")])
     }

@@ -52,14 +52,20 @@ public struct InferenceExecutor: Sendable {
         defer { killer.cancel() }
         var answer: JSONValue?
         var exitCode: Int32 = -1
-        for await event in child.events {
-            switch event {
-            case let .line(text):
-                if let v = try? JSONValue.parse(text), v["result"] != nil { answer = v }
-            case let .exited(code):
-                exitCode = code
+        // A cancelled caller (daemon shutdown) kills the child; the caller persists nothing then.
+        await withTaskCancellationHandler {
+            for await event in child.events {
+                switch event {
+                case let .line(text):
+                    if let v = try? JSONValue.parse(text), v["result"] != nil { answer = v }
+                case let .exited(code):
+                    exitCode = code
+                }
             }
+        } onCancel: {
+            child.signalGroup(SIGKILL)
         }
+        if Task.isCancelled { return .cancelled("shutdown") }
         guard let answer, let result = answer["result"]?.stringValue else {
             return exitCode == 128 + SIGKILL ? .cancelled("the executor passed its deadline and was killed") : .failed("the executor exited \(exitCode) without an answer")
         }

@@ -55,6 +55,9 @@ public actor RelayMock {
     }
 
     public func setPeers(_ peers: [Peer]) { self.peers = peers }
+    /// Whether the mock app validates scored tasks (off: they wait for CreatorValidationTimeout).
+    public private(set) var appValidates = true
+    public func setAppValidates(_ on: Bool) { appValidates = on }
 
     /// Status of task `id`, for tests.
     public func status(_ id: String) -> CrynuxTaskStatus? { tasks[id]?.record.status }
@@ -138,7 +141,7 @@ public actor RelayMock {
             guard let t = tasks[id] else { continue }
             switch t.record.status {
             case .queued:
-                dispatch(id)
+                if now > t.created + seconds(settings.queueTimeout) { move(id, to: .endAborted, reason: .timeout) } else { dispatch(id) }
             case .started where settings.mode == .legacy:
                 move(id, to: .parametersUploaded) // the app uploads parameters on TaskStarted
             case .started, .parametersUploaded:
@@ -146,7 +149,7 @@ public actor RelayMock {
             case .scoreReady, .errorReported:
                 if let s = t.scoreReady, now > s + seconds(settings.validationTimeout) {
                     move(id, to: .endAborted, reason: .creatorValidationTimeout)
-                } else {
+                } else if appValidates {
                     validate(id)
                 }
             case .validated, .groupValidated:

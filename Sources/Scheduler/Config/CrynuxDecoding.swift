@@ -58,6 +58,7 @@ extension ConfigDecoder {
             s.mock.outputs = m.int("outputs", &log, range: 1...64).map(Int.init) ?? s.mock.outputs
             s.mock.minVRAMGiB = m.int("min_vram", &log, range: 0...1024).map(Int.init) ?? s.mock.minVRAMGiB
             s.mock.executionTimeout = m.positiveDuration("execution_timeout", &log) ?? s.mock.executionTimeout
+            s.mock.queueTimeout = m.positiveDuration("queue_timeout", &log) ?? s.mock.queueTimeout
             s.mock.validationTimeout = m.positiveDuration("validation_timeout", &log) ?? s.mock.validationTimeout
             s.mock.uploadTimeout = m.positiveDuration("upload_timeout", &log) ?? s.mock.uploadTimeout
             s.mock.groupRate = m.fraction("group_rate", &log) ?? 0

@@ -51,6 +51,8 @@ public struct CrynuxMockSettings: Sendable, Hashable {
     public var minVRAMGiB = 1
     /// Execution timeout the relay computes at dispatch.
     public var executionTimeout: Duration = .seconds(60)
+    /// Queued deadline (relay example: 21600 s).
+    public var queueTimeout: Duration = .seconds(21600)
     public var validationTimeout: Duration = .seconds(600)
     public var uploadTimeout: Duration = .seconds(600)
     /// Fraction of tasks validated as a VSS group (virtual peers run the other two members).

@@ -45,12 +45,13 @@ struct CrynuxRig {
     }
 
     /// An executor script: answers `answer` after copying the fixture PNGs (for success); counts runs.
-    func executor(_ answer: String = #"{"result":"success","files":["0.png","1.png"]}"#, exit: Int = 0) throws -> InferenceExecutor {
+    func executor(_ answer: String = #"{"result":"success","files":["0.png","1.png"]}"#, exit: Int = 0, sleep: Int = 0) throws -> InferenceExecutor {
         let script = dir + "/executor.sh"
         let body = """
         #!/bin/sh
         read line
         echo run >> \(dir)/runs
+        sleep \(sleep)
         out=$(printf '%s' "$line" | sed 's/.*"output_dir":"\\([^"]*\\)".*/\\1/')
         mkdir -p "$out" && cp \(dir)/fixture/*.png "$out/"
         echo '\(answer)'
@@ -259,6 +260,73 @@ struct CrynuxRig {
         #expect(writes.withLock { $0 } == 0)
         #expect(rig.runs == 0)
         await server.shutdown()
+        await rig.cleanup()
+    }
+
+    /// A shutdown (cancellation) during inference kills the executor and persists nothing, so
+    /// the next lifetime runs the task again instead of closing it.
+    @Test func shutdownDuringInferencePersistsNothing() async throws {
+        let rig = try CrynuxRig()
+        let id = await rig.mock.createTask()
+        await rig.mock.tick()
+        let first = rig.thread(try rig.executor(sleep: 30))
+        let running = Task { await first.cycle() }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while rig.runs == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        running.cancel()
+        await running.value
+        let second = rig.thread(try rig.executor())
+        await rig.drive(second) { await rig.mock.status(id) == .endSuccess }
+        #expect(rig.runs == 2)
+        #expect(await rig.mock.status(id) == .endSuccess)
+        await rig.cleanup()
+    }
+
+    /// Dispatch by GPU requirement and the per-status deadlines of spec 1.5, on the mock's clock.
+    @Test func dispatchByRequirementAndDeadlines() async throws {
+        let rig = try CrynuxRig()
+        let node = rig.client()
+        try await node.join(gpuName: "RTX 4090+Linux", gpuVRAM: 24, modelIDs: [], version: "2.5.0")
+        let otherGPU = await rig.mock.createTask(requiredGPU: "A100+Linux", requiredGPUVRAM: 80)
+        let tooBig = await rig.mock.createTask(minVRAM: 25)
+        let wrongVRAM = await rig.mock.createTask(requiredGPU: "RTX 4090+Linux", requiredGPUVRAM: 16)
+        await rig.mock.tick()
+        for id in [otherGPU, tooBig, wrongVRAM] { #expect(await rig.mock.status(id) == .queued) }
+        let exact = await rig.mock.createTask(requiredGPU: "RTX 4090+Linux", requiredGPUVRAM: 24)
+        await rig.mock.tick()
+        #expect(await rig.mock.status(exact) == .started)
+        #expect(try await node.currentTask() == exact)
+        // Started: aborted (Timeout) after start + execution timeout.
+        rig.clock.advance(59)
+        await rig.mock.tick()
+        #expect(await rig.mock.status(exact) == .started)
+        rig.clock.advance(2)
+        await rig.mock.tick()
+        #expect(await rig.mock.status(exact) == .endAborted)
+        #expect(await rig.mock.abortReason(exact) == .timeout)
+        #expect(try await node.currentTask() == nil)
+        // ScoreReady without validation: CreatorValidationTimeout after 600 s.
+        await rig.mock.setAppValidates(false)
+        let scored = await rig.mock.createTask(minVRAM: 8)
+        await rig.mock.tick()
+        try await node.submitScore(scored, score: [1, 2, 3, 4, 5, 6, 7, 8])
+        rig.clock.advance(601)
+        await rig.mock.tick()
+        #expect(await rig.mock.abortReason(scored) == .creatorValidationTimeout)
+        // Validated without upload: ResultUploadTimeout after 600 s.
+        await rig.mock.setAppValidates(true)
+        let validated = await rig.mock.createTask(minVRAM: 8)
+        await rig.mock.tick()
+        try await node.submitScore(validated, score: [1, 2, 3, 4, 5, 6, 7, 8])
+        await rig.mock.tick()
+        #expect(await rig.mock.status(validated) == .validated)
+        rig.clock.advance(601)
+        await rig.mock.tick()
+        #expect(await rig.mock.abortReason(validated) == .resultUploadTimeout)
+        // Queued: Timeout after the queue timeout (the three that never matched).
+        rig.clock.advance(21_600)
+        await rig.mock.tick()
+        for id in [otherGPU, tooBig, wrongVRAM] { #expect(await rig.mock.abortReason(id) == .timeout) }
         await rig.cleanup()
     }
 
