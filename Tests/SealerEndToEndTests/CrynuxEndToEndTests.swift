@@ -70,6 +70,15 @@ import Testing
         let bad = try await HTTPClient.send(HTTPRequest(method: "POST", target: "/manager/v1/node", body: Array(#"{"action":"explode"}"#.utf8)),
                                             host: "127.0.0.1", port: port, timeout: .seconds(5))
         #expect(bad.status == 400)
+        // worker resume / pause on the crynux thread's index go to the relay too.
+        let resume = try await runSealer(["worker", "-H", "127.0.0.1:\(port)", "resume", "-i", "2"])
+        #expect(resume.status == 0, "\(resume.output)")
+        try await daemon.waitForLog("node resume")
+        let pausesBefore = daemon.log.components(separatedBy: "node pause").count
+        let sealingPause = try await runSealer(["worker", "-H", "127.0.0.1:\(port)", "pause", "-i", "0"])
+        #expect(sealingPause.status == 0, "\(sealingPause.output)")
+        try await daemon.waitForLog("pause requested")
+        #expect(daemon.log.components(separatedBy: "node pause").count == pausesBefore, "pausing sealing thread 0 must not pause the Crynux node")
         daemon.signal(SIGTERM)
         #expect(try await daemon.wait() == 0)
     }
