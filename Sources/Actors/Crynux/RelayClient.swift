@@ -182,9 +182,14 @@ public struct RelayClient: Sendable {
     }
 
     /// `POST /v2/node/{addr}/join` with the reported GPU (spec 3.3).
-    public func join(gpuName: String, gpuVRAM: Int, modelIDs: [String], version: String) async throws(RelayClientError) {
+    /// Fields as the Crynux node sends them (`web_impl.py` `node_join`): `staking` as a decimal
+    /// string. (The relay's `models.BigInt` marshals as a bare number, so whether the relay
+    /// re-marshals it as the node signed it is not verified here.)
+    public func join(gpuName: String, gpuVRAM: Int, modelIDs: [String], version: String, network: String = "crynux-on-base",
+                     staking: String = "0") async throws(RelayClientError) {
         let input: [String: JSONValue] = ["address": .string(address), "gpu_name": .string(gpuName), "gpu_vram": .int(Int64(gpuVRAM)),
-                                          "model_ids": .array(modelIDs.map(JSONValue.string)), "version": .string(version)]
+                                          "model_ids": .array(modelIDs.map(JSONValue.string)), "version": .string(version),
+                                          "network": .string(network), "staking": .string(staking)]
         let (t, sig) = try signed(input)
         var body = input
         body["timestamp"] = .int(t)
