@@ -70,3 +70,30 @@ extension ConfigDecoder {
         return s
     }
 }
+
+extension CrynuxSection {
+    /// `[crynux]` with every default resolved, for `sealer config check` (reads back the same).
+    var effectiveTOML: String {
+        func q(_ s: String) -> String { TOMLTaggedJSON.quote(s) }
+        func d(_ x: Duration) -> String { q(HumanDuration.format(x)) }
+        var out = "\n[crynux]\n"
+        switch relay {
+        case .embedded: out += "relay_url = \"embedded\"\n"
+        case let .url(url): out += "relay_url = \(q(url))\n"
+        }
+        if let key = nodeKeyFile { out += "node_key_file = \(q(key))\n" }
+        out += "gpus = [\(gpus.map(String.init).joined(separator: ", "))]\n"
+        if let name = gpuName { out += "gpu_name = \(q(name))\n" } else { out += "# gpu_name: not set; the discovered GPU's name, else \"GPU\"\n" }
+        out += "platform = \(q(platform))\ndistance_threshold = \(distanceThreshold)\n"
+        if let dir = modelDir { out += "model_dir = \(q(dir))\n" }
+        out += "executor = \(q(executor ?? "mock"))\nexecutor_args = [\(executorArgs.map(q).joined(separator: ", "))]\n"
+        out += "gpu_share = \(gpuShare)\npriority = \(q(priority.rawValue))\n"
+        let m = mock
+        out += "\n[crynux.mock]\nmode = \(q(m.mode.rawValue))\ntask_interval = \(d(m.taskInterval))\ntask_count = \(m.taskCount)\n"
+        out += "task_type = \(q(m.taskType == .llm ? "llm" : "sd"))\noutputs = \(m.outputs)\nmin_vram = \(m.minVRAMGiB)\n"
+        out += "execution_timeout = \(d(m.executionTimeout))\nqueue_timeout = \(d(m.queueTimeout))\n"
+        out += "validation_timeout = \(d(m.validationTimeout))\nupload_timeout = \(d(m.uploadTimeout))\n"
+        out += "group_rate = \(m.groupRate)\nerror_rate = \(m.errorRate)\nseed = \(m.seed)\n"
+        return out
+    }
+}

@@ -41,6 +41,18 @@ import Testing
         #expect(r.config?.sealingThreads.map(\.crynux) == [false, true])
     }
 
+    @Test func effectiveConfigKeepsTheCrynuxThreadAndSection() throws {
+        let r = decode("[crynux]\nrelay_url = \"http://h:1\"\nnode_key_file = \"/k\"\ngpu_share = 0.25\n[crynux.mock]\nmode = \"legacy\"\ntask_interval = \"5s\"\n[[sealing_thread]]\nplan = \"crynux\"\nlocation = \"/tmp/c\"\n")
+        let config = try #require(r.config)
+        let text = EffectiveConfig.render(config)
+        #expect(text.contains("plan = \"crynux\""))
+        let again = ConfigDecoder.decode(bytes: Array(text.utf8), file: "effective.toml")
+        #expect(again.errors.isEmpty, "\(again.errors)\n\(text)")
+        #expect(again.config?.crynux == config.crynux)
+        #expect(again.config?.sealingThreads.map(\.crynux) == [false, true])
+        #expect(again.config.map(EffectiveConfig.render) == text)
+    }
+
     @Test func badInputNamesTheKey() {
         let cases: [(String, String)] = [
             ("[crynux]\nrelay_url = \"ftp://x\"\nnode_key_file = \"k\"\n", "crynux.relay_url"),
