@@ -114,6 +114,16 @@ import Testing
         _ = try await relay.wait()
     }
 
+    @Test("relay mock and the mock executor refuse bad command lines with status 2 and say why")
+    func commandLineMistakes() async throws {
+        let mode = try await runSealer(["relay", "mock", "--mode", "chain"])
+        #expect(mode.status == 2 && mode.stderr.contains("--mode expects relay or legacy"), "\(mode.output)")
+        let rate = try await runSealer(["relay", "mock", "--group-rate", "2"])
+        #expect(rate.status == 2 && rate.stderr.contains("--group-rate"), "\(rate.output)")
+        let executor = try await runSealer(["crynux", "executor"])
+        #expect(executor.status == 2, "\(executor.output)")
+    }
+
     @Test("the demo config is valid")
     func demoConfigChecks() async throws {
         let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
