@@ -57,6 +57,14 @@ enum WorkerCommand {
                 } else {
                     let infos = try result.decode([WorkerInfo].self)
                     print(WorkerTable.render(infos), terminator: "")
+                    // Crynux threads (issue 10): task id, relay status, local action.
+                    if let rows = (try? await client.call("Crynux.List", []))?.arrayValue {
+                        for row in rows {
+                            let text: (String) -> String = { row[$0]?.stringValue ?? "-" }
+                            print("#\(row["index"]?.intValue ?? -1) crynux node \(text("node")) [\(text("node_status"))] task \(text("task_id")) relay \(text("relay_status")) action \(text("local_action"))"
+                                  + (row["last_error"]?.stringValue.map { " error: \($0)" } ?? ""))
+                        }
+                    }
                 }
             case "pause":
                 guard let index = try parsed.int("--index") else { return usageFailure("pause needs -i N", usage: usage) }

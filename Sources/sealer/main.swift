@@ -19,6 +19,8 @@ commands:
   hwinfo [--sysfs-root DIR]      print the box as the resource pools see it (--json, --hwloc FILE)
   simulate --workload W.toml     sectors/day of the admission policy in virtual time vs the bound
   proofs check [-c FILE]         proof parameter files the sector sizes need, and the filecoin-ffi library
+  relay mock [--listen H:P]      serve a mock Crynux relay (see 'sealer relay --help')
+  crynux executor --mock         the mock Crynux inference executor child (JSON lines)
   health [-c FILE]               ask a running daemon's /healthz (exit 0 healthy, 1 not)
   top [-c CFG | -H HOST:PORT]    live view of a running daemon: pools, threads, last transitions
   version                        print the version
@@ -65,6 +67,10 @@ case "simulate":
     exit(SimulateCommand.run(rest))
 case "proofs":
     exit(ProofsCommand.run(rest))
+case "relay":
+    runAsync { await RelayCommand.run(rest) }
+case "crynux":
+    exit(CrynuxCommand.run(rest))
 case "health":
     runAsync { await HealthCommand.run(rest) }
 case "top":

@@ -32,6 +32,8 @@ public final class Daemon: Sendable {
     public let sealingMetrics = SealingMetrics()
     /// The resource pools (nil when the options run stages unmetered).
     public let broker: ResourceBroker?
+    /// The box's Crynux node (issue 10), when configured.
+    public let crynux: CrynuxNode?
     /// External processor children by stage, in config order.
     let children: [ProofStage: [ExternalProcessor]]
     /// Variables set through `VenusWorker.WorkerSetEnv`; every child spawned afterwards gets them.
@@ -129,8 +131,14 @@ public final class Daemon: Sendable {
         }
         let supervisor = Supervisor(threads: threads, manager: manager, log: log)
         self.supervisor = supervisor
-        let rpc = JSONRPCServer(methods: ManagementAPI.methods(supervisor: supervisor, environment: environment, broker: broker, sealing: sealingMetrics), bearerToken: options.rpcToken)
-        server = HTTPServer(host: options.rpcHost, port: options.rpcPort) { request in await rpc.handle(request) }
+        let crynux = options.crynux.map { CrynuxNode(options: $0, broker: broker, log: log) }
+        self.crynux = crynux
+        let methods = ManagementAPI.methods(supervisor: supervisor, environment: environment, broker: broker, sealing: sealingMetrics)
+        let rpc = JSONRPCServer(methods: crynux?.methods(wrapping: methods) ?? methods, bearerToken: options.rpcToken)
+        server = HTTPServer(host: options.rpcHost, port: options.rpcPort) { request in
+            if let crynux, let answer = await crynux.handle(request) { return answer }
+            return await rpc.handle(request)
+        }
         metricsServer = Self.metricsServer(options, supervisor: supervisor, broker: broker, children: children,
                                            rpc: rpcMetrics, sealing: sealingMetrics)
     }
@@ -232,6 +240,14 @@ public final class Daemon: Sendable {
         log.info("management RPC listening on \(options.rpcHost):\(port)" + (options.rpcToken == nil ? "" : " (bearer token required)"))
         await supervisor.setOnAllDrained { [weak self] in self?.requestStop("every thread is drained (drain --exit)") }
         await supervisor.start()
+        if let crynux {
+            do { try await crynux.start() } catch {
+                _ = await supervisor.shutdown(timeout: options.shutdownTimeout)
+                await stopChildren(grace: options.shutdownTimeout)
+                await closeServers()
+                throw error
+            }
+        }
         let dest = "\(options.advertisedHost ?? options.rpcHost):\(port)"
         await supervisor.startPinging(name: options.workerName, dest: dest, version: SealerVersion.string, every: options.pingInterval)
         // From here on signals act at once; those that came during startup act now, in order.
@@ -445,6 +461,7 @@ public final class Daemon: Sendable {
         }
         notifier?.stopping(status: "stopping within \(options.shutdownTimeout)")
         let clean = await supervisor.shutdown(timeout: options.shutdownTimeout)
+        await crynux?.stop()
         await stopChildren(grace: max(deadline - clock.now, .zero))
         await closeServers()
         notifier?.shutdown()

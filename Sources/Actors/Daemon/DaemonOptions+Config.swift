@@ -17,8 +17,10 @@ extension DaemonOptions {
         var threads: [ThreadSettings] = []
         var reloaders: [String: HotConfig] = [:]
         let persistStores = config.attached.filter { !$0.readonly }.map(\.name)
+        var crynuxThread: (index: Int, location: String)?
         for (index, thread) in config.sealingThreads.enumerated() {
             let location = thread.location.map(Self.absolute) ?? ""
+            if thread.crynux { crynuxThread = (index, location); continue }
             var settings = ThreadSettings(index: index, location: location, plan: thread.plan, instance: name)
             settings.sealing = config.sealingOptions(forThread: index)
             settings.persistStores = persistStores
@@ -62,6 +64,17 @@ extension DaemonOptions {
             advertisedHost: ["0.0.0.0", "::"].contains(config.worker.rpcHost) ? towardManager : nil,
             reloadSettings: { settings, force in hot[settings.location]?.reload(settings, force: force) })
         if config.metrics.enable { metricsListen = config.metrics.httpListen }
+        if let section = config.crynux, let thread = crynuxThread {
+            var options = CrynuxOptions(section: section, index: thread.index, location: thread.location)
+            if var key = section.nodeKeyFile { key = Self.absolute(key); options.section.nodeKeyFile = key }
+            if config.resources.describedCapacity == nil, case let .success(found) = BoxDiscovery.discover(root: sysfsRoot) {
+                options.gpuUUIDs = Dictionary(found.topology.gpus.map { ($0.index, $0.uuid) }, uniquingKeysWith: { a, _ in a })
+                if options.section.gpuName == nil, let gpu = found.topology.gpus.first(where: { section.gpus.isEmpty || section.gpus.contains($0.index) }) {
+                    options.section.gpuName = gpu.name
+                }
+            }
+            crynux = options
+        }
         for (name, interval) in config.processors.staggered {
             if let stage = ProofStage(rawValue: name) { staggered[stage] = interval }
         }

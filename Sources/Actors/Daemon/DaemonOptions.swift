@@ -63,6 +63,8 @@ public struct DaemonOptions: Sendable {
     /// `[metrics] http_listen` when `[metrics] enable = true`: where `/metrics` and `/healthz`
     /// are served; nil: no metrics listener.
     public var metricsListen: String?
+    /// The box's Crynux node (`[crynux]` + its `plan = "crynux"` thread); nil when none.
+    public var crynux: CrynuxOptions?
     /// Re-reads a thread's hot config; nil when the daemon has none.
     public var reloadSettings: (@Sendable (ThreadSettings, Bool) -> ThreadSettings?)?
 

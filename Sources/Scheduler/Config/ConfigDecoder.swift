@@ -71,6 +71,7 @@ public enum ConfigDecoder {
         if var processors = top.table("processors", &log) { decodeProcessors(&processors, into: &config.processors, &log) }
         if var proofs = top.table("proofs", &log) { decodeProofs(&proofs, into: &config.proofs, &log) }
         if var resources = top.table("resources", &log) { config.resources = decodeResources(&resources, &log) }
+        if var crynux = top.table("crynux", &log) { config.crynux = decodeCrynux(&crynux, &log) }
         top.reportUnknown(&log, deprecated: ["remote_store", "attached_selection"])
 
         validate(config, root: root, &log)
@@ -115,7 +116,7 @@ public enum ConfigDecoder {
     }
 
     static func unknownPlan(_ name: String) -> String {
-        "unknown plan \"\(name)\"; plans: \(PlanKind.allCases.map(\.rawValue).joined(separator: ", "))"
+        "unknown plan \"\(name)\"; plans: \((PlanKind.allCases.map(\.rawValue) + ["crynux"]).joined(separator: ", "))"
     }
 
     static func absolute(_ path: String) -> String {
@@ -217,7 +218,7 @@ public enum ConfigDecoder {
         thread.position = t.table.origin
         thread.location = t.string("location", &log)
         if let name = t.string("plan", &log) {
-            if let plan = PlanKind(rawValue: name) { thread.plan = plan } else { log.error(t.keyPath("plan"), t.position("plan"), unknownPlan(name)) }
+            if name == "crynux" { thread.crynux = true } else if let plan = PlanKind(rawValue: name) { thread.plan = plan } else { log.error(t.keyPath("plan"), t.position("plan"), unknownPlan(name)) }
         }
         if var sealing = t.table("sealing", &log) {
             thread.sealing = decodeSealing(&sealing, &log)
@@ -348,6 +349,16 @@ public enum ConfigDecoder {
         }
         if config.attached.isEmpty, config.sealingThreads.contains(where: { [.sealer, .snapup, .rebuild].contains($0.plan) }) {
             log.warning("attached", nil, "no [[attached]] persist store: sealed sectors will wait at PCLanded for one")
+        }
+        let crynuxThreads = config.sealingThreads.indices.filter { config.sealingThreads[$0].crynux }
+        if !crynuxThreads.isEmpty, config.crynux == nil {
+            log.error("crynux", nil, "sealing_thread[\(crynuxThreads[0])] has plan = \"crynux\" but there is no [crynux] section (relay_url, node_key_file)")
+        }
+        if let first = crynuxThreads.first, config.sealingThreads[first...].contains(where: { !$0.crynux }) {
+            log.error("sealing_thread[\(first)].plan", config.sealingThreads[first].position, "the crynux thread must come after every sealing thread (worker list keeps sealing indices first)")
+        }
+        if crynuxThreads.count > 1 {
+            log.error("sealing_thread[\(crynuxThreads[1])].plan", config.sealingThreads[crynuxThreads[1]].position, "a second crynux thread: one node identity runs one crynux thread")
         }
         var names = Set<String>()
         for (index, store) in config.attached.enumerated() where !names.insert(store.name).inserted {

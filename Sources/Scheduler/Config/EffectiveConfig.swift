@@ -36,7 +36,7 @@ public enum EffectiveConfig {
         for (index, thread) in c.sealingThreads.enumerated() {
             out += "\n[[sealing_thread]]\n"
             if let location = thread.location { out += "location = \(q(location))\n" }
-            out += "plan = \(q(thread.plan.rawValue))\n"
+            out += "plan = \(q(thread.crynux ? "crynux" : thread.plan.rawValue))\n"
             out += sealing(c.sealingOptions(forThread: index), prefix: "sealing.")
         }
 
@@ -104,6 +104,7 @@ public enum EffectiveConfig {
             if let v = o.vramBytes { out += "vram = \(q(ByteSize(bytes: v).description))\n" }
             if let v = o.duration { out += "duration = \(d(v))\n" }
         }
+        if let crynux = c.crynux { out += crynux.effectiveTOML }
         return out
     }
 

@@ -12,6 +12,8 @@ public struct SealerConfig: Sendable, Hashable {
     public var processors = ProcessorsSection()
     public var proofs = ProofsSection()
     public var resources = ResourcesSection()
+    /// `[crynux]` (issue 10); nil when the box is not a Crynux node.
+    public var crynux: CrynuxSection?
 
     public init() {}
 
@@ -138,6 +140,8 @@ public struct SealingThreadConfig: Sendable, Hashable {
     /// The sealing store directory; nil only for `plan = "wdpost"`.
     public var location: String?
     public var plan: PlanKind = .sealer
+    /// `plan = "crynux"`: a Crynux node thread (issue 10), not a sealing plan.
+    public var crynux = false
     public var sealing = SealingOverrides()
     /// Where the thread's `[[sealing_thread]]` header is, for messages.
     public var position: TOMLPosition?
