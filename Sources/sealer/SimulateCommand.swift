@@ -67,6 +67,7 @@ enum SimulateCommand {
         var setup = SimulationSetup(capacity: capacity, costs: costs, workload: workload, threads: threads, days: days,
                                     policy: .dynamic(SimulationSetup.dynamicPolicy(workload)))
         let bound = ThroughputBound(setup)
+        let packing = PackingBound(setup)
 
         var runs: [(name: String, result: SimulationResult, limits: StaticLimits?)] = []
         if policyName == "dynamic" || parsed.has("--compare") {
@@ -95,12 +96,12 @@ enum SimulateCommand {
             do { try text.write(toFile: svg, atomically: true, encoding: .utf8) } catch { return fail("--svg \(svg): \(error.localizedDescription)") }
         }
         if parsed.has("--json") {
-            var object = report(runs[0].name, runs[0].result, runs[0].limits, bound: bound)
+            var object = report(runs[0].name, runs[0].result, runs[0].limits, bound: bound, packing: packing)
             object["workload"] = .string(workload.name)
             object["days"] = .double(days)
             object["threads"] = .int(Int64(threads))
             if runs.count == 2 {
-                object["static"] = .object(report(runs[1].name, runs[1].result, runs[1].limits, bound: bound))
+                object["static"] = .object(report(runs[1].name, runs[1].result, runs[1].limits, bound: bound, packing: packing))
                 object["dynamic_over_static"] = .double(round4(runs[0].result.sectorsPerDay / max(1e-9, runs[1].result.sectorsPerDay)))
             }
             print(JSONValue.object(object).serializedString)
@@ -109,10 +110,16 @@ enum SimulateCommand {
                 + " \(capacity.gpus.count) GPUs, \(Int(days)) days")
             print(String(format: "bound %.1f sectors/day (limited by %@; ", bound.value, bound.limitedBy)
                 + bound.byResource.sorted { $0.key < $1.key }.map { String(format: "%@ %.1f", $0.key, $0.value) }.joined(separator: ", ") + ")")
+            print(String(format: "packing bound %.1f sectors/day (limited by %@; numa %.1f, gpu %.1f; with PoSt headroom %.1f; threads %.1f; whole per node: %@)",
+                         min(bound.value, packing.value), packing.limitedBy, packing.nodes, packing.gpus, packing.nodesWithHeadroom,
+                         packing.threads, packing.integral.isEmpty ? "-" : packing.integral.joined(separator: " ")))
             for run in runs {
                 let r = run.result
                 print(String(format: "%@: %.1f sectors/day, ratio %.3f of bound, %d oversubscriptions, %d sectors done", run.name,
                              r.sectorsPerDay, r.sectorsPerDay / bound.value, r.oversubscriptions, r.completed))
+                let loss = LossBreakdown(fluid: bound, packing: packing, result: r)
+                print(String(format: "  ratio %.3f of packing bound; loss %.1f sectors/day: ", r.sectorsPerDay / loss.packing, loss.gap)
+                    + loss.terms.map { String(format: "%@ %.1f", $0.key, $0.value) }.joined(separator: ", "))
                 print("  busy: " + r.utilization.sorted { $0.key < $1.key }.map { String(format: "%@ %.1f%%", $0.key, $0.value * 100) }.joined(separator: ", "))
                 if let limits = run.limits { print("  limits: \(limits)") }
                 if let (stage, wait) = r.longestWait.max(by: { $0.value < $1.value }) {
@@ -130,7 +137,9 @@ enum SimulateCommand {
         return runs.allSatisfy { $0.result.oversubscriptions == 0 } ? 0 : 1
     }
 
-    static func report(_ name: String, _ r: SimulationResult, _ limits: StaticLimits?, bound: ThroughputBound) -> [String: JSONValue] {
+    static func report(_ name: String, _ r: SimulationResult, _ limits: StaticLimits?, bound: ThroughputBound,
+                       packing: PackingBound) -> [String: JSONValue] {
+        let loss = LossBreakdown(fluid: bound, packing: packing, result: r)
         var object: [String: JSONValue] = [
             "policy": .string(name),
             "sectors_per_day": .double(round4(r.sectorsPerDay)),
@@ -146,6 +155,21 @@ enum SimulateCommand {
                 "max_wait_for_sealing_s": .double(round4(r.postMaxSealingWait.inSeconds)),
             ]),
         ]
+        object["work_per_day"] = .double(round4(r.workPerDay))
+        object["fluid_bound"] = .double(round4(loss.fluid))
+        object["packing_bound"] = .double(round4(loss.packing))
+        object["ratio_fluid"] = .double(round4(r.sectorsPerDay / loss.fluid))
+        object["ratio_packing"] = .double(round4(r.sectorsPerDay / loss.packing))
+        func finite(_ x: Double) -> JSONValue { x.isFinite ? .double(round4(x)) : .null }
+        object["packing"] = .object([
+            "value": finite(packing.value), "limited_by": .string(packing.limitedBy), "numa": finite(packing.nodes),
+            "numa_with_post_headroom": finite(packing.nodesWithHeadroom), "gpu": finite(packing.gpus), "threads": finite(packing.threads),
+            "integral": .array(packing.integral.map { .string($0) }),
+        ])
+        var terms = Dictionary(uniqueKeysWithValues: loss.terms.map { ($0.key, JSONValue.double(round4($0.value))) })
+        terms["gap"] = .double(round4(loss.gap))
+        terms["sum"] = .double(round4(loss.sum))
+        object["loss"] = .object(terms)
         if let limits { object["static_limits"] = .string(limits.description) }
         object["longest_wait_s"] = .object(Dictionary(uniqueKeysWithValues: r.longestWait.map { ($0.key.rawValue, JSONValue.double(round4($0.value.inSeconds))) }))
         return object

@@ -54,6 +54,10 @@ public struct Segment: Sendable, Hashable {
 public struct SimulationResult: Sendable {
     /// Sectors finished per day in steady state (after the first full sector cycle).
     public var sectorsPerDay: Double
+    /// The same window counted by work rather than completions: sectors in flight at its start and
+    /// end count by the share of their nominal cycle done inside it. The difference from
+    /// `sectorsPerDay` is the pipeline still filling (warm-up) when the window opens.
+    public var workPerDay: Double = 0
     public var completed: Int
     /// Busy fraction per resource: `cpu`, `memory`, `gpu` (devices with a stage), `vram`, `hugepages`.
     public var utilization: [String: Double]
@@ -94,6 +98,10 @@ public struct Simulator {
     private struct ThreadState {
         var kind = 0
         var step = 0
+        /// When the running stage was admitted (nil while waiting or between steps).
+        var stepStart: Int64?
+        /// When the current seed wait ends (its time counts as work only as it passes).
+        var waitEnd: Int64 = 0
     }
 
     private struct Event: Comparable {
@@ -158,6 +166,7 @@ public struct Simulator {
                     return
                 case let .wait(duration):
                     threads[t].step += 1
+                    threads[t].waitEnd = now + duration.milliseconds
                     schedule(now + duration.milliseconds, .wakeUp(t))
                     return
                 }
@@ -195,6 +204,7 @@ public struct Simulator {
                 case let .thread(t):
                     let sectors = workload.sectors[threads[t].kind]
                     guard case let .stage(s) = workload.flow(sectors.kind)[threads[t].step] else { continue }
+                    threads[t].stepStart = now
                     stageOf = s
                     size = sectors.size
                 case let .post(arrived, busyAtArrival):
@@ -224,7 +234,29 @@ public struct Simulator {
         }
         if workload.windowPost != nil { schedule(0, .postBurst) }
         admit()
+        let warmup = Self.longestCycle(setup)
+        // Nominal share of each thread's sector cycle done at time `at`.
+        let nominal = workload.sectors.map { sectors in
+            workload.flow(sectors.kind).map { step -> Int64 in
+                switch step {
+                case let .stage(stage): setup.costs.cost(stage, sectors.size).duration.milliseconds
+                case let .wait(d): d.milliseconds
+                }
+            }
+        }
+        func progress(at: Int64) -> Double {
+            threads.reduce(0.0) { sum, thread in
+                let steps = nominal[thread.kind]
+                let cycle = steps.reduce(0, +)
+                guard cycle > 0 else { return sum }
+                var done = steps.prefix(min(thread.step, steps.count)).reduce(0, +) - max(0, thread.waitEnd - at)
+                if let start = thread.stepStart, thread.step < steps.count { done += min(max(0, at - start), steps[thread.step]) }
+                return sum + Double(max(0, done)) / Double(cycle)
+            }
+        }
+        var progressAtWarmup: Double?
         while let next = queue.peek(), next.time <= end {
+            if progressAtWarmup == nil, next.time > warmup { progressAtWarmup = progress(at: warmup) }
             // Integrate utilisation over [now, next.time).
             let span = Double(next.time - now)
             if span > 0 {
@@ -245,6 +277,7 @@ public struct Simulator {
                     switch done.owner {
                     case let .thread(t):
                         threads[t].step += 1
+                        threads[t].stepStart = nil
                         advance(t)
                     case .post:
                         break
@@ -264,13 +297,14 @@ public struct Simulator {
         }
         if end > now { Self.accumulate(&busy, running.values.map(\.grant), setup.capacity, Double(end - now)) }
 
-        let warmup = Self.longestCycle(setup)
         let steady = completions.filter { $0 >= warmup }.count
         let window = Double(end - warmup) / 86_400_000
+        let inFlight = progress(at: end) - (progressAtWarmup ?? progress(at: warmup))
         var utilization: [String: Double] = [:]
         for (key, value) in busy { utilization[key] = value / Double(end) }
         return SimulationResult(
-            sectorsPerDay: window > 0 ? Double(steady) / window : 0, completed: completions.count, utilization: utilization,
+            sectorsPerDay: window > 0 ? Double(steady) / window : 0, workPerDay: window > 0 ? (Double(steady) + inFlight) / window : 0,
+            completed: completions.count, utilization: utilization,
             oversubscriptions: oversubscriptions, events: events, postRuns: postRuns, postMaxWait: .milliseconds(postMaxWait),
             postMaxSealingWait: .milliseconds(postMaxSealingWait), longestWait: longestWait.mapValues { .milliseconds($0) },
             segments: segments)
