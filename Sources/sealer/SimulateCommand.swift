@@ -14,10 +14,11 @@ enum SimulateCommand {
         .init(["--compare"], value: false, help: "run both policies and print their ratio"),
         .init(["--svg"], value: true, help: "write a timeline of the (first) run to FILE"),
         .init(["--json"], value: false, help: "print one JSON object"),
+        .init(["--emit-processors"], value: false, help: "print only the damocles [processors] TOML of the best static limits for this box"),
         .init(["--help", "-h"], value: false, help: "show this help"),
     ])
 
-    static let usage = "usage: sealer simulate --workload W.toml [--config BOX.toml] [--days D] [--policy dynamic|static] [--compare] [--json] [--svg FILE]"
+    static let usage = "usage: sealer simulate --workload W.toml [--config BOX.toml] [--days D] [--policy dynamic|static] [--compare] [--json] [--svg FILE] [--emit-processors]"
 
     /// 0 when no run oversubscribed the box, 1 when one did or the inputs do not load, 2 for a
     /// command-line mistake.
@@ -70,12 +71,13 @@ enum SimulateCommand {
         let packing = PackingBound(setup)
 
         var runs: [(name: String, result: SimulationResult, limits: StaticLimits?)] = []
-        if policyName == "dynamic" || parsed.has("--compare") {
+        if (policyName == "dynamic" || parsed.has("--compare")) && !parsed.has("--emit-processors") {
             var dynamic = setup
             dynamic.recordTimeline = parsed.value("--svg") != nil
             runs.append(("dynamic", Simulator(dynamic).run(), nil))
         }
-        if policyName == "static" || parsed.has("--compare") {
+        let emit = parsed.has("--emit-processors")
+        if policyName == "static" || parsed.has("--compare") || emit {
             var candidates = StaticLimits.candidates(setup)
             if !configLimits.isEmpty {
                 let perStage = Dictionary(uniqueKeysWithValues: configLimits.compactMap { key, value in ProofStage(rawValue: key).map { ($0, value) } })
@@ -90,6 +92,10 @@ enum SimulateCommand {
             }
             guard let (result, limits) = best else { return fail("no static limits fit this box (a stage never fits?)") }
             runs.append(("static", result, limits))
+        }
+        if emit, let found = runs.last, let limits = found.limits {
+            print(processorsTOML(limits, workload: workload, capacity: capacity, sectorsPerDay: found.result.sectorsPerDay, days: days), terminator: "")
+            return found.result.oversubscriptions == 0 ? 0 : 1
         }
         if let svg = parsed.value("--svg"), let first = runs.first {
             let text = TimelineSVG.render(first.result.segments, capacity: capacity, title: "\(workload.name) \(first.name)")
@@ -121,7 +127,12 @@ enum SimulateCommand {
                 print(String(format: "  ratio %.3f of packing bound; loss %.1f sectors/day: ", r.sectorsPerDay / loss.packing, loss.gap)
                     + loss.terms.map { String(format: "%@ %.1f", $0.key, $0.value) }.joined(separator: ", "))
                 print("  busy: " + r.utilization.sorted { $0.key < $1.key }.map { String(format: "%@ %.1f%%", $0.key, $0.value * 100) }.joined(separator: ", "))
-                if let limits = run.limits { print("  limits: \(limits)") }
+                if let limits = run.limits {
+                    print("  limits: \(limits)")
+                    print("  damocles [processors] (sealer simulate --emit-processors):")
+                    let text = processorsTOML(limits, workload: workload, capacity: capacity, sectorsPerDay: r.sectorsPerDay, days: days)
+                    for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() { print("    " + line) }
+                }
                 if let (stage, wait) = r.longestWait.max(by: { $0.value < $1.value }) {
                     print(String(format: "  longest admission wait: %@ %.1f h", stage.rawValue, wait.inSeconds / 3600))
                 }
@@ -171,8 +182,18 @@ enum SimulateCommand {
         terms["sum"] = .double(round4(loss.sum))
         object["loss"] = .object(terms)
         if let limits { object["static_limits"] = .string(limits.description) }
+        if let limits { object["processors_toml"] = .string(ProcessorsEmitter.toml(limits)) }
         object["longest_wait_s"] = .object(Dictionary(uniqueKeysWithValues: r.longestWait.map { ($0.key.rawValue, JSONValue.double(round4($0.value.inSeconds))) }))
         return object
+    }
+
+    /// The best static limits as damocles `[processors]` TOML, headed by what they were found for.
+    static func processorsTOML(_ limits: StaticLimits, workload: Workload, capacity: BoxCapacity, sectorsPerDay: Double, days: Double) -> String {
+        ProcessorsEmitter.toml(limits, comments: [
+            "damocles-worker [processors] found by sealer simulate for workload \(workload.name):",
+            "\(capacity.nodes.count) NUMA nodes, \(capacity.cpuCount) cores, \(ByteSize.short(capacity.memoryBytes)) memory for sealing, \(capacity.gpus.count) GPUs;",
+            String(format: "%.1f sectors/day over %.0f simulated days, never over any node's memory with the largest sector size.", sectorsPerDay, days),
+        ])
     }
 
     static func round4(_ x: Double) -> Double { (x * 10000).rounded() / 10000 }

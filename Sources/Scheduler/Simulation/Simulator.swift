@@ -93,6 +93,8 @@ public struct Simulator {
         var stage: ProofStage
         var start: Int64
         var expected: Int64
+        /// The processor child it runs on (fixed policy with `[[processors.<stage>]]`).
+        var slot: Int?
     }
 
     private struct ThreadState {
@@ -186,7 +188,8 @@ public struct Simulator {
                 waiters.removeAll { ids.contains($0.id) }
             }
             defer { waiters += hidden }
-            let admitted: [(id: UInt64, grant: Grant)]
+            var admitted: [(id: UInt64, grant: Grant)]
+            var slots: [UInt64: Int] = [:]
             switch setup.policy {
             case let .dynamic(policy):
                 let holding = running.values.map { r in
@@ -194,7 +197,9 @@ public struct Simulator {
                 }
                 admitted = policy.admit(&waiters, &ledger, now: .milliseconds(now), running: holding)
             case let .fixed(limits):
-                admitted = Self.admitFixed(limits, &waiters, &ledger, running: running.values.map(\.stage))
+                let fixed = Self.admitFixed(limits, &waiters, &ledger, running: running.values.map { ($0.stage, $0.slot) })
+                admitted = fixed.map { ($0.id, $0.grant) }
+                for entry in fixed { slots[entry.id] = entry.slot }
             }
             for (id, grant) in admitted {
                 guard let owner = owners.removeValue(forKey: id) else { continue }
@@ -219,7 +224,7 @@ public struct Simulator {
                 if let since = enqueuedAt.removeValue(forKey: id) { longestWait[stageOf] = max(longestWait[stageOf] ?? 0, now - since) }
                 let nominal = Double(setup.costs.cost(stageOf, size).duration.milliseconds)
                 let duration = Int64((nominal * (1 + workload.jitter * (2 * random.unit() - 1))).rounded())
-                running[id] = Running(grant: grant, owner: owner, stage: stageOf, start: now, expected: duration)
+                running[id] = Running(grant: grant, owner: owner, stage: stageOf, start: now, expected: duration, slot: slots[id])
                 schedule(now + duration, .stageDone(id))
                 if let interval = workload.staggered[stageOf] {
                     nextStart[stageOf] = now + interval.milliseconds
@@ -311,12 +316,21 @@ public struct Simulator {
     }
 
     /// damocles' rule: a stage starts when its own limit and every lock it takes have room, in
-    /// arrival order; it then lands on the pools (waiting if they are full).
+    /// arrival order, on the child with the most room whose slot and locks are free (when the
+    /// stage has `[[processors]]`); it then lands on the pools (waiting if they are full).
     static func admitFixed(_ limits: StaticLimits, _ waiters: inout [Waiter], _ ledger: inout ResourceLedger,
-                           running: [ProofStage]) -> [(id: UInt64, grant: Grant)] {
+                           running: [(stage: ProofStage, slot: Int?)]) -> [(id: UInt64, grant: Grant, slot: Int?)] {
         var counts: [ProofStage: Int] = [:]
-        for stage in running { counts[stage, default: 0] += 1 }
-        var admitted: [(id: UInt64, grant: Grant)] = []
+        var inFlight: [ProofStage: [Int]] = limits.processors.mapValues { Array(repeating: 0, count: $0.count) }
+        var freeLocks = limits.extLocks
+        func hold(_ stage: ProofStage, _ slot: Int?) {
+            counts[stage, default: 0] += 1
+            guard let slot, let child = limits.processors[stage]?[slot] else { return }
+            inFlight[stage]?[slot] += 1
+            for lock in child.locks { freeLocks[lock, default: 0] -= 1 }
+        }
+        for entry in running { hold(entry.stage, entry.slot) }
+        var admitted: [(id: UInt64, grant: Grant, slot: Int?)] = []
         var remaining: [Waiter] = []
         for waiter in waiters.sorted(by: { $0.sequence < $1.sequence }) {
             let stage = waiter.request.stage
@@ -324,10 +338,32 @@ public struct Simulator {
             let lockRoom = limits.locks.values.allSatisfy { lock in
                 !lock.stages.contains(stage) || lock.stages.reduce(0) { $0 + (counts[$1] ?? 0) } < lock.limit
             }
-            if stageRoom, lockRoom, let grant = ledger.place(waiter.request) {
+            var placed: (grant: Grant, slot: Int?)?
+            if stageRoom, lockRoom {
+                if let children = limits.processors[stage], !children.isEmpty {
+                    // damocles' pick; if the pools cannot hold it there, the next child with room.
+                    let order = children.indices.filter { i in
+                        (children[i].concurrent ?? ProcessorChoice.unboundedSlots) > inFlight[stage]![i]
+                            && children[i].locks.allSatisfy { (freeLocks[$0] ?? 0) > 0 }
+                    }.sorted { a, b in
+                        let roomA = (children[a].concurrent ?? ProcessorChoice.unboundedSlots) - inFlight[stage]![a]
+                        let roomB = (children[b].concurrent ?? ProcessorChoice.unboundedSlots) - inFlight[stage]![b]
+                        return (roomA, -a) > (roomB, -b)
+                    }
+                    for i in order {
+                        if let grant = ledger.place(children[i].restrict(waiter.request)) {
+                            placed = (grant, i)
+                            break
+                        }
+                    }
+                } else if let grant = ledger.place(waiter.request) {
+                    placed = (grant, nil)
+                }
+            }
+            if let (grant, slot) = placed {
                 ledger.take(grant)
-                counts[stage, default: 0] += 1
-                admitted.append((waiter.id, grant))
+                hold(stage, slot)
+                admitted.append((waiter.id, grant, slot))
             } else {
                 remaining.append(waiter)
             }
