@@ -68,7 +68,7 @@ enum SimulateCommand {
         var setup = SimulationSetup(capacity: capacity, costs: costs, workload: workload, threads: threads, days: days,
                                     policy: .dynamic(SimulationSetup.dynamicPolicy(workload)))
         let bound = ThroughputBound(setup)
-        let packing = PackingBound(setup)
+        let packing = PackingBound(setup, spillSlowdown: workload.resources.pc1SpillSlowdown)
 
         var runs: [(name: String, result: SimulationResult, limits: StaticLimits?)] = []
         if (policyName == "dynamic" || parsed.has("--compare")) && !parsed.has("--emit-processors") {
@@ -116,9 +116,19 @@ enum SimulateCommand {
                 + " \(capacity.gpus.count) GPUs, \(Int(days)) days")
             print(String(format: "bound %.1f sectors/day (limited by %@; ", bound.value, bound.limitedBy)
                 + bound.byResource.sorted { $0.key < $1.key }.map { String(format: "%@ %.1f", $0.key, $0.value) }.joined(separator: ", ") + ")")
-            print(String(format: "packing bound %.1f sectors/day (limited by %@; numa %.1f, gpu %.1f; with PoSt headroom %.1f; threads %.1f; whole per node: %@)",
-                         min(bound.value, packing.value), packing.limitedBy, packing.nodes, packing.gpus, packing.nodesWithHeadroom,
+            print(String(format: "packing bound %.1f sectors/day (limited by %@; numa %.1f%@, gpu %.1f; with PoSt headroom %.1f; threads %.1f; whole per node: %@)",
+                         min(bound.value, packing.value), packing.limitedBy, packing.nodes,
+                         packing.nodesWithSpill.map { String(format: " (%.1f spilling)", $0) } ?? "", packing.gpus, packing.nodesWithHeadroom,
                          packing.threads, packing.integral.isEmpty ? "-" : packing.integral.joined(separator: " ")))
+            if let slowdown = workload.resources.pc1SpillSlowdown, let spilled = packing.nodesWithSpill, let dynamic = runs.first(where: { $0.name == "dynamic" }) {
+                // What spilling buys: the same run with PC1s kept on one node.
+                var kept = setup
+                kept.workload.resources.pc1SpillSlowdown = nil
+                kept.policy = .dynamic(SimulationSetup.dynamicPolicy(kept.workload))
+                let without = Simulator(kept).run()
+                print(String(format: "pc1 spill at %.0f%% slower: %.1f sectors/day (%.1f without spilling); nodes' packing bound %.1f (%.1f without)",
+                             slowdown * 100, dynamic.result.sectorsPerDay, without.sectorsPerDay, spilled, packing.nodes))
+            }
             for run in runs {
                 let r = run.result
                 print(String(format: "%@: %.1f sectors/day, ratio %.3f of bound, %d oversubscriptions, %d sectors done", run.name,
@@ -176,6 +186,7 @@ enum SimulateCommand {
             "value": finite(packing.value), "limited_by": .string(packing.limitedBy), "numa": finite(packing.nodes),
             "numa_with_post_headroom": finite(packing.nodesWithHeadroom), "gpu": finite(packing.gpus), "threads": finite(packing.threads),
             "integral": .array(packing.integral.map { .string($0) }),
+            "numa_with_spill": packing.nodesWithSpill.map(finite) ?? .null,
         ])
         var terms = Dictionary(uniqueKeysWithValues: loss.terms.map { ($0.key, JSONValue.double(round4($0.value))) })
         terms["gap"] = .double(round4(loss.gap))

@@ -26,7 +26,8 @@ public struct PackingBound: Sendable {
 
     /// Sectors/day the nodes allow (NUMA mixes plus pooled memory, cores, hugepages).
     public var nodes: Double
-    /// The same with WindowPoSt's headroom kept: long stages leave room for `post_reserve` PoSts.
+    /// The same (spilling when configured) with WindowPoSt's headroom kept: long stages leave
+    /// room for `post_reserve` PoSts.
     public var nodesWithHeadroom: Double
     /// The same when a PC1 may spill over two nodes at `pc1_spill_slowdown` (nil: spilling off).
     public var nodesWithSpill: Double?
@@ -37,9 +38,10 @@ public struct PackingBound: Sendable {
     /// The stages placed integrally per node, as `stage/size`.
     public var integral: [String]
 
-    /// The packing bound: what integral placement allows, WindowPoSt's own runs included.
-    public var value: Double { min(nodes, gpus) }
-    public var limitedBy: String { nodes <= gpus ? "numa" : "gpu" }
+    /// The packing bound: what integral placement allows (spilling PC1s when configured),
+    /// WindowPoSt's own runs included.
+    public var value: Double { min(nodesWithSpill ?? nodes, gpus) }
+    public var limitedBy: String { (nodesWithSpill ?? nodes) <= gpus ? "numa" : "gpu" }
 
     public init(_ setup: SimulationSetup, spillSlowdown: Double? = nil) {
         let capacity = setup.capacity
@@ -65,9 +67,10 @@ public struct PackingBound: Sendable {
         let headroom = policy.headroom.reduce(0.0) { $0 + Self.gib($1.memoryBytes) }
         let mixes = capacity.nodes.map { Self.mixes($0, placed) }
         nodes = Self.solveNodes(capacity, placed, pooled, mixes, post: post, headroom: nil, spill: nil)
-        nodesWithHeadroom = policy.headroom.isEmpty ? nodes
-            : Self.solveNodes(capacity, placed, pooled, mixes, post: post, headroom: (headroom, policy.headroomWait.inSeconds / 86_400), spill: nil)
         nodesWithSpill = spillSlowdown.map { Self.solveNodes(capacity, placed, pooled, mixes, post: post, headroom: nil, spill: $0) }
+        nodesWithHeadroom = policy.headroom.isEmpty ? (nodesWithSpill ?? nodes)
+            : Self.solveNodes(capacity, placed, pooled, mixes, post: post, headroom: (headroom, policy.headroomWait.inSeconds / 86_400),
+                              spill: spillSlowdown)
         let onGPU = hasGPUs ? demands.filter { $0.request.vramBytes > 0 && $0.request.extraGPUSlots == 0 } : []
         gpus = Self.solveGPUs(capacity, onGPU)
         let cycle = setup.workload.sectors.reduce(0.0) { sum, sectors in

@@ -32,7 +32,9 @@ public struct SimulationSetup: Sendable {
 
     /// The request one run of `stage` makes for a sector of `size`.
     public func request(_ stage: ProofStage, _ size: SectorSize) -> ResourceRequest {
-        ResourceRequest(stage: stage, cost: costs.cost(stage, size))
+        var request = ResourceRequest(stage: stage, cost: costs.cost(stage, size))
+        request.spillable = stage == .pc1 && request.numaBound && workload.resources.pc1SpillSlowdown != nil
+        return request
     }
 
     /// The dynamic policy for this workload: its `[resources]`, with WindowPoSt headroom when it
@@ -222,7 +224,9 @@ public struct Simulator {
                     postRuns += 1
                 }
                 if let since = enqueuedAt.removeValue(forKey: id) { longestWait[stageOf] = max(longestWait[stageOf] ?? 0, now - since) }
-                let nominal = Double(setup.costs.cost(stageOf, size).duration.milliseconds)
+                var nominal = Double(setup.costs.cost(stageOf, size).duration.milliseconds)
+                // A PC1 whose layers sit on two nodes runs `pc1_spill_slowdown` longer.
+                if stageOf == .pc1, grant.memory.count > 1, let slowdown = workload.resources.pc1SpillSlowdown { nominal *= 1 + slowdown }
                 let duration = Int64((nominal * (1 + workload.jitter * (2 * random.unit() - 1))).rounded())
                 running[id] = Running(grant: grant, owner: owner, stage: stageOf, start: now, expected: duration, slot: slots[id])
                 schedule(now + duration, .stageDone(id))

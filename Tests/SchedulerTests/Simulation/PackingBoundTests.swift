@@ -201,3 +201,49 @@ private func box(nodes: Int = 4, perNode: UInt64 = 180, gpus: Int = 1, threads: 
         }
     }
 }
+
+@Suite struct PC1SpillTests {
+    @Test func aSpillablePC1TakesMemoryFromTwoNodesOnlyWhenNoneHasRoom() throws {
+        let setup = box(nodes: 3, perNode: 100)
+        var ledger = ResourceLedger(setup.capacity)
+        var pc1 = setup.request(.pc1, .gib32)
+        for _ in 0..<3 { ledger.take(try #require(ledger.place(pc1))) }
+        // 36 GiB left on each node: a 64 GiB PC1 fits nowhere whole.
+        #expect(ledger.place(pc1) == nil, "spilling is off by default")
+        pc1.spillable = true
+        let spilled = try #require(ledger.place(pc1))
+        #expect(spilled.memory.count == 2 && spilled.memoryBytes == 64 * gib)
+        #expect(spilled.memory[spilled.node] == 36 * gib, "as much as the cores' node has, the rest from one other")
+        ledger.take(spilled)
+        // 8 GiB left on two nodes and 36 on one: 44 GiB from two nodes is not enough.
+        #expect(ledger.place(pc1) == nil)
+    }
+
+    @Test func spillingBuysThroughputOnAnNPS4BoxAndTheWorkloadKeyIsRead() throws {
+        let path = NSTemporaryDirectory() + "spill-\(UUID().uuidString).toml"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "name = \"s\"\n[[sectors]]\nkind = \"cc\"\n[resources]\npc1_spill_slowdown = 0.3\n".write(toFile: path, atomically: true, encoding: .utf8)
+        guard case let .success(loaded) = Workload.load(path: path) else {
+            Issue.record("the workload does not load")
+            return
+        }
+        #expect(loaded.resources.pc1SpillSlowdown == 0.3)
+        var setup = box(threads: 24, days: 3)
+        let kept = Simulator(setup).run()
+        setup.workload.resources.pc1SpillSlowdown = 0.3
+        setup.recordTimeline = true
+        let spilled = Simulator(setup).run()
+        #expect(spilled.oversubscriptions == 0)
+        #expect(spilled.sectorsPerDay > kept.sectorsPerDay)
+        // Spilled runs are the 30% longer ones.
+        let pc1s = spilled.segments.filter { $0.stage == .pc1 }
+        #expect(pc1s.contains { $0.grant.memory.count == 2 })
+        for segment in pc1s {
+            let minutes = (segment.end - segment.start).inSeconds / 60
+            #expect(abs(minutes - (segment.grant.memory.count == 2 ? 234 : 180)) < 1e-6)
+        }
+        let bound = PackingBound(setup, spillSlowdown: 0.3)
+        #expect(try #require(bound.nodesWithSpill) > bound.nodes)
+        #expect(spilled.workPerDay <= 1.01 * bound.value)
+    }
+}
