@@ -101,11 +101,30 @@ enum SimulateCommand {
             let text = TimelineSVG.render(first.result.segments, capacity: capacity, title: "\(workload.name) \(first.name)")
             do { try text.write(toFile: svg, atomically: true, encoding: .utf8) } catch { return fail("--svg \(svg): \(error.localizedDescription)") }
         }
+        // What sharing the GPUs with Crynux costs sealing: the first run again without the tasks.
+        var sealingAlone: SimulationResult?
+        if workload.crynux != nil, let first = runs.first {
+            var alone = setup
+            alone.workload.crynux = nil
+            alone.recordTimeline = false
+            alone.policy = first.limits.map { .fixed($0) } ?? .dynamic(SimulationSetup.dynamicPolicy(alone.workload))
+            sealingAlone = Simulator(alone).run()
+        }
         if parsed.has("--json") {
             var object = report(runs[0].name, runs[0].result, runs[0].limits, bound: bound, packing: packing)
             object["workload"] = .string(workload.name)
             object["days"] = .double(days)
             object["threads"] = .int(Int64(threads))
+            if let alone = sealingAlone, let crynux = workload.crynux {
+                let r = runs[0].result
+                object["crynux"] = .object([
+                    "tasks_per_day": .double(round4(r.crynuxPerDay)), "offered_per_day": .double(round4(r.crynuxArrivedPerDay)),
+                    "max_wait_s": .double(round4(r.crynuxMaxWait.inSeconds)), "gpu_share_used": .double(round4(r.crynuxGPUShare)),
+                    "gpu_share": crynux.gpuShare.map { .double($0) } ?? .null,
+                    "sealing_sectors_per_day": .double(round4(r.sectorsPerDay)),
+                    "sealing_sectors_per_day_without": .double(round4(alone.sectorsPerDay)),
+                ])
+            }
             if runs.count == 2 {
                 object["static"] = .object(report(runs[1].name, runs[1].result, runs[1].limits, bound: bound, packing: packing))
                 object["dynamic_over_static"] = .double(round4(runs[0].result.sectorsPerDay / max(1e-9, runs[1].result.sectorsPerDay)))
@@ -150,6 +169,13 @@ enum SimulateCommand {
                     print(String(format: "  window_post: %d runs, longest wait %.0f s, of it behind sealing %.0f s", r.postRuns,
                                  r.postMaxWait.inSeconds, r.postMaxSealingWait.inSeconds))
                 }
+            }
+            if let alone = sealingAlone, let crynux = workload.crynux, let first = runs.first {
+                let r = first.result
+                print(String(format: "crynux (%@): %.1f inference tasks/day of %.1f offered, longest wait %.0f s, %.1f%% of GPU time%@; sealing %.1f sectors/day beside them, %.1f without",
+                             first.name, r.crynuxPerDay, r.crynuxArrivedPerDay, r.crynuxMaxWait.inSeconds, r.crynuxGPUShare * 100,
+                             crynux.gpuShare.map { String(format: " (gpu_share %.2f)", $0) } ?? " (only what sealing leaves)",
+                             r.sectorsPerDay, alone.sectorsPerDay))
             }
             if runs.count == 2 {
                 print(String(format: "dynamic / best static: %.3f", runs[0].result.sectorsPerDay / max(1e-9, runs[1].result.sectorsPerDay)))

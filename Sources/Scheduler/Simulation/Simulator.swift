@@ -1,3 +1,4 @@
+import Foundation
 import ProofsFFI
 
 /// How stages are admitted in a simulation run.
@@ -73,6 +74,13 @@ public struct SimulationResult: Sendable {
     /// The longest any run of each stage waited for admission (starvation shows here).
     public var longestWait: [ProofStage: Duration]
     public var segments: [Segment]
+    /// Crynux inference tasks finished per day after warm-up, and arrived per day in all.
+    public var crynuxPerDay: Double = 0
+    public var crynuxArrivedPerDay: Double = 0
+    /// The longest a Crynux task waited for a GPU (those still waiting at the end included).
+    public var crynuxMaxWait: Duration = .zero
+    /// Share of all GPU time Crynux held.
+    public var crynuxGPUShare: Double = 0
 }
 
 /// A discrete-event run of the admission code in virtual time: threads walk their sectors'
@@ -109,7 +117,7 @@ public struct Simulator {
     }
 
     private struct Event: Comparable {
-        enum Kind { case stageDone(UInt64), wakeUp(Int), postBurst, tick }
+        enum Kind { case stageDone(UInt64), wakeUp(Int), postBurst, tick, crynuxArrival, crynuxDone(UInt64) }
         var time: Int64
         var order: UInt64
         var kind: Kind
@@ -147,6 +155,53 @@ public struct Simulator {
         var segments: [Segment] = []
         var now: Int64 = 0
         var random = SplitMix64(seed: workload.seed)
+        // Crynux tasks: arrival times waiting, grants running, GPU time held, finished after warm-up.
+        var crynuxRandom = SplitMix64(seed: workload.seed ^ 0x6372_796e_7578)
+        var crynuxQueue: [Int64] = []
+        var crynuxRunning: [UInt64: (grant: Grant, start: Int64)] = [:]
+        var crynuxHeld: Int64 = 0
+        var crynuxFinished = 0
+        var crynuxArrived = 0
+        var crynuxMaxWait: Int64 = 0
+        func nextCrynuxArrival() {
+            guard let crynux = workload.crynux else { return }
+            let mean = 3_600_000.0 / Double(crynux.perHour)
+            schedule(now + max(1, Int64((-mean * log(1 - crynuxRandom.unit())).rounded())), .crynuxArrival)
+        }
+        /// Sealing first: a task takes a GPU slot only while no sealing GPU stage waits, leaving a
+        /// WindowPoSt's VRAM free, and within `gpu_share` of the GPU time so far.
+        func admitCrynux() {
+            guard let crynux = workload.crynux, !setup.capacity.gpus.isEmpty else { return }
+            // Offers that waited past max_wait went to another node.
+            crynuxQueue.removeAll { now - $0 > crynux.maxWait.milliseconds }
+            // A GPU stage that waits for a GPU (it would fit without one) goes first.
+            let gpuWanted = waiters.contains { waiter in
+                var cpuOnly = waiter.request
+                cpuOnly.vramBytes = 0
+                return waiter.request.vramBytes > 0 && ledger.place(cpuOnly) != nil
+            }
+            if gpuWanted { return }
+            while let arrived = crynuxQueue.first {
+                if let share = crynux.gpuShare {
+                    let held = crynuxHeld + crynuxRunning.values.reduce(0) { $0 + (now - $1.start) }
+                    if Double(held + crynux.duration.milliseconds) > share * Double(max(now, crynux.duration.milliseconds)) * Double(setup.capacity.gpus.count) {
+                        return
+                    }
+                }
+                // The request's stage only names it for the ledger; tasks never enter stage admission.
+                let request = ResourceRequest(stage: .c2, cores: 0, memoryBytes: 0, numaBound: false, vramBytes: crynux.vramBytes)
+                guard let grant = ledger.place(request), grant.gpu != nil else { return }
+                var after = ledger
+                after.take(grant)
+                if let post = workload.windowPost, after.place(setup.request(.windowPost, post.size)) == nil { return }
+                ledger = after
+                crynuxQueue.removeFirst()
+                crynuxMaxWait = max(crynuxMaxWait, now - arrived)
+                nextID += 1
+                crynuxRunning[nextID] = (grant, now)
+                schedule(now + crynux.duration.milliseconds, .crynuxDone(nextID))
+            }
+        }
 
         func enqueue(_ request: ResourceRequest, _ owner: Owner) {
             nextID += 1
@@ -242,6 +297,7 @@ public struct Simulator {
             advance(t)
         }
         if workload.windowPost != nil { schedule(0, .postBurst) }
+        nextCrynuxArrival()
         admit()
         let warmup = Self.longestCycle(setup)
         // Nominal share of each thread's sector cycle done at time `at`.
@@ -269,7 +325,7 @@ public struct Simulator {
             // Integrate utilisation over [now, next.time).
             let span = Double(next.time - now)
             if span > 0 {
-                Self.accumulate(&busy, running.values.map(\.grant), setup.capacity, span)
+                Self.accumulate(&busy, running.values.map(\.grant) + crynuxRunning.values.map(\.grant), setup.capacity, span)
                 if running.values.contains(where: { $0.stage == .windowPost }) { postBusy += next.time - now }
             }
             now = next.time
@@ -295,6 +351,15 @@ public struct Simulator {
                     advance(t)
                 case .tick:
                     break
+                case .crynuxArrival:
+                    crynuxArrived += 1
+                    crynuxQueue.append(now)
+                    nextCrynuxArrival()
+                case let .crynuxDone(id):
+                    guard let done = crynuxRunning.removeValue(forKey: id) else { continue }
+                    ledger.give(done.grant)
+                    crynuxHeld += now - done.start
+                    if now >= warmup { crynuxFinished += 1 }
                 case .postBurst:
                     guard let post = workload.windowPost else { continue }
                     for _ in 0..<post.partitions { enqueue(setup.request(.windowPost, post.size), .post(arrived: now, postBusy: postBusy)) }
@@ -302,9 +367,12 @@ public struct Simulator {
                 }
             }
             admit()
-            if !Self.withinCapacity(running.values.map(\.grant), setup.capacity) { oversubscriptions += 1 }
+            admitCrynux()
+            if !Self.withinCapacity(running.values.map(\.grant) + crynuxRunning.values.map(\.grant), setup.capacity) { oversubscriptions += 1 }
         }
-        if end > now { Self.accumulate(&busy, running.values.map(\.grant), setup.capacity, Double(end - now)) }
+        if end > now { Self.accumulate(&busy, running.values.map(\.grant) + crynuxRunning.values.map(\.grant), setup.capacity, Double(end - now)) }
+        crynuxHeld += crynuxRunning.values.reduce(0) { $0 + (end - $1.start) }
+
 
         let steady = completions.filter { $0 >= warmup }.count
         let window = Double(end - warmup) / 86_400_000
@@ -316,7 +384,10 @@ public struct Simulator {
             completed: completions.count, utilization: utilization,
             oversubscriptions: oversubscriptions, events: events, postRuns: postRuns, postMaxWait: .milliseconds(postMaxWait),
             postMaxSealingWait: .milliseconds(postMaxSealingWait), longestWait: longestWait.mapValues { .milliseconds($0) },
-            segments: segments)
+            segments: segments,
+            crynuxPerDay: window > 0 ? Double(crynuxFinished) / window : 0, crynuxArrivedPerDay: Double(crynuxArrived) / (Double(end) / 86_400_000),
+            crynuxMaxWait: .milliseconds(crynuxMaxWait),
+            crynuxGPUShare: setup.capacity.gpus.isEmpty ? 0 : Double(crynuxHeld) / (Double(end) * Double(setup.capacity.gpus.count)))
     }
 
     /// damocles' rule: a stage starts when its own limit and every lock it takes have room, in

@@ -247,3 +247,50 @@ private func box(nodes: Int = 4, perNode: UInt64 = 180, gpus: Int = 1, threads: 
         #expect(spilled.workPerDay <= 1.01 * bound.value)
     }
 }
+
+@Suite struct CrynuxSimulationTests {
+    private func shared(perHour: Int, share: Double? = nil) -> SimulationSetup {
+        var setup = box(gpus: 1, threads: 16, days: 3)
+        setup.workload.crynux = .init(perHour: perHour, duration: minute * 2, vramBytes: 12 * gib, gpuShare: share, maxWait: minute)
+        return setup
+    }
+
+    @Test func inferenceTakesWhatSealingLeavesAndSealingBarelyNotices() {
+        var alone = shared(perHour: 6)
+        alone.workload.crynux = nil
+        let sealing = Simulator(alone).run()
+        let both = Simulator(shared(perHour: 6)).run()
+        #expect(both.oversubscriptions == 0)
+        // 6 an hour of 2 minutes on one GPU (0.2 of it offered) that sealing leaves mostly idle:
+        // most offers are taken, the rest found the GPU busy for over a minute.
+        #expect(both.crynuxArrivedPerDay > 100 && both.crynuxPerDay > 0.75 * both.crynuxArrivedPerDay)
+        #expect(both.crynuxMaxWait <= minute)
+        #expect(both.sectorsPerDay >= 0.97 * sealing.sectorsPerDay)
+        #expect(sealing.crynuxPerDay == 0 && sealing.crynuxArrivedPerDay == 0)
+    }
+
+    @Test func gpuShareCapsInferenceTime() {
+        let capped = Simulator(shared(perHour: 60, share: 0.1)).run()
+        let open = Simulator(shared(perHour: 60)).run()
+        #expect(capped.crynuxGPUShare <= 0.1 + 1e-9)
+        #expect(open.crynuxGPUShare > 0.15 && capped.crynuxPerDay < open.crynuxPerDay)
+    }
+
+    @Test func theCrynuxTableIsRead() throws {
+        let path = NSTemporaryDirectory() + "crynux-\(UUID().uuidString).toml"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "name = \"c\"\n[[sectors]]\nkind = \"cc\"\n[crynux]\ntasks_per_hour = 12\nduration = \"3m\"\nvram = \"10GiB\"\ngpu_share = 0.25\nmax_wait = \"30s\"\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        guard case let .success(w) = Workload.load(path: path) else {
+            Issue.record("does not load")
+            return
+        }
+        #expect(w.crynux == .init(perHour: 12, duration: minute * 3, vramBytes: 10 * gib, gpuShare: 0.25, maxWait: .seconds(30)))
+        try "name = \"c\"\n[[sectors]]\nkind = \"cc\"\n[crynux]\ngpu_share = 2\n".write(toFile: path, atomically: true, encoding: .utf8)
+        guard case let .failure(error) = Workload.load(path: path) else {
+            Issue.record("gpu_share 2 must be refused")
+            return
+        }
+        #expect(error.description.contains("gpu_share"))
+    }
+}
