@@ -160,7 +160,7 @@ enum SimulateCommand {
                     print("  limits: \(limits)")
                     print("  damocles [processors] (sealer simulate --emit-processors):")
                     let text = processorsTOML(limits, workload: workload, capacity: capacity, sectorsPerDay: r.sectorsPerDay, days: days)
-                    for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() { print("    " + line) }
+                    for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() { print(line.isEmpty ? "" : "    " + line) }
                 }
                 if let (stage, wait) = r.longestWait.max(by: { $0.value < $1.value }) {
                     print(String(format: "  longest admission wait: %@ %.1f h", stage.rawValue, wait.inSeconds / 3600))
