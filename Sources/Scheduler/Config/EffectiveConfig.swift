@@ -90,6 +90,7 @@ public enum EffectiveConfig {
         out += "gpu_slots = \(r.gpuSlots)\n"
         out += "starvation_limit = \(r.starvationLimit)\nstarvation_wait = \(d(r.starvationWait))\n"
         out += "post_headroom = \(d(r.postHeadroom))\npost_reserve = \(r.postReserve)\n"
+        if let slowdown = r.pc1SpillSlowdown { out += "pc1_spill_slowdown = \(slowdown)\n" }
         if let box = r.box {
             out += "\n[resources.box]\nnodes = \(box.nodes)\ncores_per_node = \(box.coresPerNode)\ncores_per_l3 = \(box.coresPerL3)\n"
             out += "memory = \(q(ByteSize(bytes: box.memory).description))\nhugepages_per_node = \(box.hugepagesPerNode)\n"

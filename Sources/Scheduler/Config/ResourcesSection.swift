@@ -29,6 +29,9 @@ public struct ResourcesSection: Sendable, Hashable {
     public var postReserve = 1
     /// Cost overrides by size (nil: every size) and stage.
     public var costs: [CostOverride] = []
+    /// `pc1_spill_slowdown`: a PC1 that finds no node with room may take its memory from two
+    /// nodes, running this fraction longer (0.3: 30%); nil (the default): PC1 never spills.
+    public var pc1SpillSlowdown: Double?
 
     public init() {}
 
@@ -171,6 +174,7 @@ extension ConfigDecoder {
         section.starvationWait = r.positiveDuration("starvation_wait", &log) ?? section.starvationWait
         section.postHeadroom = r.duration("post_headroom", &log) ?? section.postHeadroom
         section.postReserve = r.int("post_reserve", &log, range: 0...64).map(Int.init) ?? section.postReserve
+        section.pc1SpillSlowdown = r.fraction("pc1_spill_slowdown", &log)
         if var costs = r.table("costs", &log) {
             for entry in costs.table.entries {
                 if let stage = ProofStage(rawValue: entry.key) {

@@ -179,15 +179,19 @@ public struct ResourceLedger: Sendable, Hashable {
         // memory may pass.
         if request.memoryBytes > 0, reserved.contains(where: \.allMemory) { blockedNodes = Set(capacity.nodes.map(\.id)) }
         // Memory a stage that is not NUMA-bound may draw from other (unreserved) nodes.
-        let spare = request.numaBound ? 0 : capacity.nodes.indices.filter { !blockedNodes.contains(capacity.nodes[$0].id) }
-            .reduce(UInt64(0)) { $0 + memory.freeBytes[$1] }
+        // A spillable NUMA-bound request draws from one other node at most.
+        let open = capacity.nodes.indices.filter { !blockedNodes.contains(capacity.nodes[$0].id) }
+        let spare = request.numaBound
+            ? (request.spillable ? (open.map { memory.freeBytes[$0] }.sorted(by: >).prefix(2).reduce(0, +)) : 0)
+            : open.reduce(UInt64(0)) { $0 + memory.freeBytes[$1] }
         var candidates: [(index: Int, left: UInt64, spills: Bool)] = []
         for (i, node) in capacity.nodes.enumerated() where !blockedNodes.contains(node.id) {
             if let only = request.node, only != node.id { continue }
             guard memory.freeHugepages[i] >= request.hugepages, pickCPUs(request, node: i) != nil else { continue }
             if memory.freeBytes[i] >= request.memoryBytes {
                 candidates.append((i, memory.freeBytes[i] - request.memoryBytes, false))
-            } else if !request.numaBound, spare >= request.memoryBytes {
+            } else if !request.numaBound || request.spillable, spare >= request.memoryBytes,
+                      !request.numaBound || (open.filter { $0 != i }.map { memory.freeBytes[$0] }.max() ?? 0) + memory.freeBytes[i] >= request.memoryBytes {
                 candidates.append((i, 0, true))
             }
         }
@@ -210,7 +214,7 @@ public struct ResourceLedger: Sendable, Hashable {
             if needed > 0 {
                 let others = capacity.nodes.indices.filter { $0 != candidate.index && !blockedNodes.contains(capacity.nodes[$0].id) }
                     .sorted { memory.freeBytes[$0] > memory.freeBytes[$1] }
-                for j in others where needed > 0 {
+                for j in others.prefix(request.numaBound ? 1 : others.count) where needed > 0 {
                     let take = min(needed, memory.freeBytes[j])
                     shares[capacity.nodes[j].id, default: 0] += take
                     needed -= take

@@ -21,6 +21,9 @@ public struct ResourceRequest: Sendable, Hashable {
     public var extraGPUSlots: Int
     /// How long the stage is expected to hold its grant (the cost table's duration); nil: unknown.
     public var expectedDuration: Duration?
+    /// NUMA-bound memory that may still spill onto one other node when no node has room
+    /// (`pc1_spill_slowdown`); the stage then runs slower.
+    public var spillable = false
 
     public init(stage: ProofStage, cores: Int, sameL3: Bool = false, memoryBytes: UInt64, numaBound: Bool = true, hugepages: Int = 0,
                 vramBytes: UInt64 = 0,

@@ -1,3 +1,4 @@
+import Foundation
 import ProofsFFI
 
 /// How stages are admitted in a simulation run.
@@ -32,7 +33,9 @@ public struct SimulationSetup: Sendable {
 
     /// The request one run of `stage` makes for a sector of `size`.
     public func request(_ stage: ProofStage, _ size: SectorSize) -> ResourceRequest {
-        ResourceRequest(stage: stage, cost: costs.cost(stage, size))
+        var request = ResourceRequest(stage: stage, cost: costs.cost(stage, size))
+        request.spillable = stage == .pc1 && request.numaBound && workload.resources.pc1SpillSlowdown != nil
+        return request
     }
 
     /// The dynamic policy for this workload: its `[resources]`, with WindowPoSt headroom when it
@@ -66,6 +69,10 @@ public struct PendingRequest: Sendable, Hashable {
 public struct SimulationResult: Sendable {
     /// Sectors finished per day in steady state (after the first full sector cycle).
     public var sectorsPerDay: Double
+    /// The same window counted by work rather than completions: sectors in flight at its start and
+    /// end count by the share of their nominal cycle done inside it. The difference from
+    /// `sectorsPerDay` is the pipeline still filling (warm-up) when the window opens.
+    public var workPerDay: Double = 0
     public var completed: Int
     /// Busy fraction per resource: `cpu`, `memory`, `gpu` (devices with a stage), `vram`, `hugepages`.
     public var utilization: [String: Double]
@@ -81,6 +88,13 @@ public struct SimulationResult: Sendable {
     public var segments: [Segment]
     /// Requests still waiting at the end (recorded with the timeline): starvation shows here.
     public var pending: [PendingRequest] = []
+    /// Crynux inference tasks finished per day after warm-up, and arrived per day in all.
+    public var crynuxPerDay: Double = 0
+    public var crynuxArrivedPerDay: Double = 0
+    /// The longest a Crynux task waited for a GPU (those still waiting at the end included).
+    public var crynuxMaxWait: Duration = .zero
+    /// Share of all GPU time Crynux held.
+    public var crynuxGPUShare: Double = 0
 }
 
 /// A discrete-event run of the admission code in virtual time: threads walk their sectors'
@@ -111,15 +125,21 @@ public struct Simulator {
             if case let .thread(t) = owner { thread = t }
             return Segment(stage: stage, start: .milliseconds(start), end: .milliseconds(end), grant: grant, thread: thread, waited: .milliseconds(waited))
         }
+        /// The processor child it runs on (fixed policy with `[[processors.<stage>]]`).
+        var slot: Int?
     }
 
     private struct ThreadState {
         var kind = 0
         var step = 0
+        /// When the running stage was admitted (nil while waiting or between steps).
+        var stepStart: Int64?
+        /// When the current seed wait ends (its time counts as work only as it passes).
+        var waitEnd: Int64 = 0
     }
 
     private struct Event: Comparable {
-        enum Kind { case stageDone(UInt64), wakeUp(Int), postBurst, tick }
+        enum Kind { case stageDone(UInt64), wakeUp(Int), postBurst, tick, crynuxArrival, crynuxDone(UInt64) }
         var time: Int64
         var order: UInt64
         var kind: Kind
@@ -157,6 +177,53 @@ public struct Simulator {
         var segments: [Segment] = []
         var now: Int64 = 0
         var random = SplitMix64(seed: workload.seed)
+        // Crynux tasks: arrival times waiting, grants running, GPU time held, finished after warm-up.
+        var crynuxRandom = SplitMix64(seed: workload.seed ^ 0x6372_796e_7578)
+        var crynuxQueue: [Int64] = []
+        var crynuxRunning: [UInt64: (grant: Grant, start: Int64)] = [:]
+        var crynuxHeld: Int64 = 0
+        var crynuxFinished = 0
+        var crynuxArrived = 0
+        var crynuxMaxWait: Int64 = 0
+        func nextCrynuxArrival() {
+            guard let crynux = workload.crynux else { return }
+            let mean = 3_600_000.0 / Double(crynux.perHour)
+            schedule(now + max(1, Int64((-mean * log(1 - crynuxRandom.unit())).rounded())), .crynuxArrival)
+        }
+        /// Sealing first: a task takes a GPU slot only while no sealing GPU stage waits, leaving a
+        /// WindowPoSt's VRAM free, and within `gpu_share` of the GPU time so far.
+        func admitCrynux() {
+            guard let crynux = workload.crynux, !setup.capacity.gpus.isEmpty else { return }
+            // Offers that waited past max_wait went to another node.
+            crynuxQueue.removeAll { now - $0 > crynux.maxWait.milliseconds }
+            // A GPU stage that waits for a GPU (it would fit without one) goes first.
+            let gpuWanted = waiters.contains { waiter in
+                var cpuOnly = waiter.request
+                cpuOnly.vramBytes = 0
+                return waiter.request.vramBytes > 0 && ledger.place(cpuOnly) != nil
+            }
+            if gpuWanted { return }
+            while let arrived = crynuxQueue.first {
+                if let share = crynux.gpuShare {
+                    let held = crynuxHeld + crynuxRunning.values.reduce(0) { $0 + (now - $1.start) }
+                    if Double(held + crynux.duration.milliseconds) > share * Double(max(now, crynux.duration.milliseconds)) * Double(setup.capacity.gpus.count) {
+                        return
+                    }
+                }
+                // The request's stage only names it for the ledger; tasks never enter stage admission.
+                let request = ResourceRequest(stage: .c2, cores: 0, memoryBytes: 0, numaBound: false, vramBytes: crynux.vramBytes)
+                guard let grant = ledger.place(request), grant.gpu != nil else { return }
+                var after = ledger
+                after.take(grant)
+                if let post = workload.windowPost, after.place(setup.request(.windowPost, post.size)) == nil { return }
+                ledger = after
+                crynuxQueue.removeFirst()
+                crynuxMaxWait = max(crynuxMaxWait, now - arrived)
+                nextID += 1
+                crynuxRunning[nextID] = (grant, now)
+                schedule(now + crynux.duration.milliseconds, .crynuxDone(nextID))
+            }
+        }
 
         func enqueue(_ request: ResourceRequest, _ owner: Owner) {
             nextID += 1
@@ -180,6 +247,7 @@ public struct Simulator {
                     return
                 case let .wait(duration):
                     threads[t].step += 1
+                    threads[t].waitEnd = now + duration.milliseconds
                     schedule(now + duration.milliseconds, .wakeUp(t))
                     return
                 }
@@ -199,7 +267,8 @@ public struct Simulator {
                 waiters.removeAll { ids.contains($0.id) }
             }
             defer { waiters += hidden }
-            let admitted: [(id: UInt64, grant: Grant)]
+            var admitted: [(id: UInt64, grant: Grant)]
+            var slots: [UInt64: Int] = [:]
             switch setup.policy {
             case let .dynamic(policy):
                 let holding = running.values.map { r in
@@ -207,7 +276,9 @@ public struct Simulator {
                 }
                 admitted = policy.admit(&waiters, &ledger, now: .milliseconds(now), running: holding)
             case let .fixed(limits):
-                admitted = Self.admitFixed(limits, &waiters, &ledger, running: running.values.map(\.stage))
+                let fixed = Self.admitFixed(limits, &waiters, &ledger, running: running.values.map { ($0.stage, $0.slot) })
+                admitted = fixed.map { ($0.id, $0.grant) }
+                for entry in fixed { slots[entry.id] = entry.slot }
             }
             for (id, grant) in admitted {
                 guard let owner = owners.removeValue(forKey: id) else { continue }
@@ -217,6 +288,7 @@ public struct Simulator {
                 case let .thread(t):
                     let sectors = workload.sectors[threads[t].kind]
                     guard case let .stage(s) = workload.flow(sectors.kind)[threads[t].step] else { continue }
+                    threads[t].stepStart = now
                     stageOf = s
                     size = sectors.size
                 case let .post(arrived, busyAtArrival):
@@ -230,9 +302,11 @@ public struct Simulator {
                 }
                 let since = enqueuedAt.removeValue(forKey: id)
                 if let since { longestWait[stageOf] = max(longestWait[stageOf] ?? 0, now - since) }
-                let nominal = Double(setup.costs.cost(stageOf, size).duration.milliseconds)
+                var nominal = Double(setup.costs.cost(stageOf, size).duration.milliseconds)
+                // A PC1 whose layers sit on two nodes runs `pc1_spill_slowdown` longer.
+                if stageOf == .pc1, grant.memory.count > 1, let slowdown = workload.resources.pc1SpillSlowdown { nominal *= 1 + slowdown }
                 let duration = Int64((nominal * (1 + workload.jitter * (2 * random.unit() - 1))).rounded())
-                running[id] = Running(grant: grant, owner: owner, stage: stageOf, start: now, expected: duration, waited: now - (since ?? now))
+                running[id] = Running(grant: grant, owner: owner, stage: stageOf, start: now, expected: duration, waited: now - (since ?? now), slot: slots[id])
                 schedule(now + duration, .stageDone(id))
                 if let interval = workload.staggered[stageOf] {
                     nextStart[stageOf] = now + interval.milliseconds
@@ -246,12 +320,35 @@ public struct Simulator {
             advance(t)
         }
         if workload.windowPost != nil { schedule(0, .postBurst) }
+        nextCrynuxArrival()
         admit()
+        let warmup = Self.longestCycle(setup)
+        // Nominal share of each thread's sector cycle done at time `at`.
+        let nominal = workload.sectors.map { sectors in
+            workload.flow(sectors.kind).map { step -> Int64 in
+                switch step {
+                case let .stage(stage): setup.costs.cost(stage, sectors.size).duration.milliseconds
+                case let .wait(d): d.milliseconds
+                }
+            }
+        }
+        func progress(at: Int64) -> Double {
+            threads.reduce(0.0) { sum, thread in
+                let steps = nominal[thread.kind]
+                let cycle = steps.reduce(0, +)
+                guard cycle > 0 else { return sum }
+                var done = steps.prefix(min(thread.step, steps.count)).reduce(0, +) - max(0, thread.waitEnd - at)
+                if let start = thread.stepStart, thread.step < steps.count { done += min(max(0, at - start), steps[thread.step]) }
+                return sum + Double(max(0, done)) / Double(cycle)
+            }
+        }
+        var progressAtWarmup: Double?
         while let next = queue.peek(), next.time <= end {
+            if progressAtWarmup == nil, next.time > warmup { progressAtWarmup = progress(at: warmup) }
             // Integrate utilisation over [now, next.time).
             let span = Double(next.time - now)
             if span > 0 {
-                Self.accumulate(&busy, running.values.map(\.grant), setup.capacity, span)
+                Self.accumulate(&busy, running.values.map(\.grant) + crynuxRunning.values.map(\.grant), setup.capacity, span)
                 if running.values.contains(where: { $0.stage == .windowPost }) { postBusy += next.time - now }
             }
             now = next.time
@@ -268,6 +365,7 @@ public struct Simulator {
                     switch done.owner {
                     case let .thread(t):
                         threads[t].step += 1
+                        threads[t].stepStart = nil
                         advance(t)
                     case .post:
                         break
@@ -276,6 +374,15 @@ public struct Simulator {
                     advance(t)
                 case .tick:
                     break
+                case .crynuxArrival:
+                    crynuxArrived += 1
+                    crynuxQueue.append(now)
+                    nextCrynuxArrival()
+                case let .crynuxDone(id):
+                    guard let done = crynuxRunning.removeValue(forKey: id) else { continue }
+                    ledger.give(done.grant)
+                    crynuxHeld += now - done.start
+                    if now >= warmup { crynuxFinished += 1 }
                 case .postBurst:
                     guard let post = workload.windowPost else { continue }
                     for _ in 0..<post.partitions { enqueue(setup.request(.windowPost, post.size), .post(arrived: now, postBusy: postBusy)) }
@@ -283,9 +390,11 @@ public struct Simulator {
                 }
             }
             admit()
-            if !Self.withinCapacity(running.values.map(\.grant), setup.capacity) { oversubscriptions += 1 }
+            admitCrynux()
+            if !Self.withinCapacity(running.values.map(\.grant) + crynuxRunning.values.map(\.grant), setup.capacity) { oversubscriptions += 1 }
         }
-        if end > now { Self.accumulate(&busy, running.values.map(\.grant), setup.capacity, Double(end - now)) }
+        if end > now { Self.accumulate(&busy, running.values.map(\.grant) + crynuxRunning.values.map(\.grant), setup.capacity, Double(end - now)) }
+        crynuxHeld += crynuxRunning.values.reduce(0) { $0 + (end - $1.start) }
         // Stages still running at the end show on the timeline up to the end.
         if setup.recordTimeline { segments += running.sorted { $0.key < $1.key }.map { $0.value.segment(end: max(end, $0.value.start)) } }
         let pending: [PendingRequest] = !setup.recordTimeline ? [] : waiters.sorted { $0.sequence < $1.sequence }.map { waiter in
@@ -294,25 +403,38 @@ public struct Simulator {
             return PendingRequest(stage: waiter.request.stage, thread: thread, since: waiter.since)
         }
 
-        let warmup = Self.longestCycle(setup)
         let steady = completions.filter { $0 >= warmup }.count
         let window = Double(end - warmup) / 86_400_000
+        let inFlight = progress(at: end) - (progressAtWarmup ?? progress(at: warmup))
         var utilization: [String: Double] = [:]
         for (key, value) in busy { utilization[key] = value / Double(end) }
         return SimulationResult(
-            sectorsPerDay: window > 0 ? Double(steady) / window : 0, completed: completions.count, utilization: utilization,
+            sectorsPerDay: window > 0 ? Double(steady) / window : 0, workPerDay: window > 0 ? (Double(steady) + inFlight) / window : 0,
+            completed: completions.count, utilization: utilization,
             oversubscriptions: oversubscriptions, events: events, postRuns: postRuns, postMaxWait: .milliseconds(postMaxWait),
             postMaxSealingWait: .milliseconds(postMaxSealingWait), longestWait: longestWait.mapValues { .milliseconds($0) },
-            segments: segments, pending: pending)
+            segments: segments, pending: pending,
+            crynuxPerDay: window > 0 ? Double(crynuxFinished) / window : 0, crynuxArrivedPerDay: Double(crynuxArrived) / (Double(end) / 86_400_000),
+            crynuxMaxWait: .milliseconds(crynuxMaxWait),
+            crynuxGPUShare: setup.capacity.gpus.isEmpty ? 0 : Double(crynuxHeld) / (Double(end) * Double(setup.capacity.gpus.count)))
     }
 
     /// damocles' rule: a stage starts when its own limit and every lock it takes have room, in
-    /// arrival order; it then lands on the pools (waiting if they are full).
+    /// arrival order, on the child with the most room whose slot and locks are free (when the
+    /// stage has `[[processors]]`); it then lands on the pools (waiting if they are full).
     static func admitFixed(_ limits: StaticLimits, _ waiters: inout [Waiter], _ ledger: inout ResourceLedger,
-                           running: [ProofStage]) -> [(id: UInt64, grant: Grant)] {
+                           running: [(stage: ProofStage, slot: Int?)]) -> [(id: UInt64, grant: Grant, slot: Int?)] {
         var counts: [ProofStage: Int] = [:]
-        for stage in running { counts[stage, default: 0] += 1 }
-        var admitted: [(id: UInt64, grant: Grant)] = []
+        var inFlight: [ProofStage: [Int]] = limits.processors.mapValues { Array(repeating: 0, count: $0.count) }
+        var freeLocks = limits.extLocks
+        func hold(_ stage: ProofStage, _ slot: Int?) {
+            counts[stage, default: 0] += 1
+            guard let slot, let child = limits.processors[stage]?[slot] else { return }
+            inFlight[stage]?[slot] += 1
+            for lock in child.locks { freeLocks[lock, default: 0] -= 1 }
+        }
+        for entry in running { hold(entry.stage, entry.slot) }
+        var admitted: [(id: UInt64, grant: Grant, slot: Int?)] = []
         var remaining: [Waiter] = []
         for waiter in waiters.sorted(by: { $0.sequence < $1.sequence }) {
             let stage = waiter.request.stage
@@ -320,10 +442,32 @@ public struct Simulator {
             let lockRoom = limits.locks.values.allSatisfy { lock in
                 !lock.stages.contains(stage) || lock.stages.reduce(0) { $0 + (counts[$1] ?? 0) } < lock.limit
             }
-            if stageRoom, lockRoom, let grant = ledger.place(waiter.request) {
+            var placed: (grant: Grant, slot: Int?)?
+            if stageRoom, lockRoom {
+                if let children = limits.processors[stage], !children.isEmpty {
+                    // damocles' pick; if the pools cannot hold it there, the next child with room.
+                    let order = children.indices.filter { i in
+                        (children[i].concurrent ?? ProcessorChoice.unboundedSlots) > inFlight[stage]![i]
+                            && children[i].locks.allSatisfy { (freeLocks[$0] ?? 0) > 0 }
+                    }.sorted { a, b in
+                        let roomA = (children[a].concurrent ?? ProcessorChoice.unboundedSlots) - inFlight[stage]![a]
+                        let roomB = (children[b].concurrent ?? ProcessorChoice.unboundedSlots) - inFlight[stage]![b]
+                        return (roomA, -a) > (roomB, -b)
+                    }
+                    for i in order {
+                        if let grant = ledger.place(children[i].restrict(waiter.request)) {
+                            placed = (grant, i)
+                            break
+                        }
+                    }
+                } else if let grant = ledger.place(waiter.request) {
+                    placed = (grant, nil)
+                }
+            }
+            if let (grant, slot) = placed {
                 ledger.take(grant)
-                counts[stage, default: 0] += 1
-                admitted.append((waiter.id, grant))
+                hold(stage, slot)
+                admitted.append((waiter.id, grant, slot))
             } else {
                 remaining.append(waiter)
             }

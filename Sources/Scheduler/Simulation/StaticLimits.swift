@@ -10,6 +10,11 @@ public struct StaticLimits: Sendable, Hashable, CustomStringConvertible {
 
     public var perStage: [ProofStage: Int]
     public var locks: [String: SharedLock]
+    /// `[[processors.<stage>]]` children: a stage listed here runs only on them (pinned to a node's
+    /// cpuset, or to one GPU), one of its children chosen as damocles does; others run built-in.
+    public var processors: [ProofStage: [ProcessorSlot]] = [:]
+    /// `[processors.ext_locks]` the children's `locks` name.
+    public var extLocks: [String: Int] = [:]
 
     public init(perStage: [ProofStage: Int], locks: [String: SharedLock] = [:]) {
         self.perStage = perStage
@@ -19,7 +24,12 @@ public struct StaticLimits: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         let stages = perStage.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key)=\($0.value)" }
         let locked = locks.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.limit)[\($0.value.stages.map(\.rawValue).sorted().joined(separator: "+"))]" }
-        return (stages + locked).joined(separator: " ")
+        let children = processors.sorted { $0.key.rawValue < $1.key.rawValue }.map { stage, slots in
+            "\(stage.rawValue)[" + slots.map { slot in
+                (slot.node.map { "n\($0)" } ?? slot.gpu.map { "g\($0)" } ?? "*") + "x\(slot.concurrent ?? ProcessorChoice.unboundedSlots)"
+            }.joined(separator: ",") + "]"
+        }
+        return (stages + locked + children).joined(separator: " ")
     }
 }
 
@@ -34,7 +44,7 @@ extension StaticLimits {
         // would not leave room for a single PC1.
         for small in [2, 1] {
             let found = candidates(setup, smallLimit: small)
-            if !found.isEmpty { return found }
+            if !found.isEmpty { return found.map { pinned($0, setup) ?? $0 } }
         }
         return []
     }

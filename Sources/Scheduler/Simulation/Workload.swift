@@ -25,7 +25,22 @@ public struct Workload: Sendable, Hashable {
         public var size: SectorSize
     }
 
+    /// Crynux inference tasks sharing the GPUs (issue 10): the relay offers tasks at random
+    /// (Poisson), each holding one GPU slot and `vramBytes` for `duration`, taken only onto what
+    /// sealing leaves (WindowPoSt and GPU stages waiting for a GPU first), and within `gpuShare`
+    /// of all GPU time when set; a task not started within `maxWait` goes to another node.
+    public struct CrynuxTasks: Sendable, Hashable {
+        public var perHour: Int
+        public var duration: Duration
+        public var vramBytes: UInt64
+        /// `gpu_share`: the most of the box's GPU time Crynux may take; nil: whatever sealing leaves.
+        public var gpuShare: Double?
+        /// `max_wait`: how long an offered task may wait for a GPU here (0: now or never).
+        public var maxWait: Duration = .zero
+    }
+
     public var name: String
+    public var crynux: CrynuxTasks?
     public var days: Double = 7
     public var threads = 32
     public var seedWait: Duration = .seconds(75 * 60)
@@ -98,6 +113,13 @@ public struct Workload: Sendable, Hashable {
                 }
                 if let d = stagger.positiveDuration(entry.key, &log) { w.staggered[stage] = d }
             }
+        }
+        if var c = r.table("crynux", &log) {
+            w.crynux = CrynuxTasks(perHour: c.int("tasks_per_hour", &log, range: 1...100_000).map(Int.init) ?? 10,
+                                   duration: c.positiveDuration("duration", &log) ?? .seconds(120),
+                                   vramBytes: c.byteSize("vram", &log)?.bytes ?? 8 << 30, gpuShare: c.fraction("gpu_share", &log),
+                                   maxWait: c.duration("max_wait", &log) ?? .zero)
+            c.reportUnknown(&log)
         }
         if var res = r.table("resources", &log) { w.resources = ConfigDecoder.decodeResources(&res, &log) }
         r.reportUnknown(&log)
