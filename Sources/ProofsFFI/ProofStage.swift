@@ -12,6 +12,9 @@ public enum ProofStage: String, Sendable, Hashable, Codable, CaseIterable, Custo
     case unseal
     case windowPost = "window_post"
     case transfer
+    /// A Crynux inference task's GPU lease (issue 10): not a proof stage, but admitted by the same
+    /// pools, so metrics and `sealer top` name it apart from sealing.
+    case inference = "crynux_inference"
 
     public var description: String { rawValue }
 }

@@ -250,6 +250,8 @@ public enum DamoclesProcessorRunner {
         case .transfer:
             _ = try decode(DamoclesTransfer.self)
             throw ProverError(stage: stage, message: "transfer tasks are not run by this processor")
+        case .inference:
+            throw ProverError(stage: stage, message: "Crynux inference runs in the crynux executor, not in a proof processor")
         case .c1, .synthProof:
             throw ProverError(stage: stage, message: "damocles has no \(stage) processor task; \(stage) runs in the daemon")
         }

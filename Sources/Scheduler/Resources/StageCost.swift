@@ -69,6 +69,8 @@ public struct CostTable: Sendable, Hashable {
         case .unseal: StageCost(cores: 4, sameL3: true, memoryBytes: 64 * gib, duration: minute * 180)
         case .windowPost: StageCost(cores: 8, memoryBytes: 120 * gib, numaBound: false, vramBytes: 11 * gib, duration: minute * 5)
         case .transfer: StageCost(cores: 1, memoryBytes: 1 * gib, numaBound: false, duration: minute * 5)
+        // The task's VRAM comes from its relay record (CrynuxAdmission), not from this table.
+        case .inference: StageCost(cores: 1, memoryBytes: 64 << 20, numaBound: false, duration: minute * 2)
         }
     }
 
@@ -93,6 +95,8 @@ public struct CostTable: Sendable, Hashable {
             cost.duration = cost.duration * 2
         case .c1, .transfer:
             cost.duration = cost.duration * 2
+        case .inference:
+            break
         }
         return cost
     }

@@ -17,6 +17,7 @@ enum StagePalette {
         case .unseal: "#86bcb6"
         case .windowPost: "#222222"
         case .transfer: "#b07aa1"
+        case .inference: "#ff9da7"
         }
     }
 

@@ -37,6 +37,8 @@ struct CrynuxRig {
         key = try Secp256k1PrivateKey(hex: "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
         try Data(MockPNG.deterministic(seed: 1)).write(to: URL(fileURLWithPath: dir + "/fixture/0.png"))
         try Data(MockPNG.deterministic(seed: 2)).write(to: URL(fileURLWithPath: dir + "/fixture/1.png"))
+        // The mock tasks' base model is on disk, so the relay's base-model gate lets them through.
+        try CrynuxModelStore(dir: dir + "/models").install(CrynuxModelID(kind: .base, name: "mock-model"), contents: [1])
     }
 
     func client(key: Secp256k1PrivateKey? = nil, skew: Int64 = 0) -> RelayClient {
@@ -67,6 +69,7 @@ struct CrynuxRig {
     func thread(_ executor: InferenceExecutor, mode: CrynuxFlowMode = .relay, hold: Duration? = nil) -> CrynuxThread {
         var section = CrynuxSection()
         section.mock.mode = mode
+        section.modelDir = dir + "/models"
         return CrynuxThread(index: 2, location: dir + "/node", client: client(), executor: executor, broker: nil, gpuUUIDs: [:],
                             settings: section, log: Log(minimum: .error), holdBeforeSubmit: hold)
     }
@@ -286,7 +289,7 @@ struct CrynuxRig {
     @Test func dispatchByRequirementAndDeadlines() async throws {
         let rig = try CrynuxRig()
         let node = rig.client()
-        try await node.join(gpuName: "RTX 4090+Linux", gpuVRAM: 24, modelIDs: [], version: "2.5.0")
+        try await node.join(gpuName: "RTX 4090+Linux", gpuVRAM: 24, modelIDs: ["base:mock-model"], version: "2.5.0")
         let otherGPU = await rig.mock.createTask(requiredGPU: "A100+Linux", requiredGPUVRAM: 80)
         let tooBig = await rig.mock.createTask(minVRAM: 25)
         let wrongVRAM = await rig.mock.createTask(requiredGPU: "RTX 4090+Linux", requiredGPUVRAM: 16)
