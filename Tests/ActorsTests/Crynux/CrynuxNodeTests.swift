@@ -51,8 +51,9 @@ struct CrynuxRig {
         let script = dir + "/executor.sh"
         let body = """
         #!/bin/sh
-        read line
+        read -r line
         echo run >> \(dir)/runs
+        printf '%s\\n' "$line" >> \(dir)/requests
         sleep \(sleep)
         out=$(printf '%s' "$line" | sed 's/.*"output_dir":"\\([^"]*\\)".*/\\1/')
         mkdir -p "$out" && cp \(dir)/fixture/*.png "$out/"
