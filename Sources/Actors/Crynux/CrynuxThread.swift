@@ -326,8 +326,10 @@ public actor CrynuxThread {
         }
         let ahead = CrynuxAdmission.aheadOfSealing(settings.priority, shareUsed: share.usedFraction(now: Double(client.now())), share: share.share)
         // A task requiring an exact GPU runs on a card of the reported identity.
-        let allowed = !record.requiredGPU.isEmpty && !identity.gpus.isEmpty ? Set(identity.gpus) : (settings.gpus.isEmpty ? nil : Set(settings.gpus))
-        let request = CrynuxAdmission.request(vramGiB: vramGiB, allowedGPUs: allowed, ahead: ahead, costs: broker.costs)
+        let gpu = identity
+        let allowed = !record.requiredGPU.isEmpty && !gpu.gpus.isEmpty ? Set(gpu.gpus) : (settings.gpus.isEmpty ? nil : Set(settings.gpus))
+        let card = cards.filter { gpu.gpus.contains($0.index) }.map(\.vramBytes).min()
+        let request = CrynuxAdmission.request(vramGiB: vramGiB, cardBytes: card, allowedGPUs: allowed, ahead: ahead, costs: broker.costs)
         log.info("waiting for a GPU lease", [("task", id), ("stage", "\(ProofStage.inference)"), ("vram_gib", "\(vramGiB)"),
                                              ("priority", ahead ? "like c2" : "below sealing")])
         phase = "waiting for a GPU lease (\(ProofStage.inference), \(ahead ? "like c2" : "below sealing"))"

@@ -16,11 +16,13 @@ public enum CrynuxAdmission {
         ResourceRequest.priority(ahead ? .c2 : .inference)
     }
 
-    /// The lease for one task needing `vramGiB` on one of `allowedGPUs` (nil: any GPU).
-    public static func request(vramGiB: UInt64, allowedGPUs: Set<Int>?, ahead: Bool, costs: CostTable = .defaults) -> ResourceRequest {
+    /// The lease for one task needing `vramGiB` on one of `allowedGPUs` (nil: any GPU). The node
+    /// reports ceil(MiB / 1024) GiB (spec 3.3), so a task sized to the reported VRAM asks at most
+    /// `cardBytes`, the reported card's real VRAM; otherwise it could never fit on that card.
+    public static func request(vramGiB: UInt64, cardBytes: UInt64? = nil, allowedGPUs: Set<Int>?, ahead: Bool, costs: CostTable = .defaults) -> ResourceRequest {
         let cost = costs.cost(.inference, .gib32)
         var request = ResourceRequest(stage: .inference, cores: cost.cores, memoryBytes: cost.memoryBytes, numaBound: false,
-                                      vramBytes: vramGiB << 30, expectedDuration: cost.duration)
+                                      vramBytes: min(vramGiB << 30, cardBytes ?? .max), expectedDuration: cost.duration)
         request.allowedGPUs = allowedGPUs
         if ahead { request.priorityOverride = priority(ahead: true) }
         return request

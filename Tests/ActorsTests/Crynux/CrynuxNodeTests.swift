@@ -67,12 +67,13 @@ struct CrynuxRig {
 
     var runs: Int { ((try? String(contentsOfFile: dir + "/runs", encoding: .utf8)) ?? "").split(separator: "\n").count }
 
-    func thread(_ executor: InferenceExecutor, mode: CrynuxFlowMode = .relay, hold: Duration? = nil) -> CrynuxThread {
+    func thread(_ executor: InferenceExecutor, mode: CrynuxFlowMode = .relay, hold: Duration? = nil, broker: ResourceBroker? = nil,
+                gpuNames: [Int: String] = [:], metrics: SealingMetrics? = nil) -> CrynuxThread {
         var section = CrynuxSection()
         section.mock.mode = mode
         section.modelDir = dir + "/models"
-        return CrynuxThread(index: 2, location: dir + "/node", client: client(), executor: executor, broker: nil, gpuUUIDs: [:],
-                            settings: section, log: Log(minimum: .error), holdBeforeSubmit: hold)
+        return CrynuxThread(index: 2, location: dir + "/node", client: client(), executor: executor, broker: broker, gpuUUIDs: [:],
+                            settings: section, log: Log(minimum: .error), holdBeforeSubmit: hold, gpuNames: gpuNames, metrics: metrics)
     }
 
     /// Alternates relay ticks and node cycles until `done` or `limit` rounds.

@@ -58,6 +58,9 @@ import Testing
         #expect(below.stage == .inference && below.vramBytes == 8 << 30 && below.allowedGPUs == [0])
         let sealing = ProofStage.allCases.filter { $0 != .inference }
         #expect(sealing.allSatisfy { ResourceRequest.priority($0) > below.priority })
+        // A task sized to the reported (ceil) VRAM asks no more than the card has.
+        #expect(CrynuxAdmission.request(vramGiB: 24, cardBytes: 24564 << 20, allowedGPUs: nil, ahead: false).vramBytes == 24564 << 20)
+        #expect(CrynuxAdmission.request(vramGiB: 8, cardBytes: 24564 << 20, allowedGPUs: nil, ahead: false).vramBytes == 8 << 30)
         let ahead = CrynuxAdmission.request(vramGiB: 8, allowedGPUs: nil, ahead: true)
         #expect(ahead.stage == .inference && ahead.priority == ResourceRequest.priority(.c2))
         #expect(ahead.priority < ResourceRequest.priority(.windowPost))
