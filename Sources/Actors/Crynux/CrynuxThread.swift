@@ -5,35 +5,6 @@ import Scheduler
 import Glibc
 #endif
 
-/// The persisted row of the task a Crynux thread tracks (spec 2.2). Files are fsynced before
-/// `score` is written, so a row with a score always has its files.
-public struct CrynuxRow: Codable, Sendable, Hashable {
-    public var taskID: String
-    public var status: Int
-    public var taskType: Int
-    /// Unix seconds: start + relay timeout.
-    public var deadline: Double?
-    /// Result file names (in index order) under the task's result directory.
-    public var files: [String] = []
-    /// `0x` hex score, written only after the files are durable.
-    public var score: String?
-    public var outcome: CrynuxExecutionOutcome?
-    public var resultUploaded = false
-    public var closed = false
-}
-
-/// What `worker list` and the node API show of a Crynux thread.
-public struct CrynuxThreadInfo: Sendable, Hashable, Codable {
-    public var index: Int
-    public var node: String
-    public var taskID: String?
-    public var relayStatus: String?
-    public var localAction: String
-    public var nodeStatus: String?
-    public var executions: Int
-    public var lastError: String?
-}
-
 /// One Crynux node identity: the node side of the task lifecycle (spec 2.3). A 1 s reconcile
 /// cycle decides at most one action from a fresh relay read plus the persisted row; the GPU is
 /// leased from the shared pool from Started until the score exists.
@@ -166,7 +137,17 @@ public actor CrynuxThread {
         }
         // A tracked open task the relay no longer points at: close it with its final status.
         if var open = row, !open.closed, open.taskID != current {
-            let final = (try? await client.task(open.taskID))?.status
+            // Only the relay's "Task not found" closes it as EndAborted; an unreachable relay ends
+            // the cycle (closing on a transport error would delete result files still owed).
+            let final: CrynuxTaskStatus?
+            do {
+                final = try await client.task(open.taskID).status
+            } catch let .rejected(_, message) where message == "Task not found" {
+                final = nil
+            } catch {
+                note("task \(open.taskID): cannot read its final status (\(error)); no action")
+                return
+            }
             open.status = (final ?? .endAborted).rawValue
             open.closed = true
             row = open
