@@ -60,6 +60,7 @@ import Testing
         #expect(log.contains("executor started"))
         #expect(log.contains("lease=\"node 0 cpus"), "the executor ran under a GPU lease from the pool")
         #expect(log.contains("GPU lease released"))
+        #expect(log.contains("stage=crynux_inference"), "the inference lease is admitted under its own name")
         let list = try await runSealer(["worker", "-H", "127.0.0.1:\(port)", "list"])
         #expect(list.status == 0, "\(list.output)")
         #expect(list.stdout.contains("#2 crynux node 0x"), "\(list.stdout)")
