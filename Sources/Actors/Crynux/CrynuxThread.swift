@@ -118,8 +118,12 @@ public actor CrynuxThread {
         }
     }
 
+    /// Logs a problem once (until it changes) with the tracked task and its relay status; it
+    /// shows as `last_error` in `worker list`.
     func note(_ message: String) {
-        if lastError != message { log.warn(message) }
+        if lastError != message {
+            log.warn(message, [("task", row.map { $0.closed ? "none" : $0.taskID } ?? "none"), ("status", lastStatus.map { "\($0)" } ?? "unknown")])
+        }
         lastError = message
     }
 
@@ -289,9 +293,13 @@ public actor CrynuxThread {
             break // the executor child downloads the non-base models within the deadline
         }
         let vramGiB = record.requiredGPUVRAM > 0 ? record.requiredGPUVRAM : record.minVRAM
-        let deadline = Duration.seconds(Int64(record.timeout) + 10)
-        let runOnce: @Sendable (Int?) async -> InferenceOutcome = { [executor, models, gpuUUIDs] gpu in
-            await executor.run(taskID: id, type: record.taskType, args: record.taskArgs, modelIDs: record.modelIDs, outputDir: dir, modelDir: models.dir,
+        // Spec 2.4: model downloads and inference end by start + timeout + 10 s, however long the
+        // lease took (or, without a start time, timeout + 10 s from now).
+        let runOnce: @Sendable (Int?) async -> InferenceOutcome = { [executor, models, gpuUUIDs, client] gpu in
+            let left = record.startUnix.map { $0 + Double(record.timeout) + 10 - Double(client.now()) } ?? Double(record.timeout + 10)
+            guard left > 0 else { return .cancelled("the task's deadline passed before the executor started") }
+            let deadline = Duration.milliseconds(Int64(left * 1000))
+            return await executor.run(taskID: id, type: record.taskType, args: record.taskArgs, modelIDs: record.modelIDs, outputDir: dir, modelDir: models.dir,
                                gpuUUID: gpu.map { gpuUUIDs[$0] ?? "GPU-\($0)" }, deadline: deadline)
         }
         executions += 1
@@ -391,12 +399,12 @@ public actor CrynuxThread {
             r.outcome = .failed
             row = r
             _ = save()
-            log.warn("executor failed (\(message)); no protocol action", [("task", id)])
+            log.warn("execution failed (\(message)); no protocol action, the relay's timeout ends the task", [("task", id), ("status", "\(record.status)")])
         case let .cancelled(message):
             r.outcome = .cancelled
             row = r
             _ = save()
-            log.warn("executor cancelled (\(message)); no protocol action", [("task", id)])
+            log.warn("execution cancelled (\(message)); no protocol action", [("task", id), ("status", "\(record.status)")])
         }
         return outcome
     }

@@ -89,6 +89,23 @@ private func eventually(_ condition: () async -> Bool) async -> Bool {
         await rig.cleanup()
     }
 
+    /// Spec 2.4: the executor's deadline is start + timeout + 10 s, however long the lease took;
+    /// a task already past it (the relay has not aborted it yet) never starts the executor.
+    @Test func aTaskPastItsDeadlineNeverStartsTheExecutor() async throws {
+        let rig = try CrynuxRig()
+        let thread = rig.thread(try rig.executor())
+        let now = rig.clock.now()
+        let late = RelayTaskRecord(id: "0x" + String(repeating: "ab", count: 32), status: .started, taskType: .sd, taskArgs: "{}", timeout: 60,
+                                   minVRAM: 1, modelIDs: ["base:mock-model"], startUnix: now - 71)
+        await thread.execute(late)
+        #expect(rig.runs == 0)
+        let inTime = RelayTaskRecord(id: late.id, status: .started, taskType: .sd, taskArgs: "{}", timeout: 60, minVRAM: 1,
+                                     modelIDs: ["base:mock-model"], startUnix: now - 69)
+        await thread.execute(inTime)
+        #expect(rig.runs == 1)
+        await rig.cleanup()
+    }
+
     @Test func theNodeReportsTheBoxGPUAndGetsExactGPUTasks() async throws {
         let rig = try CrynuxRig()
         // NVML reports an RTX 4090 as 24564 MiB: reported VRAM = ceil(24564 / 1024) = 24.
