@@ -114,7 +114,7 @@ public final class Daemon: Sendable {
             ?? MockProver(options: options.prover, clock: clock)
         var gates: [ProofStage: StageGate] = [:]
         for (stage, limit) in options.stageLimits { gates[stage] = StageGate(limit: limit) }
-        let broker = options.pools.map { ResourceBroker(capacity: $0.capacity, policy: $0.policy, costs: $0.costs) }
+        let broker = options.pools.map { ResourceBroker(capacity: $0.capacity, policy: $0.policy, costs: $0.costs, pc1Spill: $0.pc1Spill) }
         self.broker = broker
         var staggers: [ProofStage: StaggerGate] = [:]
         for (stage, interval) in options.staggered { staggers[stage] = StaggerGate(interval: interval, clock: clock) }

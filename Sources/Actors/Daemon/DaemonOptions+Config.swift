@@ -177,7 +177,7 @@ extension DaemonOptions {
         let policy = resources.admissionPolicy(postSize: post)
         log.info("resource pools: \(capacity.cpuCount) cores on \(capacity.nodes.count) node(s), \(ByteSize.short(capacity.memoryBytes)) memory, "
             + "\(capacity.hugepages) x 1GiB hugepages, \(capacity.gpus.count) GPU(s)")
-        return Pools(capacity: capacity, costs: resources.costTable, policy: policy)
+        return Pools(capacity: capacity, costs: resources.costTable, policy: policy, pc1Spill: resources.pc1SpillSlowdown != nil)
     }
 
     static func absolute(_ path: String) -> String {

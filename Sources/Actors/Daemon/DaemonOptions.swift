@@ -45,11 +45,15 @@ public struct DaemonOptions: Sendable {
         public var capacity: BoxCapacity
         public var costs: CostTable
         public var policy: AdmissionPolicy
+        /// `[resources] pc1_spill_slowdown` is set: a PC1 that finds no node with room may take
+        /// its memory from two nodes (preferring the node of its cores).
+        public var pc1Spill: Bool
 
-        public init(capacity: BoxCapacity, costs: CostTable = .defaults, policy: AdmissionPolicy = AdmissionPolicy()) {
+        public init(capacity: BoxCapacity, costs: CostTable = .defaults, policy: AdmissionPolicy = AdmissionPolicy(), pc1Spill: Bool = false) {
             self.capacity = capacity
             self.costs = costs
             self.policy = policy
+            self.pc1Spill = pc1Spill
         }
     }
     public var rpcHost: String

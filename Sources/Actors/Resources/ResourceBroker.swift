@@ -36,10 +36,15 @@ public actor ResourceBroker {
     public private(set) var handovers: [Duration] = []
     private nonisolated let recordHandovers: Bool
 
-    public init(capacity: BoxCapacity, policy: AdmissionPolicy = AdmissionPolicy(), costs: CostTable = .defaults, recordHandovers: Bool = false) {
+    /// PC1 may spill its memory onto a second node (`[resources] pc1_spill_slowdown`).
+    public nonisolated let pc1Spill: Bool
+
+    public init(capacity: BoxCapacity, policy: AdmissionPolicy = AdmissionPolicy(), costs: CostTable = .defaults, recordHandovers: Bool = false,
+                pc1Spill: Bool = false) {
         self.capacity = capacity
         self.policy = policy
         self.costs = costs
+        self.pc1Spill = pc1Spill
         self.recordHandovers = recordHandovers
         initial = ResourceLedger(capacity)
     }
@@ -65,7 +70,9 @@ public actor ResourceBroker {
 
     /// The request for one run of `stage` on a sector of `size`, from the cost table.
     public nonisolated func request(_ stage: ProofStage, size: SectorSize) -> ResourceRequest {
-        ResourceRequest(stage: stage, cost: costs.cost(stage, size))
+        var request = ResourceRequest(stage: stage, cost: costs.cost(stage, size))
+        request.spillable = pc1Spill && stage == .pc1 && request.numaBound
+        return request
     }
 
     /// A place in the queue: granted at once, or waiting for the reason given.
