@@ -53,7 +53,7 @@ extension DaemonOptions {
             if let stage = ProofStage(rawValue: stage) { limits[stage] = limit }
         }
         let hot = reloaders
-        let pools = try Self.pools(config.resources, threads: threads, file: file, log: log, sysfsRoot: sysfsRoot)
+        let pools = try Self.pools(config.resources, threads: threads, file: file, log: log, sysfsRoot: sysfsRoot, discoverNVMe: config.batch != nil)
         self.init(
             workerName: name, threads: threads, manager: manager,
             prover: MockProver.Options(durations: config.proofs.resolvedMockDurations, failureRate: config.proofs.mockFailureRate),
@@ -62,6 +62,7 @@ extension DaemonOptions {
             advertisedHost: ["0.0.0.0", "::"].contains(config.worker.rpcHost) ? towardManager : nil,
             reloadSettings: { settings, force in hot[settings.location]?.reload(settings, force: force) })
         if config.metrics.enable { metricsListen = config.metrics.httpListen }
+        batch = config.batch
         for (name, interval) in config.processors.staggered {
             if let stage = ProofStage(rawValue: name) { staggered[stage] = interval }
         }
@@ -137,8 +138,9 @@ extension DaemonOptions {
 
     /// The box from `[resources.box]` or discovered (sysfs, NVML), with the config's restrictions;
     /// WindowPoSt headroom only when some thread runs the wdpost plan.
-    static func pools(_ resources: ResourcesSection, threads: [ThreadSettings], file: String, log: Log, sysfsRoot: String) throws(DaemonError) -> Pools {
-        let capacity: BoxCapacity
+    static func pools(_ resources: ResourcesSection, threads: [ThreadSettings], file: String, log: Log, sysfsRoot: String,
+                      discoverNVMe: Bool = false) throws(DaemonError) -> Pools {
+        var capacity: BoxCapacity
         if let described = resources.describedCapacity {
             capacity = described
         } else {
@@ -146,6 +148,11 @@ extension DaemonOptions {
             case let .success(found):
                 capacity = BoxCapacity(topology: found.topology, resources: resources)
                 for note in found.notes { log.info("hardware: \(note)") }
+                if discoverNVMe {
+                    // Batch mode's fourth pool: the NVMe namespaces sysfs lists (describe them in
+                    // [resources.box] nvme to leave the system drive out).
+                    do { capacity.nvme = try SysfsNVMe.read(root: sysfsRoot) } catch { throw DaemonError("\(file): NVMe discovery: \(error)") }
+                }
             case let .failure(error):
                 // No usable sysfs (a container without /sys): one node with what the OS reports.
                 let cpus = ProcessInfo.processInfo.activeProcessorCount
@@ -163,7 +170,8 @@ extension DaemonOptions {
         let post = threads.first { $0.plan == .wdpost }.map { $0.sealing.allowedSizes?.first ?? .gib32 }
         let policy = resources.admissionPolicy(postSize: post)
         log.info("resource pools: \(capacity.cpuCount) cores on \(capacity.nodes.count) node(s), \(ByteSize.short(capacity.memoryBytes)) memory, "
-            + "\(capacity.hugepages) x 1GiB hugepages, \(capacity.gpus.count) GPU(s)")
+            + "\(capacity.hugepages) x 1GiB hugepages, \(capacity.gpus.count) GPU(s)"
+            + (capacity.nvme.isEmpty ? "" : ", \(capacity.nvme.count) NVMe drive(s) with \(ByteSize.short(capacity.nvme.reduce(0) { $0 + $1.bytes })) of layer space"))
         return Pools(capacity: capacity, costs: resources.costTable, policy: policy)
     }
 

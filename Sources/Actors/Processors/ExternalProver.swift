@@ -250,6 +250,10 @@ public enum DamoclesProcessorRunner {
         case .transfer:
             _ = try decode(DamoclesTransfer.self)
             throw ProverError(stage: stage, message: "transfer tasks are not run by this processor")
+        case .supraPC1, .supraPC2, .supraC1:
+            let shape = DamoclesShape.task(stage: stage.rawValue) ?? .any
+            if let problem = shape.mismatch(task, at: "task") { throw ProverError(stage: stage, message: "not a damocles \(stage) task: \(problem)") }
+            throw ProverError(stage: stage, message: "\(stage) tasks need a SupraSeal processor; sealer processor does not run them")
         case .c1, .synthProof:
             throw ProverError(stage: stage, message: "damocles has no \(stage) processor task; \(stage) runs in the daemon")
         }

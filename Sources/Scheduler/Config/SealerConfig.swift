@@ -12,6 +12,8 @@ public struct SealerConfig: Sendable, Hashable {
     public var processors = ProcessorsSection()
     public var proofs = ProofsSection()
     public var resources = ResourcesSection()
+    /// `[sealing] mode = "batch"`: SupraSeal batches; nil seals sector by sector.
+    public var batch: BatchMode?
 
     public init() {}
 

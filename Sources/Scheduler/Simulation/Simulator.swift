@@ -32,7 +32,12 @@ public struct SimulationSetup: Sendable {
 
     /// The request one run of `stage` makes for a sector of `size`.
     public func request(_ stage: ProofStage, _ size: SectorSize) -> ResourceRequest {
-        ResourceRequest(stage: stage, cost: costs.cost(stage, size))
+        ResourceRequest(stage: stage, cost: cost(stage, size))
+    }
+
+    /// One run's cost: a batch stage's for the workload's batch size, else the sector's.
+    public func cost(_ stage: ProofStage, _ size: SectorSize) -> StageCost {
+        stage.isBatch ? costs.batchCost(stage, size, batch: workload.batchSize) : costs.cost(stage, size)
     }
 
     /// The dynamic policy for this workload: its `[resources]`, with WindowPoSt headroom when it
@@ -79,6 +84,8 @@ public struct Simulator {
 
     private enum Owner {
         case thread(Int)
+        /// A batch stage of the batch with this id.
+        case batch(Int)
         /// A WindowPoSt run; `postBusy` is the PoSt-running time accumulated when it arrived.
         case post(arrived: Int64, postBusy: Int64)
     }
@@ -135,6 +142,16 @@ public struct Simulator {
         var segments: [Segment] = []
         var now: Int64 = 0
         var random = SplitMix64(seed: workload.seed)
+        // Batches: the first `batchSize` threads to reach batch PC1 form a batch and meet again
+        // at batch PC2; the batch PC1's NVMe slot is kept until every sector of the batch has
+        // done its C1 (Curio's finalize).
+        let batchSize = max(1, workload.batchSize)
+        var forming: [Int] = []
+        var members: [Int: [Int]] = [:]
+        var batchOf: [Int: Int] = [:]
+        var arrived: [Int: Int] = [:]
+        var slots: [Int: (grant: Grant, left: Int)] = [:]
+        var nextBatch = 0
 
         func enqueue(_ request: ResourceRequest, _ owner: Owner) {
             nextID += 1
@@ -153,6 +170,24 @@ public struct Simulator {
                     continue
                 }
                 switch flow[threads[t].step] {
+                case .stage(.supraPC1):
+                    forming.append(t)
+                    if forming.count == batchSize {
+                        nextBatch += 1
+                        members[nextBatch] = forming
+                        for member in forming { batchOf[member] = nextBatch }
+                        forming = []
+                        enqueue(setup.request(.supraPC1, sectors.size), .batch(nextBatch))
+                    }
+                    return
+                case let .stage(stage) where stage.isBatch:
+                    guard let b = batchOf[t] else { return }
+                    arrived[b, default: 0] += 1
+                    if arrived[b] == members[b]?.count {
+                        arrived[b] = nil
+                        enqueue(setup.request(stage, sectors.size), .batch(b))
+                    }
+                    return
                 case let .stage(stage):
                     enqueue(setup.request(stage, sectors.size), .thread(t))
                     return
@@ -197,6 +232,12 @@ public struct Simulator {
                     guard case let .stage(s) = workload.flow(sectors.kind)[threads[t].step] else { continue }
                     stageOf = s
                     size = sectors.size
+                case let .batch(b):
+                    let t = members[b]?.first ?? 0
+                    let sectors = workload.sectors[threads[t].kind]
+                    guard case let .stage(s) = workload.flow(sectors.kind)[threads[t].step] else { continue }
+                    stageOf = s
+                    size = sectors.size
                 case let .post(arrived, busyAtArrival):
                     stageOf = .windowPost
                     size = workload.windowPost?.size ?? .gib32
@@ -207,7 +248,7 @@ public struct Simulator {
                     postRuns += 1
                 }
                 if let since = enqueuedAt.removeValue(forKey: id) { longestWait[stageOf] = max(longestWait[stageOf] ?? 0, now - since) }
-                let nominal = Double(setup.costs.cost(stageOf, size).duration.milliseconds)
+                let nominal = Double(setup.cost(stageOf, size).duration.milliseconds)
                 let duration = Int64((nominal * (1 + workload.jitter * (2 * random.unit() - 1))).rounded())
                 running[id] = Running(grant: grant, owner: owner, stage: stageOf, start: now, expected: duration)
                 schedule(now + duration, .stageDone(id))
@@ -238,7 +279,23 @@ public struct Simulator {
                 switch event.kind {
                 case let .stageDone(id):
                     guard let done = running.removeValue(forKey: id) else { continue }
-                    ledger.give(done.grant)
+                    if done.stage == .supraPC1, case let .batch(b) = done.owner, !done.grant.nvme.isEmpty {
+                        ledger.give(done.grant.withoutNVMe)
+                        slots[b] = (done.grant.nvmeOnly, members[b]?.count ?? 1)
+                    } else {
+                        ledger.give(done.grant)
+                    }
+                    if done.stage == .supraC1, case let .thread(t) = done.owner, let b = batchOf[t] {
+                        if let slot = slots[b] {
+                            if slot.left <= 1 {
+                                ledger.give(slot.grant)
+                                slots[b] = nil
+                            } else {
+                                slots[b]?.left -= 1
+                            }
+                        }
+                        if slots[b] == nil { members[b] = nil }
+                    }
                     if setup.recordTimeline {
                         segments.append(Segment(stage: done.stage, start: .milliseconds(done.start), end: .milliseconds(now), grant: done.grant))
                     }
@@ -246,6 +303,11 @@ public struct Simulator {
                     case let .thread(t):
                         threads[t].step += 1
                         advance(t)
+                    case let .batch(b):
+                        for t in members[b] ?? [] {
+                            threads[t].step += 1
+                            advance(t)
+                        }
                     case .post:
                         break
                     }
@@ -260,7 +322,7 @@ public struct Simulator {
                 }
             }
             admit()
-            if !Self.withinCapacity(running.values.map(\.grant), setup.capacity) { oversubscriptions += 1 }
+            if !Self.withinCapacity(running.values.map(\.grant) + slots.values.map(\.grant), setup.capacity) { oversubscriptions += 1 }
         }
         if end > now { Self.accumulate(&busy, running.values.map(\.grant), setup.capacity, Double(end - now)) }
 
@@ -314,6 +376,7 @@ public struct Simulator {
         for gpu in capacity.gpus where grants.filter({ $0.gpu == gpu.index }).reduce(0, { $0 + $1.vramBytes }) > gpu.vramBytes {
             return false
         }
+        for drive in capacity.nvme where grants.reduce(0, { $0 + ($1.nvme[drive.index] ?? 0) }) > drive.bytes { return false }
         return grants.allSatisfy { grant in capacity.nodes.contains { $0.id == grant.node } }
     }
 
@@ -342,7 +405,7 @@ public struct Simulator {
     static func cycle(_ setup: SimulationSetup, _ sectors: Workload.Sectors) -> Int64 {
         setup.workload.flow(sectors.kind).reduce(0) { sum, step in
             switch step {
-            case let .stage(stage): sum + setup.costs.cost(stage, sectors.size).duration.milliseconds
+            case let .stage(stage): sum + setup.cost(stage, sectors.size).duration.milliseconds
             case let .wait(d): sum + d.milliseconds
             }
         }
