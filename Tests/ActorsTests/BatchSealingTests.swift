@@ -87,4 +87,19 @@ struct BatchSealingTests {
         await second?.release()
         #expect(await broker.isBalanced)
     }
+
+    @Test("metrics: NVMe layer space per drive, capacity, leased to batches and free; no NVMe series without drives")
+    func nvmeMetrics() {
+        var snapshot = MetricsSnapshot()
+        snapshot.capacity = BoxCapacity(nodes: [NodeCapacity(id: 0, l3Groups: [[0]], memoryBytes: 10)], gpus: [],
+                                        nvme: [NVMeCapacity(index: 0, node: 0, bytes: 1000), NVMeCapacity(index: 1, node: 0, bytes: 500)])
+        snapshot.held = [Grant(node: 0, cpus: [], memory: [:], hugepages: 0, gpu: nil, vramBytes: 0, nvme: [0: 300, 1: 300])]
+        let text = Metrics.render(snapshot, workerName: "w", workerIP: "ip")
+        let g = #"worker_name="w",worker_ip="ip""#
+        #expect(text.contains(#"sealer_pool_nvme_bytes{\#(g),drive="0",kind="leased"} 300"#))
+        #expect(text.contains(#"sealer_pool_nvme_bytes{\#(g),drive="1",kind="free"} 200"#))
+        #expect(text.contains(#"sealer_pool_nvme_bytes{\#(g),drive="0",kind="capacity"} 1000"#))
+        snapshot.capacity?.nvme = []
+        #expect(!Metrics.render(snapshot, workerName: "w", workerIP: "ip").contains("sealer_pool_nvme_bytes"))
+    }
 }
