@@ -18,6 +18,9 @@ public actor BatchCoordinator {
     private let prover: any Prover
     private let broker: ResourceBroker?
     private let log: Log
+    /// `[[processors.supra_pc1]]` / `[[processors.supra_pc2]]` children (a SupraSeal processor);
+    /// without one the stage runs on `prover`.
+    private let processors: [ProofStage: ExternalProcessor]
 
     /// What a thread gets back from a rendezvous.
     public enum Answer<T: Sendable>: Sendable {
@@ -59,8 +62,9 @@ public actor BatchCoordinator {
     private var nextToken: UInt64 = 0
     private var nextBatch = 0
 
-    public init(size: Int, prover: any Prover, broker: ResourceBroker?, log: Log) {
+    public init(size: Int, prover: any Prover, broker: ResourceBroker?, log: Log, processors: [ProofStage: ExternalProcessor] = [:]) {
         self.size = max(1, size)
+        self.processors = processors
         self.prover = prover
         self.broker = broker
         self.log = log.with("batch-size", "\(max(1, size))")
@@ -112,7 +116,7 @@ public actor BatchCoordinator {
         log.info("batch \(id) supra_pc1 runs\(lease.map { " on [\($0.summary)]" } ?? "")")
         let outputs: [[UInt8]]
         do {
-            outputs = try await prover.supraPC1(batch.supra, tickets: members.map(\.ticket), pieces: members.map(\.pieces))
+            outputs = try await worker(.supraPC1, lease).supraPC1(batch.supra, tickets: members.map(\.ticket), pieces: members.map(\.pieces))
         } catch {
             await lease?.release()
             fail(id, members, error, dropBatch: true)
@@ -162,7 +166,7 @@ public actor BatchCoordinator {
         log.info("batch \(id) supra_pc2 runs\(lease.map { " on [\($0.summary)]" } ?? "")")
         let result: Result<[Commitments], ProverError>
         do {
-            result = .success(try await prover.supraPC2(batch.supra, pc1Outputs: members.map(\.pc1Output)))
+            result = .success(try await worker(.supraPC2, lease).supraPC2(batch.supra, pc1Outputs: members.map(\.pc1Output)))
         } catch {
             result = .failure(error)
         }
@@ -237,6 +241,11 @@ public actor BatchCoordinator {
             waiting.pc1?.resume(returning: .failed(error))
             waiting.pc2?.resume(returning: .failed(error))
         }
+    }
+
+    /// The processor child for `stage` with the lease in its environment, else the prover.
+    private func worker(_ stage: ProofStage, _ lease: ResourceLease?) -> any Prover {
+        processors[stage].map { ExternalProver(processor: $0, local: prover, lease: lease?.grant) } ?? prover
     }
 
     /// Waits for the pools to grant one run of a batch stage (nil lease: no pools configured).

@@ -93,4 +93,45 @@ import Testing
         #expect(prover.verifySeal(bare.sectors[2], ticket: tickets[2], seed: Self.bytes(9), commitments: commitments[2], proof: proof))
         await #expect(throws: ProverError.self) { try await prover.supraPC1(bare, tickets: [], pieces: []) }
     }
+
+    @Test("the daemon's supra tasks pass the validating fake processor, and its answers come back per sector")
+    func externalProverAgainstFake() async throws {
+        var children: [ExternalProcessor] = []
+        func remote(_ stage: ProofStage) async throws -> ExternalProver {
+            let child = ExternalProcessor(stage: stage.rawValue, index: 0, config: ProcessorLaunch(
+                bin: FakeProcessor.path, args: [stage.rawValue, "--mode", "damocles"])) { _ in }
+            try await child.start()
+            children.append(child)
+            return ExternalProver(processor: child, local: MockProver(), lease: nil)
+        }
+        let batch = SupraBatch(sectors: Self.batch(3).sectors.map { var s = $0; s.proof = SealProof(sectorSize: .kib2); return s })
+        let tickets = [Self.bytes(1), Self.bytes(2), Self.bytes(3)]
+        let pieces = batch.sectors.map { _ in [PieceInfo]() }
+        let outputs = try await remote(.supraPC1).supraPC1(batch, tickets: tickets, pieces: pieces)
+        let zero = ZeroCommitment.of(padded: SectorSize.kib2.bytes)
+        #expect(outputs == batch.sectors.indices.map { ReplicaID.compute(batch.sectors[$0], ticket: tickets[$0], commD: zero) + zero })
+        let commitments = try await remote(.supraPC2).supraPC2(batch, pc1Outputs: outputs)
+        #expect(commitments.map(\.commR) == [Self.bytes(0x70), Self.bytes(0x71), Self.bytes(0x72)])
+        #expect(commitments.allSatisfy { $0.commD == zero })
+        let c1 = try await remote(.supraC1).supraC1(batch, slot: 1, ticket: tickets[1], seed: Self.bytes(9), commitments: commitments[1], pieces: [])
+        let replica = try JSONValue.parse(c1)["replica_id"]?.arrayValue?.compactMap(\.intValue).map { UInt8($0) }
+        #expect(replica == Array(outputs[1].prefix(32)), "supra_c1 names the sector's replica id")
+        await #expect(throws: ProverError.self) { try await remote(.supraPC2).supraPC2(batch, pc1Outputs: [[1]]) }
+        for child in children { await child.shutdown() }
+    }
+
+    @Test("replica id: SHA-256 of prover id, sector number big-endian, ticket, CommD and porep id, top two bits cleared")
+    func replicaID() {
+        let sector = Self.batch(1).sectors[0]
+        let porep = ReplicaID.porepID(sector.proof)
+        #expect(porep == [UInt8(sector.proof.id)] + Array(repeating: 0, count: 31))
+        let id = ReplicaID.compute(sector, ticket: Self.bytes(3), commD: Self.bytes(4))
+        var preimage = sector.proverID.bytes + [0, 0, 0, 0, 0, 0, 0, 40] + Self.bytes(3) + Self.bytes(4) + porep
+        var expected = SHA256.hash(preimage)
+        expected[31] &= 0x3f
+        #expect(id == expected && id.count == 32 && id[31] & 0xc0 == 0)
+        preimage[sector.proverID.bytes.count + 7] = 41
+        #expect(ReplicaID.compute(Self.batch(2).sectors[1], ticket: Self.bytes(3), commD: Self.bytes(4)) == { var h = SHA256.hash(preimage); h[31] &= 0x3f; return h }())
+        #expect(ReplicaID.compute(sector, ticket: Self.bytes(5), commD: Self.bytes(4)) != id)
+    }
 }
