@@ -102,4 +102,61 @@ struct BatchSealingTests {
         snapshot.capacity?.nvme = []
         #expect(!Metrics.render(snapshot, workerName: "w", workerIP: "ip").contains("sealer_pool_nvme_bytes"))
     }
+
+    static func ref(_ n: UInt64) -> SectorRef {
+        SectorRef(id: SectorID(miner: 1000, number: n), proof: SealProof(sectorSize: .kib2), paths: SectorPaths(staged: "", cache: "", sealed: ""))
+    }
+
+    @Test("coordinator: a thread that leaves a running batch gets its output when it comes back; the batch goes on; a forming one forgets it")
+    func leaveAndComeBack() async throws {
+        var durations = Dictionary(uniqueKeysWithValues: ProofStage.allCases.map { ($0, Duration.milliseconds(1)) })
+        durations[.supraPC1] = .milliseconds(300)
+        let batch = BatchCoordinator(size: 2, prover: MockProver(options: .init(durations: durations)), broker: nil, log: quietLog)
+        let ticket = [UInt8](repeating: 1, count: 32)
+        let (a, b) = (await batch.token(), await batch.token())
+        let first = Task { await batch.pc1(Self.ref(1), ticket: ticket, pieces: [], token: a) }
+        let second = Task { await batch.pc1(Self.ref(2), ticket: ticket, pieces: [], token: b) }
+        try await eventually("formed") {
+            let formed = await batch.batchCount, forming = await batch.formingCount
+            return formed == 1 && forming == 0
+        }
+        await batch.withdraw(a)
+        guard case .withdrawn = await first.value else { Issue.record("the withdrawn thread is answered at once"); return }
+        let again = await batch.pc1(Self.ref(1), ticket: ticket, pieces: [], token: await batch.token())
+        guard case let .done(out1) = again, case let .done(out2) = await second.value else { Issue.record("both get their outputs"); return }
+        #expect(out1 != out2 && out1.count == 64)
+        // Coming back after the batch PC1 ended: the output is kept.
+        guard case .done(out1) = await batch.pc1(Self.ref(1), ticket: ticket, pieces: [], token: await batch.token()) else {
+            Issue.record("kept output"); return
+        }
+        async let c1 = batch.pc2(Self.ref(1), pc1Output: out1, token: await batch.token())
+        async let c2 = batch.pc2(Self.ref(2), pc1Output: out2, token: await batch.token())
+        guard case .done = await c1, case .done = await c2 else { Issue.record("PC2 for both"); return }
+        await batch.finalized(SectorID(miner: 1000, number: 1))
+        #expect(await batch.batchCount == 1, "one sector still needs the layers")
+        await batch.finalized(SectorID(miner: 1000, number: 2))
+        #expect(await batch.batchCount == 0)
+
+        let lone = await batch.token()
+        let waiting = Task { await batch.pc1(Self.ref(3), ticket: ticket, pieces: [], token: lone) }
+        try await eventually("forming") { await batch.formingCount == 1 }
+        await batch.withdraw(lone)
+        guard case .withdrawn = await waiting.value else { Issue.record("left the forming batch"); return }
+        #expect(await batch.formingCount == 0)
+        guard case .notInBatch = await batch.pc2(Self.ref(9), pc1Output: [], token: await batch.token()) else {
+            Issue.record("a sector from before a restart seals alone"); return
+        }
+    }
+
+    @Test("coordinator: a failed batch PC1 answers every thread with the error and dissolves the batch")
+    func failedPC1() async throws {
+        let prover = MockProver(options: .init(failSectors: [.supraPC1: [2]]))
+        let batch = BatchCoordinator(size: 2, prover: prover, broker: nil, log: quietLog)
+        let ticket = [UInt8](repeating: 1, count: 32)
+        async let one = batch.pc1(Self.ref(1), ticket: ticket, pieces: [], token: await batch.token())
+        async let two = batch.pc1(Self.ref(2), ticket: ticket, pieces: [], token: await batch.token())
+        guard case let .failed(e1) = await one, case .failed = await two else { Issue.record("both fail"); return }
+        #expect(e1.stage == .supraPC1 && e1.message.contains("s-t01000-2"))
+        #expect(await batch.batchCount == 0)
+    }
 }

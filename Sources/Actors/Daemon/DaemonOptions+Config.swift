@@ -108,7 +108,8 @@ extension DaemonOptions {
     static func gpuChildren(_ configured: [String: [ExternalProcessorConfig]], gpus: [Int], costs: CostTable, log: Log) -> [String: [ExternalProcessorConfig]] {
         guard !gpus.isEmpty else { return configured }
         var processors = configured
-        let gpuStages = ProofStage.allCases.filter { stage in SectorSize.allCases.contains { costs.cost(stage, $0).usesGPU } }
+        // Batch stages need a SupraSeal processor of their own; filecoin-ffi has none to run.
+        let gpuStages = ProofStage.allCases.filter { stage in !stage.isBatch && SectorSize.allCases.contains { costs.cost(stage, $0).usesGPU } }
         for stage in gpuStages where processors[stage.rawValue] == nil {
             processors[stage.rawValue] = gpus.map { gpu in
                 var child = ExternalProcessorConfig()

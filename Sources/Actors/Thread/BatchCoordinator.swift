@@ -8,10 +8,11 @@ import Scheduler
 /// layers, C2, submissions), and the NVMe slot is given back once every sector has done its C1.
 ///
 /// Each sector keeps its own record and reports: the coordinator only runs the shared stages and
-/// hands every thread its sector's output, or the batch's error. A thread that is paused or shut
-/// down while it waits leaves the rendezvous (a forming batch goes on without it; a batch already
-/// running keeps its result from it, and the thread seals that sector alone when it resumes).
-/// Batches live in memory: after a restart a sector past batch PC1 finishes alone.
+/// hands every thread its sector's output, or the batch's error (a failed batch PC1 dissolves the
+/// batch; a failed batch PC2 is retried by the same batch). A thread paused or shut down while it
+/// waits leaves the rendezvous: a forming batch goes on without it; a formed batch keeps its
+/// sector and hands it its output when the thread comes back. Batches live in memory: after a
+/// restart a sector past batch PC1 finishes alone (stock PC2 and C1).
 public actor BatchCoordinator {
     /// Sectors per batch.
     public nonisolated let size: Int
@@ -47,8 +48,16 @@ public actor BatchCoordinator {
         var sectors: [SectorRef]
         /// The NVMe slot, held from batch PC1 until every sector has done its C1.
         var slot: ResourceLease?
-        var atPC2: [SectorID: Waiting] = [:]
+        /// Threads waiting for this batch's PC1, by token (a thread that came back after leaving
+        /// waits here too).
+        var pc1Waiting: [UInt64: Waiting] = [:]
+        /// Each sector's PC1 output once the batch PC1 is done (for threads that come back).
+        var pc1Done: [SectorID: [UInt8]]?
+        /// Sectors whose thread is at PC2, with their PC1 outputs; PC2 starts when all are.
+        var atPC2: [SectorID: [UInt8]] = [:]
+        var pc2Waiting: [UInt64: Waiting] = [:]
         var pc2Running = false
+        var pc2Done: [SectorID: Commitments]?
         var finalized: Set<SectorID> = []
 
         var supra: SupraBatch { SupraBatch(sectors: sectors, blockOffset: 0) }
@@ -57,8 +66,6 @@ public actor BatchCoordinator {
     private var forming: [Waiting] = []
     private var batches: [Int: Batch] = [:]
     private var batchOf: [SectorID: Int] = [:]
-    /// Threads waiting on a running stage of a batch, by token, so a withdrawal can answer them.
-    private var running: [UInt64: Waiting] = [:]
     private var nextToken: UInt64 = 0
     private var nextBatch = 0
 
@@ -78,12 +85,20 @@ public actor BatchCoordinator {
 
     // MARK: - Batch PC1
 
-    /// Joins the forming batch and waits for its batch PC1: this sector's PC1 output.
+    /// Joins the forming batch (or the batch this sector is already in) and waits for its batch
+    /// PC1: this sector's PC1 output.
     public func pc1(_ sector: SectorRef, ticket: [UInt8], pieces: [PieceInfo], token: UInt64) async -> Answer<[UInt8]> {
-        // A sector that left an earlier batch (withdrawn while it ran) no longer holds its slot.
-        if batchOf[sector.id] != nil { await finalized(sector.id) }
+        if let id = batchOf[sector.id], let batch = batches[id], let done = batch.pc1Done {
+            // Its thread left while the batch PC1 ran, or retries: the output is here.
+            if let output = done[sector.id] { return .done(output) }
+        }
         return await withCheckedContinuation { (continuation: CheckedContinuation<Answer<[UInt8]>, Never>) in
-            forming.append(Waiting(token: token, sector: sector, ticket: ticket, pieces: pieces, pc1: continuation))
+            let waiting = Waiting(token: token, sector: sector, ticket: ticket, pieces: pieces, pc1: continuation)
+            if let id = batchOf[sector.id], batches[id] != nil {
+                batches[id]?.pc1Waiting[token] = waiting
+                return
+            }
+            forming.append(waiting)
             log.info("\(sector.id) joins the forming batch (\(forming.count) of \(size))")
             if forming.count >= size { form() }
         }
@@ -94,23 +109,23 @@ public actor BatchCoordinator {
         forming.removeFirst(members.count)
         nextBatch += 1
         let id = nextBatch
-        batches[id] = Batch(id: id, sectors: members.map(\.sector))
+        var batch = Batch(id: id, sectors: members.map(\.sector))
         for member in members {
             batchOf[member.sector.id] = id
-            running[member.token] = member
+            batch.pc1Waiting[member.token] = member
         }
+        batches[id] = batch
         log.info("batch \(id) formed: \(members.map { "\($0.sector.id)" }.joined(separator: " "))")
         Task { await self.runPC1(id, members) }
     }
 
     private func runPC1(_ id: Int, _ members: [Waiting]) async {
         guard let batch = batches[id] else { return }
-        let proof = batch.sectors[0].proof
         let lease: ResourceLease?
-        switch await admit(.supraPC1, proof.sectorSize, batch: id) {
+        switch await admit(.supraPC1, batch.sectors[0].proof.sectorSize, batch: id) {
         case let .success(taken): lease = taken
         case let .failure(error):
-            fail(id, members, error, dropBatch: true)
+            failPC1(id, error)
             return
         }
         log.info("batch \(id) supra_pc1 runs\(lease.map { " on [\($0.summary)]" } ?? "")")
@@ -119,65 +134,78 @@ public actor BatchCoordinator {
             outputs = try await worker(.supraPC1, lease).supraPC1(batch.supra, tickets: members.map(\.ticket), pieces: members.map(\.pieces))
         } catch {
             await lease?.release()
-            fail(id, members, error, dropBatch: true)
+            failPC1(id, error)
             return
         }
         await lease?.keepOnlyNVMe()
+        let done = Dictionary(uniqueKeysWithValues: zip(batch.sectors.map(\.id), outputs))
         batches[id]?.slot = lease
+        batches[id]?.pc1Done = done
         log.info("batch \(id) supra_pc1 done")
-        for (member, output) in zip(members, outputs) {
-            running.removeValue(forKey: member.token)?.pc1?.resume(returning: .done(output))
-        }
+        let waiting = batches[id]?.pc1Waiting.values.map { $0 } ?? []
+        batches[id]?.pc1Waiting = [:]
+        for member in waiting { member.pc1?.resume(returning: done[member.sector.id].map { .done($0) } ?? .notInBatch) }
+    }
+
+    /// A failed batch PC1 dissolves the batch: its threads get the error and retry in new batches.
+    private func failPC1(_ id: Int, _ error: ProverError) {
+        log.warn("batch \(id) supra_pc1 failed: \(error.message)")
+        guard let batch = batches.removeValue(forKey: id) else { return }
+        for sector in batch.sectors { batchOf[sector.id] = nil }
+        for member in batch.pc1Waiting.values { member.pc1?.resume(returning: .failed(error)) }
     }
 
     // MARK: - Batch PC2
 
     /// Waits for the rest of this sector's batch and its batch PC2: this sector's commitments.
     public func pc2(_ sector: SectorRef, pc1Output: [UInt8], token: UInt64) async -> Answer<Commitments> {
-        guard let id = batchOf[sector.id], batches[id] != nil else { return .notInBatch }
+        guard let id = batchOf[sector.id], let batch = batches[id] else { return .notInBatch }
+        if let done = batch.pc2Done?[sector.id] { return .done(done) }
         return await withCheckedContinuation { (continuation: CheckedContinuation<Answer<Commitments>, Never>) in
-            batches[id]?.atPC2[sector.id] = Waiting(token: token, sector: sector, pc1Output: pc1Output, pc2: continuation)
-            guard let batch = batches[id] else { return }
+            guard var batch = batches[id] else { return continuation.resume(returning: .notInBatch) }
+            batch.atPC2[sector.id] = pc1Output
+            batch.pc2Waiting[token] = Waiting(token: token, sector: sector, pc1Output: pc1Output, pc2: continuation)
+            batches[id] = batch
             log.info("\(sector.id) waits for batch \(id) supra_pc2 (\(batch.atPC2.count) of \(batch.sectors.count))")
-            if batch.atPC2.count == batch.sectors.count, !batch.pc2Running { startPC2(id) }
+            if batch.atPC2.count == batch.sectors.count, !batch.pc2Running {
+                batches[id]?.pc2Running = true
+                Task { await self.runPC2(id) }
+            }
         }
     }
 
-    private func startPC2(_ id: Int) {
-        guard var batch = batches[id] else { return }
-        batch.pc2Running = true
-        let members = batch.sectors.compactMap { batch.atPC2[$0.id] }
-        batch.atPC2 = [:]
-        batches[id] = batch
-        for member in members { running[member.token] = member }
-        Task { await self.runPC2(id, members) }
-    }
-
-    private func runPC2(_ id: Int, _ members: [Waiting]) async {
+    private func runPC2(_ id: Int) async {
         guard let batch = batches[id] else { return }
-        let lease: ResourceLease?
-        switch await admit(.supraPC2, batch.sectors[0].proof.sectorSize, batch: id) {
-        case let .success(taken): lease = taken
-        case let .failure(error):
-            batches[id]?.pc2Running = false
-            fail(id, members, error, dropBatch: false)
-            return
-        }
-        log.info("batch \(id) supra_pc2 runs\(lease.map { " on [\($0.summary)]" } ?? "")")
+        let pc1Outputs = batch.sectors.map { batch.atPC2[$0.id] ?? [] }
         let result: Result<[Commitments], ProverError>
-        do {
-            result = .success(try await worker(.supraPC2, lease).supraPC2(batch.supra, pc1Outputs: members.map(\.pc1Output)))
-        } catch {
-            result = .failure(error)
+        switch await admit(.supraPC2, batch.sectors[0].proof.sectorSize, batch: id) {
+        case let .failure(error): result = .failure(error)
+        case let .success(lease):
+            log.info("batch \(id) supra_pc2 runs\(lease.map { " on [\($0.summary)]" } ?? "")")
+            do {
+                result = .success(try await worker(.supraPC2, lease).supraPC2(batch.supra, pc1Outputs: pc1Outputs))
+            } catch {
+                result = .failure(error)
+            }
+            await lease?.release()
         }
-        await lease?.release()
-        batches[id]?.pc2Running = false
+        guard var current = batches[id] else { return }
+        current.pc2Running = false
+        let waiting = Array(current.pc2Waiting.values)
+        current.pc2Waiting = [:]
         switch result {
         case let .success(commitments):
+            let done = Dictionary(uniqueKeysWithValues: zip(batch.sectors.map(\.id), commitments))
+            current.pc2Done = done
+            batches[id] = current
             log.info("batch \(id) supra_pc2 done")
-            for (member, c) in zip(members, commitments) { running.removeValue(forKey: member.token)?.pc2?.resume(returning: .done(c)) }
+            for member in waiting { member.pc2?.resume(returning: done[member.sector.id].map { .done($0) } ?? .notInBatch) }
         case let .failure(error):
-            fail(id, members, error, dropBatch: false)
+            // Every thread gets the error; they meet again for the retry.
+            current.atPC2 = [:]
+            batches[id] = current
+            log.warn("batch \(id) supra_pc2 failed: \(error.message)")
+            for member in waiting { member.pc2?.resume(returning: .failed(error)) }
         }
     }
 
@@ -204,19 +232,22 @@ public actor BatchCoordinator {
     // MARK: - Leaving
 
     /// The waiting thread of `token` leaves (pause, shutdown): it is answered `.withdrawn` now.
+    /// A batch already formed keeps the sector: its outputs wait for the thread to come back.
     public func withdraw(_ token: UInt64) {
         if let i = forming.firstIndex(where: { $0.token == token }) {
             forming.remove(at: i).pc1?.resume(returning: .withdrawn)
             return
         }
-        if let member = running.removeValue(forKey: token) {
-            member.pc1?.resume(returning: .withdrawn)
-            member.pc2?.resume(returning: .withdrawn)
-            return
-        }
         for (id, batch) in batches {
-            if let (sector, member) = batch.atPC2.first(where: { $0.value.token == token }) {
-                batches[id]?.atPC2[sector] = nil
+            if let member = batch.pc1Waiting[token] {
+                batches[id]?.pc1Waiting[token] = nil
+                member.pc1?.resume(returning: .withdrawn)
+                return
+            }
+            if let member = batch.pc2Waiting[token] {
+                batches[id]?.pc2Waiting[token] = nil
+                // Not yet running: the batch waits for this sector again.
+                if !batch.pc2Running { batches[id]?.atPC2[member.sector.id] = nil }
                 member.pc2?.resume(returning: .withdrawn)
                 return
             }
@@ -229,19 +260,6 @@ public actor BatchCoordinator {
     public var batchCount: Int { batches.count }
 
     // MARK: - Helpers
-
-    private func fail(_ id: Int, _ members: [Waiting], _ error: ProverError, dropBatch: Bool) {
-        log.warn("batch \(id) \(error.stage) failed: \(error.message)")
-        if dropBatch {
-            batches[id] = nil
-            for member in members { batchOf[member.sector.id] = nil }
-        }
-        for member in members {
-            guard let waiting = running.removeValue(forKey: member.token) else { continue }
-            waiting.pc1?.resume(returning: .failed(error))
-            waiting.pc2?.resume(returning: .failed(error))
-        }
-    }
 
     /// The processor child for `stage` with the lease in its environment, else the prover.
     private func worker(_ stage: ProofStage, _ lease: ResourceLease?) -> any Prover {
