@@ -54,4 +54,19 @@ import Testing
         #expect(SysfsNVMe.isNamespace("nvme0n1") && SysfsNVMe.isNamespace("nvme12n3"))
         #expect(!SysfsNVMe.isNamespace("nvme0") && !SysfsNVMe.isNamespace("nvme0n1p1") && !SysfsNVMe.isNamespace("nvme0c0n1") && !SysfsNVMe.isNamespace("sda"))
     }
+
+    @Test("the daemon's pools: batch mode adds the NVMe sysfs lists to a discovered box; single mode leaves it out")
+    func daemonDiscovers() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        try FileManager.default.copyItem(atPath: Fixtures.h100 + "/sys", toPath: dir.path + "/sys")
+        try FileManager.default.createDirectory(atPath: dir.path + "/sys/block/nvme0n1/device", withIntermediateDirectories: true)
+        try "7501476528\n".write(toFile: dir.path + "/sys/block/nvme0n1/size", atomically: true, encoding: .utf8)
+        try "0\n".write(toFile: dir.path + "/sys/block/nvme0n1/device/numa_node", atomically: true, encoding: .utf8)
+        let batch = try DaemonOptions.pools(ResourcesSection(), threads: [], file: "t.toml", log: quietLog, sysfsRoot: dir.path, discoverNVMe: true)
+        #expect(batch.capacity.nvme == [NVMeCapacity(index: 0, node: 0, bytes: 7_501_476_528 * 512, path: "/dev/nvme0n1")])
+        #expect(batch.capacity.cpuCount > 0)
+        let single = try DaemonOptions.pools(ResourcesSection(), threads: [], file: "t.toml", log: quietLog, sysfsRoot: dir.path)
+        #expect(single.capacity.nvme.isEmpty)
+    }
 }
