@@ -124,10 +124,15 @@ public final class Daemon: Sendable {
         let children = Self.children(options, overlay: environment, log: log)
         self.children = children
         let sealing = sealingMetrics
+        // Batch mode: the sealer threads meet at one coordinator, which forms batches as they come.
+        let batch = options.batch.map { mode in
+            BatchCoordinator(size: mode.size, prover: prover, broker: broker, log: log,
+                             processors: Dictionary(uniqueKeysWithValues: [ProofStage.supraPC1, .supraPC2].compactMap { stage in children[stage]?.first.map { (stage, $0) } }))
+        }
         let threads = options.threads.map {
             SealingThread(settings: $0, manager: manager, prover: prover, proverName: options.ffi == nil ? "mock" : "ffi", gates: gates, staggers: staggers,
                           processors: slots, children: children, broker: broker, clock: clock,
-                          log: log, reloadSettings: options.reloadSettings, metrics: sealing)
+                          log: log, reloadSettings: options.reloadSettings, metrics: sealing, batch: batch)
         }
         let supervisor = Supervisor(threads: threads, manager: manager, log: log)
         self.supervisor = supervisor

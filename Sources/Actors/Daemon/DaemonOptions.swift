@@ -39,6 +39,8 @@ public struct DaemonOptions: Sendable {
     /// The resource pools: what the box offers, what stages cost, how admission orders them;
     /// nil runs stages unmetered (tests of the daemon core).
     public var pools: Pools?
+    /// `[sealing] mode = "batch"`: sealer threads grouped into SupraSeal batches.
+    public var batch: BatchMode?
 
     /// The pools' configuration, resolved.
     public struct Pools: Sendable {

@@ -54,17 +54,19 @@ public actor ResourceBroker {
     public private(set) lazy var cpuPool = CPUPool(capacity: capacity, books: initial.cpu, executor: unownedExecutor)
     public private(set) lazy var memoryPool = MemoryPool(capacity: capacity, books: initial.memory, executor: unownedExecutor)
     public private(set) lazy var gpuPool = GPUPool(capacity: capacity, books: initial.gpu, executor: unownedExecutor)
+    public private(set) lazy var nvmePool = NVMePool(capacity: capacity, books: initial.nvme, executor: unownedExecutor)
 
     /// All three pools' books as one ledger, read and written in one synchronous step.
     private var ledger: ResourceLedger {
         get {
             ResourceLedger(capacity: capacity, cpu: cpuPool.assumeIsolated { $0.books }, memory: memoryPool.assumeIsolated { $0.books },
-                           gpu: gpuPool.assumeIsolated { $0.books })
+                           gpu: gpuPool.assumeIsolated { $0.books }, nvme: nvmePool.assumeIsolated { $0.books })
         }
         set {
             cpuPool.assumeIsolated { $0.books = newValue.cpu }
             memoryPool.assumeIsolated { $0.books = newValue.memory }
             gpuPool.assumeIsolated { $0.books = newValue.gpu }
+            nvmePool.assumeIsolated { $0.books = newValue.nvme }
         }
     }
 
@@ -143,6 +145,19 @@ public actor ResourceBroker {
         expectedEnds[id] = nil
         requests[id] = nil
         ledger.give(grant)
+        admit()
+    }
+
+    /// Returns all but the NVMe space of a lease (a batch PC1 that ended): its slot stays held by
+    /// the same lease until the batch is finalized and the lease released.
+    public func releaseKeepingNVMe(_ id: UInt64) {
+        guard let grant = held[id], !grant.nvme.isEmpty else { return release(id) }
+        held[id] = grant.nvmeOnly
+        expectedEnds[id] = nil
+        var books = ledger
+        books.give(grant.withoutNVMe)
+        ledger = books
+        releaseStarted = .now
         admit()
     }
 
