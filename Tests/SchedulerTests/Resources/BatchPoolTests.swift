@@ -162,4 +162,23 @@ private let box = BoxCapacity(
         #expect(capacity.nvme.count == 8)
         #expect(NVMeLedger.slots(capacity, slotBytes: BatchSizing.slotBytes(.gib32, batch: 64)) == [0: 2, 1: 2])
     }
+
+    @Test("packing bound on the SupraSeal box: a batch stage counts once per batch, a batch PC1 takes whole CCXs")
+    func packingBoundCountsBatchesOnce() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../config/workloads/supraseal-2socket.toml").path
+        let workload = try Workload.load(path: path).get()
+        let capacity = try #require(workload.resources.describedCapacity)
+        let setup = SimulationSetup(capacity: capacity, costs: workload.resources.costTable, workload: workload, threads: workload.threads,
+                                    days: 1, policy: .dynamic(SimulationSetup.dynamicPolicy(workload)))
+        let demands = PackingBound.demands(setup)
+        let pc1 = try #require(demands.first { $0.stage == .supraPC1 })
+        #expect(abs(pc1.share - 1.0 / 64) < 1e-12, "one batch PC1 per 64 sectors")
+        #expect(abs(pc1.days - 3.5 / 24) < 1e-9, "the 64-sector batch's 3.5 h")
+        let bound = PackingBound(setup)
+        #expect(bound.integral.contains("supra_pc1/32GiB"))
+        // One batch PC1 per socket (36 hugepages, 3 of 4 CCXs): at most 2 × 64 sectors per 3.5 h.
+        #expect(bound.nodes <= 2 * 64 * 24 / 3.5 + 1e-6)
+        // And no lower than the fluid CPU bound says once whole CCXs are counted (batch work comes in 8-core units).
+        #expect(bound.nodes >= 0.99 * ThroughputBound(setup).value, "\(bound.nodes)")
+    }
 }
