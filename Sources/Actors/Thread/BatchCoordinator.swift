@@ -158,6 +158,13 @@ public actor BatchCoordinator {
     /// none (its record was not read at start): it then goes on alone.
     private func batch(of sector: SectorID, _ membership: BatchMembership, need: BatchNeed) async -> Int? {
         if let id = batchOf[sector], batches[id] != nil { return id }
+        if let id = membership.members.lazy.compactMap({ self.batchOf[$0.sector] }).first, batches[id] != nil {
+            // Known through a batch-mate, but this member was counted gone: it needs the batch again.
+            batchOf[sector] = id
+            batches[id]?.finalized.remove(sector)
+            if need == .pc2, batches[id]?.pc2Done == nil { batches[id]?.excused.remove(sector) }
+            return id
+        }
         return await reform(membership, needs: [sector: need])
     }
 
