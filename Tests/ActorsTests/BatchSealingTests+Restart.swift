@@ -164,6 +164,24 @@ struct BatchRestartTests {
         for task in tasks { await task.value }
     }
 
+    @Test("a sector with a batch never falls back to the stock PC2: with batch mode off its thread pauses and says why")
+    func batchModeOffPauses() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let manager = MockManager()
+        let before = try await Self.crashBeforePC2(dir, manager: manager)
+        let prover = Self.prover(slow: [])
+        let thread = SealingThread(settings: fastSettings(0, dir.path + "/t0"), manager: manager, prover: prover, log: quietLog)
+        let task = Task { await thread.run() }
+        defer { task.cancel() }
+        try await eventually("paused") { thread.isPaused }
+        let info = await thread.info()
+        #expect(info.jobState == "PC1Done" && info.jobID == before[0].sector?.description)
+        #expect(info.lastError?.contains("batch mode is off") == true, "\(info.lastError ?? "-")")
+        task.cancel()
+        await task.value
+    }
+
     @Test("coordinator: a member that leaves before batch PC2 is not waited for; the PC2 runs from the batch's PC1 outputs")
     func leaveBeforePC2() async throws {
         let batch = BatchCoordinator(size: 2, prover: Self.prover(slow: []), broker: nil, log: quietLog)
