@@ -119,7 +119,7 @@ public actor BatchCoordinator {
     /// Re-forms `membership`'s batch with the members' `needs` (a member absent from it needs
     /// nothing); nil when no member needs the batch any more.
     private func reform(_ membership: BatchMembership, needs: [SectorID: BatchNeed]) async -> Int? {
-        if let known = membership.members.lazy.compactMap({ self.batchOf[$0.sector] }).first { return known }
+        if let known = liveBatch(of: membership) { return known }
         let live = membership.members.filter { (needs[$0.sector] ?? .nothing) != .nothing }
         guard !live.isEmpty else { return nil }
         nextBatch += 1
@@ -154,11 +154,16 @@ public actor BatchCoordinator {
         return id
     }
 
+    /// The batch of this process that `membership`'s members are in, if any.
+    private func liveBatch(of membership: BatchMembership) -> Int? {
+        membership.members.lazy.compactMap { self.batchOf[$0.sector] }.first { self.batches[$0] != nil }
+    }
+
     /// The batch of `sector`, re-formed from its own record's membership if this process has
     /// none (its record was not read at start): it then goes on alone.
     private func batch(of sector: SectorID, _ membership: BatchMembership, need: BatchNeed) async -> Int? {
         if let id = batchOf[sector], batches[id] != nil { return id }
-        if let id = membership.members.lazy.compactMap({ self.batchOf[$0.sector] }).first, batches[id] != nil {
+        if let id = liveBatch(of: membership) {
             // Known through a batch-mate, but this member was counted gone: it needs the batch again.
             batchOf[sector] = id
             batches[id]?.finalized.remove(sector)
