@@ -114,23 +114,25 @@ struct BatchSealingTests {
         let batch = BatchCoordinator(size: 2, prover: MockProver(options: .init(durations: durations)), broker: nil, log: quietLog)
         let ticket = [UInt8](repeating: 1, count: 32)
         let (a, b) = (await batch.token(), await batch.token())
-        let first = Task { await batch.pc1(Self.ref(1), ticket: ticket, pieces: [], token: a) }
-        let second = Task { await batch.pc1(Self.ref(2), ticket: ticket, pieces: [], token: b) }
+        let first = Task { await batch.pc1(Self.ref(1), thread: "t", ticket: ticket, pieces: [], token: a) }
+        let second = Task { await batch.pc1(Self.ref(2), thread: "t", ticket: ticket, pieces: [], token: b) }
         try await eventually("formed") {
             let formed = await batch.batchCount, forming = await batch.formingCount
             return formed == 1 && forming == 0
         }
         await batch.withdraw(a)
         guard case .withdrawn = await first.value else { Issue.record("the withdrawn thread is answered at once"); return }
-        let again = await batch.pc1(Self.ref(1), ticket: ticket, pieces: [], token: await batch.token())
-        guard case let .done(out1) = again, case let .done(out2) = await second.value else { Issue.record("both get their outputs"); return }
-        #expect(out1 != out2 && out1.count == 64)
+        let again = await batch.pc1(Self.ref(1), thread: "t", ticket: ticket, pieces: [], token: await batch.token())
+        guard case let .done(m1) = again, case let .done(m2) = await second.value else { Issue.record("both get their outputs"); return }
+        #expect(m1 == m2 && m1.members.map(\.sector.number) == [1, 2] && m1.id == "s-t01000-1")
+        let (out1, out2) = (m1.members[0].pc1Output, m1.members[1].pc1Output)
+        #expect(out1 != out2 && out1.bytes.count == 64)
         // Coming back after the batch PC1 ended: the output is kept.
-        guard case .done(out1) = await batch.pc1(Self.ref(1), ticket: ticket, pieces: [], token: await batch.token()) else {
+        guard case .done(m1) = await batch.pc1(Self.ref(1), thread: "t", ticket: ticket, pieces: [], token: await batch.token()) else {
             Issue.record("kept output"); return
         }
-        async let c1 = batch.pc2(Self.ref(1), pc1Output: out1, token: await batch.token())
-        async let c2 = batch.pc2(Self.ref(2), pc1Output: out2, token: await batch.token())
+        async let c1 = batch.pc2(Self.ref(1), membership: m1, token: await batch.token())
+        async let c2 = batch.pc2(Self.ref(2), membership: m1, token: await batch.token())
         guard case .done = await c1, case .done = await c2 else { Issue.record("PC2 for both"); return }
         await batch.finalized(SectorID(miner: 1000, number: 1))
         #expect(await batch.batchCount == 1, "one sector still needs the layers")
@@ -138,14 +140,20 @@ struct BatchSealingTests {
         #expect(await batch.batchCount == 0)
 
         let lone = await batch.token()
-        let waiting = Task { await batch.pc1(Self.ref(3), ticket: ticket, pieces: [], token: lone) }
+        let waiting = Task { await batch.pc1(Self.ref(3), thread: "t", ticket: ticket, pieces: [], token: lone) }
         try await eventually("forming") { await batch.formingCount == 1 }
         await batch.withdraw(lone)
         guard case .withdrawn = await waiting.value else { Issue.record("left the forming batch"); return }
         #expect(await batch.formingCount == 0)
-        guard case .notInBatch = await batch.pc2(Self.ref(9), pc1Output: [], token: await batch.token()) else {
-            Issue.record("a sector from before a restart seals alone"); return
+        // A sector whose batch no record re-formed (its batch-mates' records unread) re-forms it
+        // alone: the batch PC2 runs for it, never a stock PC2.
+        let alone = BatchMembership(id: "s-t01000-9", proof: Self.ref(9).proof, members: [
+            .init(sector: Self.ref(9).id, thread: "t", paths: Self.ref(9).paths, pc1Output: out1)], nvme: nil)
+        guard case .done = await batch.pc2(Self.ref(9), membership: alone, token: await batch.token()) else {
+            Issue.record("a sector of a batch unknown here re-forms it alone"); return
         }
+        await batch.finalized(Self.ref(9).id)
+        #expect(await batch.batchCount == 0)
     }
 
     @Test("coordinator: a failed batch PC1 answers every thread with the error and dissolves the batch")
@@ -153,8 +161,8 @@ struct BatchSealingTests {
         let prover = MockProver(options: .init(failSectors: [.supraPC1: [2]]))
         let batch = BatchCoordinator(size: 2, prover: prover, broker: nil, log: quietLog)
         let ticket = [UInt8](repeating: 1, count: 32)
-        async let one = batch.pc1(Self.ref(1), ticket: ticket, pieces: [], token: await batch.token())
-        async let two = batch.pc1(Self.ref(2), ticket: ticket, pieces: [], token: await batch.token())
+        async let one = batch.pc1(Self.ref(1), thread: "t", ticket: ticket, pieces: [], token: await batch.token())
+        async let two = batch.pc1(Self.ref(2), thread: "t", ticket: ticket, pieces: [], token: await batch.token())
         guard case let .failed(e1) = await one, case .failed = await two else { Issue.record("both fail"); return }
         #expect(e1.stage == .supraPC1 && e1.message.contains("s-t01000-2"))
         #expect(await batch.batchCount == 0)

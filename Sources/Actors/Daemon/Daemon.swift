@@ -32,6 +32,8 @@ public final class Daemon: Sendable {
     public let sealingMetrics = SealingMetrics()
     /// The resource pools (nil when the options run stages unmetered).
     public let broker: ResourceBroker?
+    /// Batch mode's coordinator; nil seals sector by sector.
+    public let batch: BatchCoordinator?
     /// The box's Crynux node (issue 10), when configured.
     public let crynux: CrynuxNode?
     /// External processor children by stage, in config order.
@@ -129,6 +131,7 @@ public final class Daemon: Sendable {
             BatchCoordinator(size: mode.size, prover: prover, broker: broker, log: log,
                              processors: Dictionary(uniqueKeysWithValues: [ProofStage.supraPC1, .supraPC2].compactMap { stage in children[stage]?.first.map { (stage, $0) } }))
         }
+        self.batch = batch
         let threads = options.threads.map {
             SealingThread(settings: $0, manager: manager, prover: prover, proverName: options.ffi == nil ? "mock" : "ffi", gates: gates, staggers: staggers,
                           processors: slots, children: children, broker: broker, clock: clock,
@@ -146,6 +149,16 @@ public final class Daemon: Sendable {
         }
         metricsServer = Self.metricsServer(options, supervisor: supervisor, broker: broker, children: children,
                                            rpc: rpcMetrics, sealing: sealingMetrics)
+    }
+
+    /// Batch mode: re-forms the batches the sealer threads' records name (a restart after batch
+    /// PC1), before any thread runs. An unreadable record is the thread's own to report.
+    private func restoreBatches() async {
+        guard let batch else { return }
+        let locations = options.threads.filter { $0.plan == .sealer && !$0.location.isEmpty }.map(\.location)
+        let records = await offload { locations.compactMap { try? ThreadStore(location: $0).load() } }
+        let reformed = await batch.restore(records)
+        if reformed > 0 { log.info("\(reformed) batch(es) re-formed from the sealer threads' records") }
     }
 
     /// The metrics listener for `options.metricsListen`; each request snapshots the daemon.
@@ -244,6 +257,7 @@ public final class Daemon: Sendable {
         }
         log.info("management RPC listening on \(options.rpcHost):\(port)" + (options.rpcToken == nil ? "" : " (bearer token required)"))
         await supervisor.setOnAllDrained { [weak self] in self?.requestStop("every thread is drained (drain --exit)") }
+        await restoreBatches()
         await supervisor.start()
         if let crynux {
             do { try await crynux.start() } catch {

@@ -161,6 +161,21 @@ public actor ResourceBroker {
         admit()
     }
 
+    /// Takes back, outside the queue, the NVMe slot a batch held before a restart (from its
+    /// persisted grant), so the pool's books match the layers on disk; nil when it no longer fits
+    /// the configured drives (the books are then left alone).
+    public func reclaimNVMe(_ grant: Grant) -> ResourceLease? {
+        let slot = grant.nvmeOnly
+        var books = ledger
+        guard !slot.nvme.isEmpty, books.nvme.canTake(slot.nvme) else { return nil }
+        books.take(slot)
+        ledger = books
+        let id = mailboxes.enqueue(()).id
+        mailboxes.cancel(.init(id: id))
+        held[id] = slot
+        return ResourceLease(id: id, grant: slot, broker: self)
+    }
+
     /// Returns part of a lease's memory early (buffers the stage no longer needs).
     public func releaseMemory(_ id: UInt64, bytes: UInt64) {
         guard var grant = held[id] else { return }

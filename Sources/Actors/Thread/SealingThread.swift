@@ -426,6 +426,9 @@ public actor SealingThread {
     /// `ReportFinalized` follows the retry policy: a manager that keeps failing (or does not know
     /// the sector) pauses the thread with the sector kept and the reason as its last error.
     private func finalize(sleepAfter: Bool = true) async {
+        // An aborted batch member gives up its part of the batch: its batch-mates do not wait
+        // for it at batch PC2, and it counts as finalized for the batch's NVMe slot.
+        if record.state == .aborted, record.phases.batch != nil, let sector = record.sector, let batch { await batch.leave(sector) }
         if let sector = record.sector, record.plan != .wdpost {
             if record.state == .finished {
                 do {

@@ -79,6 +79,12 @@ public struct NVMeLedger: Sendable, Hashable {
         return shares
     }
 
+    /// True when every share names a known drive with that much free (a slot re-taken after a
+    /// restart must still fit the configured drives).
+    public func canTake(_ shares: [Int: UInt64]) -> Bool {
+        shares.allSatisfy { index, bytes in devices.firstIndex { $0.index == index }.map { freeBytes[$0] >= bytes } ?? false }
+    }
+
     mutating func take(_ shares: [Int: UInt64]) {
         for (index, bytes) in shares { if let i = devices.firstIndex(where: { $0.index == index }) { freeBytes[i] -= bytes } }
     }
