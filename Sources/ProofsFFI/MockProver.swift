@@ -13,12 +13,16 @@ public final class MockProver: Prover {
         public var seed: UInt64
         /// Each run takes its stage's duration times a factor drawn uniformly in [1-jitter, 1+jitter].
         public var jitter: Double
+        /// Stages that fail for these sector numbers, every time (a deterministic fault for tests).
+        public var failSectors: [ProofStage: Set<UInt64>]
 
-        public init(durations: [ProofStage: Duration] = [:], failureRate: Double = 0, seed: UInt64 = 1, jitter: Double = 0) {
+        public init(durations: [ProofStage: Duration] = [:], failureRate: Double = 0, seed: UInt64 = 1, jitter: Double = 0,
+                    failSectors: [ProofStage: Set<UInt64>] = [:]) {
             self.durations = durations
             self.failureRate = failureRate
             self.seed = seed
             self.jitter = jitter
+            self.failSectors = failSectors
         }
     }
 
@@ -46,6 +50,9 @@ public final class MockProver: Prover {
             }
         }
         if Task.isCancelled { throw ProverError(stage: stage, message: "cancelled") }
+        if let sector, options.failSectors[stage]?.contains(sector.number) == true {
+            throw ProverError(stage: stage, message: "mock failure injected for \(sector)")
+        }
         guard options.failureRate > 0 else { return }
         let n = calls.add(1, ordering: .relaxed).newValue
         let draw = Double(MockDigest.mix(options.seed &+ n &* 0x9e37_79b9) >> 11) / Double(1 << 53)
@@ -166,6 +173,51 @@ public final class MockProver: Prover {
     /// The window PoSt this prover produces; the mock manager checks finished jobs with it.
     public static func expectedWindowPoSt(miner: UInt64, sectors: [SectorID], randomness: [UInt8]) -> [UInt8] {
         MockDigest.digest([Array("wdpost".utf8), Array("\(miner)".utf8), randomness] + sectors.map(bytes))
+    }
+
+    /// One run for the whole batch at the stage's duration; each sector's output is what `pc1`
+    /// gives it, so the rest of its sealing is the same as a sector sealed alone.
+    public func supraPC1(_ batch: SupraBatch, tickets: [[UInt8]], pieces: [[PieceInfo]]) async throws(ProverError) -> [[UInt8]] {
+        guard tickets.count == batch.sectors.count, pieces.count == batch.sectors.count else {
+            throw ProverError(stage: .supraPC1, message: "\(batch.sectors.count) sectors but \(tickets.count) tickets and \(pieces.count) piece lists")
+        }
+        try await work(.supraPC1, nil)
+        for sector in batch.sectors where options.failSectors[.supraPC1]?.contains(sector.id.number) == true {
+            throw ProverError(stage: .supraPC1, message: "mock failure injected for \(sector.id)")
+        }
+        return batch.sectors.indices.map { i in
+            MockDigest.digest([Array("pc1".utf8), batch.sectors[i].proverID.bytes, Self.bytes(batch.sectors[i].id), tickets[i], Self.commD(pieces[i])])
+                + Self.commD(pieces[i])
+        }
+    }
+
+    /// One run for the whole batch; each sector's commitments (and stand-in files) as `pc2` makes them.
+    public func supraPC2(_ batch: SupraBatch, pc1Outputs: [[UInt8]]) async throws(ProverError) -> [Commitments] {
+        guard pc1Outputs.count == batch.sectors.count else {
+            throw ProverError(stage: .supraPC2, message: "\(batch.sectors.count) sectors but \(pc1Outputs.count) PC1 outputs")
+        }
+        try await work(.supraPC2, nil)
+        var out: [Commitments] = []
+        for (sector, pc1) in zip(batch.sectors, pc1Outputs) {
+            if options.failSectors[.supraPC2]?.contains(sector.id.number) == true {
+                throw ProverError(stage: .supraPC2, message: "mock failure injected for \(sector.id)")
+            }
+            guard pc1.count == 64 else { throw ProverError(stage: .supraPC2, message: "malformed pc1 output of \(sector.id) (\(pc1.count) bytes, want 64)") }
+            let commitments = Commitments(commR: MockDigest.digest([Array("commR".utf8), Array(pc1.prefix(32))]), commD: Array(pc1.suffix(32)))
+            try Self.writeStandIns(.supraPC2, sector, replica: sector.paths.sealed, cache: sector.paths.cache, content: commitments.commR)
+            out.append(commitments)
+        }
+        return out
+    }
+
+    public func supraC1(_ batch: SupraBatch, slot: Int, ticket: [UInt8], seed: [UInt8], commitments: Commitments,
+                        pieces: [PieceInfo]) async throws(ProverError) -> [UInt8] {
+        guard batch.sectors.indices.contains(slot) else {
+            throw ProverError(stage: .supraC1, message: "slot \(slot) is outside the batch of \(batch.sectors.count)")
+        }
+        let id = batch.sectors[slot].id
+        try await work(.supraC1, id)
+        return Self.c1Digest(id, ticket, seed, commitments)
     }
 
     public func verifySeal(_ sector: SectorRef, ticket: [UInt8], seed: [UInt8], commitments: Commitments, proof: [UInt8]) -> Bool {

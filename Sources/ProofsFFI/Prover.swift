@@ -152,6 +152,16 @@ public protocol Prover: Sendable {
     /// True when calls block their thread for the whole computation (filecoin-ffi): the stage
     /// runner then gives them a thread of their own, never one of the cooperative pool's.
     var blocksThreads: Bool { get }
+    /// SupraSeal batch PC1 over every sector of `batch` in one run (damocles' `supra_pc1`):
+    /// each sector's PC1 output, in slot order, persisted per sector like a PC1 output.
+    func supraPC1(_ batch: SupraBatch, tickets: [[UInt8]], pieces: [[PieceInfo]]) async throws(ProverError) -> [[UInt8]]
+    /// SupraSeal batch PC2 (tree C and R of the whole batch on one GPU; damocles' `supra_pc2`):
+    /// each sector's commitments, in slot order.
+    func supraPC2(_ batch: SupraBatch, pc1Outputs: [[UInt8]]) async throws(ProverError) -> [Commitments]
+    /// C1 of the sector in `slot`, reading the batch's layers (damocles' `supra_c1`); the output
+    /// is a C1 output, which C2 takes as today.
+    func supraC1(_ batch: SupraBatch, slot: Int, ticket: [UInt8], seed: [UInt8], commitments: Commitments,
+                 pieces: [PieceInfo]) async throws(ProverError) -> [UInt8]
 }
 
 extension Prover {

@@ -136,6 +136,14 @@ func damoclesOutput(_ task: JSONValue) -> JSONValue {
         return .array(Array(repeating: .int(0x54), count: 64))
     case "unseal":
         return task["num_bytes"] ?? .null
+    case "supra_pc1":
+        return true
+    case "supra_pc2":
+        return .array((0..<Int(task["num_sectors"]?.intValue ?? 0)).map { bytes32(0x70 + Int64($0 % 16)) })
+    case "supra_c1":
+        return ["registered_proof": task["registered_proof"] ?? .null, "vanilla_proofs": [:], "comm_r": bytes32(0x71),
+                "comm_d": bytes32(0x72), "replica_id": task["pc1_replica_id"] ?? .null, "seed": task["seed"] ?? .null,
+                "ticket": task["ticket"] ?? .null]
     case "window_post":
         // 3 bytes 0x61 in standard base64.
         return ["proofs": ["YWFh"], "faults": []]

@@ -128,6 +128,14 @@ enum SimulateCommand {
                 var figures: [(name: String, value: String)] = run.limits.map { [("static limits", $0.description)] } ?? []
                 figures.append(("ratio of the packing bound", String(format: "%.3f", run.result.sectorsPerDay / loss.packing)))
                 figures += loss.terms.map { ("loss: \($0.key)", String(format: "%.1f sectors/day", $0.value)) }
+                if workload.crynux != nil {
+                    figures.append(("crynux tasks/day", String(format: "%.1f of %.1f offered", run.result.crynuxPerDay, run.result.crynuxArrivedPerDay)))
+                    figures.append(("crynux GPU share", String(format: "%.1f%%", run.result.crynuxGPUShare * 100)))
+                    figures.append(("crynux longest wait", String(format: "%.1f min", run.result.crynuxMaxWait.inSeconds / 60)))
+                    if run.name == runs.first?.name, let alone = sealingAlone {
+                        figures.append(("sealing without crynux", String(format: "%.1f sectors/day", alone.sectorsPerDay)))
+                    }
+                }
                 return SimulationReport.Run(name: run.name, result: run.result, figures: figures)
             })
             do { try report.html().write(toFile: path, atomically: true, encoding: .utf8) } catch { return fail("--report \(path): \(error.localizedDescription)") }

@@ -18,7 +18,7 @@ struct DaemonTests {
         let daemon = Daemon(options: options, log: quietLog)
         let port = try await daemon.start()
         let client = JSONRPCClient(endpoint: HTTPEndpoint(host: "127.0.0.1", port: port, path: "/"),
-                                   headers: [("Authorization", "Bearer tok")], timeout: .seconds(5))
+                                   headers: [("Authorization", "Bearer tok")], timeout: .seconds(60))
         let infos = try await client.call("VenusWorker.WorkerList", []).decode([WorkerInfo].self)
         #expect(infos.map(\.index) == [0, 1, 2])
         let manager = try #require(daemon.manager as? MockManager)
@@ -30,7 +30,7 @@ struct DaemonTests {
         let ping = try #require(await manager.pings.last)
         #expect(ping.Summary.Threads == 3)
         #expect(ping.Dest == "127.0.0.1:\(port)")
-        let unauthorized = JSONRPCClient(endpoint: HTTPEndpoint(host: "127.0.0.1", port: port, path: "/"), timeout: .seconds(5))
+        let unauthorized = JSONRPCClient(endpoint: HTTPEndpoint(host: "127.0.0.1", port: port, path: "/"), timeout: .seconds(60))
         await #expect(throws: JSONRPCClientError.self) { _ = try await unauthorized.call("VenusWorker.WorkerList", []) }
         let start = ContinuousClock.now
         #expect(await daemon.stop())

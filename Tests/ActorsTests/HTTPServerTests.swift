@@ -408,7 +408,7 @@ func expectHTTPServerHealthy(_ port: UInt16, sourceLocation: SourceLocation = #_
             #expect(head.status == 200 && head.body.isEmpty)
 
             let large = [UInt8]((0..<900_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
-            let big = try await HTTPClient.send(HTTPRequest(method: "PUT", target: "/big", body: large), host: "127.0.0.1", port: port, timeout: .seconds(5))
+            let big = try await HTTPClient.send(HTTPRequest(method: "PUT", target: "/big", body: large), host: "127.0.0.1", port: port, timeout: .seconds(60))
             #expect(big.body == large)
         }
     }
@@ -731,14 +731,14 @@ func expectHTTPServerHealthy(_ port: UInt16, sourceLocation: SourceLocation = #_
         try await withHTTPTestServer { port, _ in
             let base = "http://127.0.0.1:\(port)"
             // Two URLs in one invocation: curl reuses the keep-alive connection.
-            let reuse = try await runHTTPTestTool("curl", ["-sS", "--max-time", "5", "-o", "/dev/null", "-o", "/dev/null", "-w", "%{http_code} %{num_connects}\\n", "\(base)/a", "\(base)/b"])
+            let reuse = try await runHTTPTestTool("curl", ["-sS", "--max-time", "60", "-o", "/dev/null", "-o", "/dev/null", "-w", "%{http_code} %{num_connects}\\n", "\(base)/a", "\(base)/b"])
             #expect(reuse.status == 0, "\(reuse.stderr)")
             #expect(reuse.stdout == "200 1\n200 0\n")
-            let post = try await runHTTPTestTool("curl", ["-sS", "--max-time", "5", "-H", "Expect: 100-continue", "--data-binary", "@-", "\(base)/post"], stdin: Array("from curl".utf8))
+            let post = try await runHTTPTestTool("curl", ["-sS", "--max-time", "60", "-H", "Expect: 100-continue", "--data-binary", "@-", "\(base)/post"], stdin: Array("from curl".utf8))
             #expect(post.stdout == "from curl", "\(post.stderr)")
-            let chunked = try await runHTTPTestTool("curl", ["-sS", "--max-time", "5", "-H", "Transfer-Encoding: chunked", "--data-binary", "@-", "\(base)/chunked"], stdin: Array("chunky".utf8))
+            let chunked = try await runHTTPTestTool("curl", ["-sS", "--max-time", "60", "-H", "Transfer-Encoding: chunked", "--data-binary", "@-", "\(base)/chunked"], stdin: Array("chunky".utf8))
             #expect(chunked.stdout == "chunky", "\(chunked.stderr)")
-            let old = try await runHTTPTestTool("curl", ["-sS", "--max-time", "5", "--http1.0", "-D", "-", "-o", "/dev/null", "\(base)/old"])
+            let old = try await runHTTPTestTool("curl", ["-sS", "--max-time", "60", "--http1.0", "-D", "-", "-o", "/dev/null", "\(base)/old"])
             #expect(old.stdout.contains("Connection: close"))
         }
     }
@@ -749,9 +749,9 @@ func expectHTTPServerHealthy(_ port: UInt16, sourceLocation: SourceLocation = #_
                 import http.client, json, sys, urllib.request
                 port = int(sys.argv[1])
                 out = {}
-                with urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/u", data=b"urllib body", method="POST"), timeout=5) as r:
+                with urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/u", data=b"urllib body", method="POST"), timeout=60) as r:
                     out["urllib"] = [r.status, r.read().decode()]
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
                 conn.request("POST", "/k1", body=b"first")
                 r1 = conn.getresponse(); b1 = r1.read().decode()
                 conn.request("POST", "/k2", body=iter([b"chun", b"ked"]), encode_chunked=True)

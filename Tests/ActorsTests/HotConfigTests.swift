@@ -32,3 +32,30 @@ struct HotConfigTests {
         #expect(reverted.plan == .sealer && reverted.sealing.maxRetries == 2, "deleting the file returns to the main config")
     }
 }
+
+@Suite("PC1 spill in the daemon's pools")
+struct PC1SpillConfigTests {
+    @Test("[resources] pc1_spill_slowdown turns spilling on in the daemon's pools, and only then")
+    func spillReachesThePools() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        for (line, expected) in [("", false), ("pc1_spill_slowdown = 0.3\n", true)] {
+            let text = """
+                [sector_manager]
+                rpc_client.addr = "embedded"
+                [resources]
+                \(line)[resources.box]
+                nodes = 2
+                cores_per_node = 8
+                memory = "256GiB"
+                [[sealing_thread]]
+                location = "\(dir.path)/t0"
+
+                """
+            let config = try #require(ConfigDecoder.decode(bytes: Array(text.utf8), file: "spill.toml").config)
+            let options = try DaemonOptions(config: config, file: "spill.toml", log: quietLog)
+            let pools = try #require(options.pools)
+            #expect(pools.pc1Spill == expected, "\(line)")
+        }
+    }
+}

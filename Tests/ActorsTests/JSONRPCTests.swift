@@ -200,7 +200,7 @@ func postRPC(_ port: UInt16, _ body: String, headers: [(name: String, value: Str
         try await withTestRPCServer(makeTestRPCServer(token: "tok")) { port in
             let url = "http://127.0.0.1:\(port)/rpc/v0"
             func curl(_ body: String, token: String? = "tok") async throws -> (Int, String) {
-                var args = ["-sS", "--max-time", "5", "-X", "POST", "-H", "Content-Type: application/json", "--data-binary", "@-", "-w", "\\n%{http_code}", url]
+                var args = ["-sS", "--max-time", "60", "-X", "POST", "-H", "Content-Type: application/json", "--data-binary", "@-", "-w", "\\n%{http_code}", url]
                 if let token { args += ["-H", "Authorization: Bearer \(token)"] }
                 let result = try await runHTTPTestTool("curl", args, stdin: Array(body.utf8))
                 #expect(result.status == 0, "curl failed: \(result.stderr)")
@@ -249,7 +249,7 @@ func postRPC(_ port: UInt16, _ body: String, headers: [(name: String, value: Str
                         headers["Authorization"] = "Bearer " + token
                     req = urllib.request.Request(url, data=body, headers=headers, method="POST")
                     try:
-                        with urllib.request.urlopen(req, timeout=5) as r:
+                        with urllib.request.urlopen(req, timeout=60) as r:
                             return [r.status, r.read().decode()]
                     except urllib.error.HTTPError as e:
                         return [e.code, e.read().decode()]

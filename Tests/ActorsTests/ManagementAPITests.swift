@@ -22,7 +22,7 @@ struct ManagementAPITests {
         let rpc = JSONRPCServer(methods: ManagementAPI.methods(supervisor: supervisor))
         let server = HTTPServer(host: "127.0.0.1", port: 0) { await rpc.handle($0) }
         let port = try server.start()
-        let client = JSONRPCClient(endpoint: HTTPEndpoint(host: "127.0.0.1", port: port, path: "/rpc/v0"), timeout: .seconds(5))
+        let client = JSONRPCClient(endpoint: HTTPEndpoint(host: "127.0.0.1", port: port, path: "/rpc/v0"), timeout: .seconds(60))
         do {
             try await body(client, supervisor, manager)
         } catch {

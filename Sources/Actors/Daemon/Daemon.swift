@@ -32,6 +32,8 @@ public final class Daemon: Sendable {
     public let sealingMetrics = SealingMetrics()
     /// The resource pools (nil when the options run stages unmetered).
     public let broker: ResourceBroker?
+    /// Batch mode's coordinator; nil seals sector by sector.
+    public let batch: BatchCoordinator?
     /// The box's Crynux node (issue 10), when configured.
     public let crynux: CrynuxNode?
     /// External processor children by stage, in config order.
@@ -114,7 +116,7 @@ public final class Daemon: Sendable {
             ?? MockProver(options: options.prover, clock: clock)
         var gates: [ProofStage: StageGate] = [:]
         for (stage, limit) in options.stageLimits { gates[stage] = StageGate(limit: limit) }
-        let broker = options.pools.map { ResourceBroker(capacity: $0.capacity, policy: $0.policy, costs: $0.costs) }
+        let broker = options.pools.map { ResourceBroker(capacity: $0.capacity, policy: $0.policy, costs: $0.costs, pc1Spill: $0.pc1Spill) }
         self.broker = broker
         var staggers: [ProofStage: StaggerGate] = [:]
         for (stage, interval) in options.staggered { staggers[stage] = StaggerGate(interval: interval, clock: clock) }
@@ -124,10 +126,16 @@ public final class Daemon: Sendable {
         let children = Self.children(options, overlay: environment, log: log)
         self.children = children
         let sealing = sealingMetrics
+        // Batch mode: the sealer threads meet at one coordinator, which forms batches as they come.
+        let batch = options.batch.map { mode in
+            BatchCoordinator(size: mode.size, prover: prover, broker: broker, log: log,
+                             processors: Dictionary(uniqueKeysWithValues: [ProofStage.supraPC1, .supraPC2].compactMap { stage in children[stage]?.first.map { (stage, $0) } }))
+        }
+        self.batch = batch
         let threads = options.threads.map {
             SealingThread(settings: $0, manager: manager, prover: prover, proverName: options.ffi == nil ? "mock" : "ffi", gates: gates, staggers: staggers,
                           processors: slots, children: children, broker: broker, clock: clock,
-                          log: log, reloadSettings: options.reloadSettings, metrics: sealing)
+                          log: log, reloadSettings: options.reloadSettings, metrics: sealing, batch: batch)
         }
         let supervisor = Supervisor(threads: threads, manager: manager, log: log)
         self.supervisor = supervisor
@@ -141,6 +149,16 @@ public final class Daemon: Sendable {
         }
         metricsServer = Self.metricsServer(options, supervisor: supervisor, broker: broker, children: children,
                                            rpc: rpcMetrics, sealing: sealingMetrics)
+    }
+
+    /// Batch mode: re-forms the batches the sealer threads' records name (a restart after batch
+    /// PC1), before any thread runs. An unreadable record is the thread's own to report.
+    private func restoreBatches() async {
+        guard let batch else { return }
+        let locations = options.threads.filter { $0.plan == .sealer && !$0.location.isEmpty }.map(\.location)
+        let records = await offload { locations.compactMap { try? ThreadStore(location: $0).load() } }
+        let reformed = await batch.restore(records)
+        if reformed > 0 { log.info("\(reformed) batch(es) re-formed from the sealer threads' records") }
     }
 
     /// The metrics listener for `options.metricsListen`; each request snapshots the daemon.
@@ -239,6 +257,7 @@ public final class Daemon: Sendable {
         }
         log.info("management RPC listening on \(options.rpcHost):\(port)" + (options.rpcToken == nil ? "" : " (bearer token required)"))
         await supervisor.setOnAllDrained { [weak self] in self?.requestStop("every thread is drained (drain --exit)") }
+        await restoreBatches()
         await supervisor.start()
         if let crynux {
             do { try await crynux.start() } catch {

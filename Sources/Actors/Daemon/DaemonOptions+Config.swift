@@ -55,7 +55,7 @@ extension DaemonOptions {
             if let stage = ProofStage(rawValue: stage) { limits[stage] = limit }
         }
         let hot = reloaders
-        let pools = try Self.pools(config.resources, threads: threads, file: file, log: log, sysfsRoot: sysfsRoot)
+        let pools = try Self.pools(config.resources, threads: threads, file: file, log: log, sysfsRoot: sysfsRoot, discoverNVMe: config.batch != nil)
         self.init(
             workerName: name, threads: threads, manager: manager,
             prover: MockProver.Options(durations: config.proofs.resolvedMockDurations, failureRate: config.proofs.mockFailureRate),
@@ -73,6 +73,7 @@ extension DaemonOptions {
             }
             crynux = options
         }
+        batch = config.batch
         for (name, interval) in config.processors.staggered {
             if let stage = ProofStage(rawValue: name) { staggered[stage] = interval }
         }
@@ -118,7 +119,8 @@ extension DaemonOptions {
     static func gpuChildren(_ configured: [String: [ExternalProcessorConfig]], gpus: [Int], costs: CostTable, log: Log) -> [String: [ExternalProcessorConfig]] {
         guard !gpus.isEmpty else { return configured }
         var processors = configured
-        let gpuStages = ProofStage.allCases.filter { stage in SectorSize.allCases.contains { costs.cost(stage, $0).usesGPU } }
+        // Batch stages need a SupraSeal processor of their own; filecoin-ffi has none to run.
+        let gpuStages = ProofStage.allCases.filter { stage in !stage.isBatch && SectorSize.allCases.contains { costs.cost(stage, $0).usesGPU } }
         for stage in gpuStages where processors[stage.rawValue] == nil {
             processors[stage.rawValue] = gpus.map { gpu in
                 var child = ExternalProcessorConfig()
@@ -148,8 +150,9 @@ extension DaemonOptions {
 
     /// The box from `[resources.box]` or discovered (sysfs, NVML), with the config's restrictions;
     /// WindowPoSt headroom only when some thread runs the wdpost plan.
-    static func pools(_ resources: ResourcesSection, threads: [ThreadSettings], file: String, log: Log, sysfsRoot: String) throws(DaemonError) -> Pools {
-        let capacity: BoxCapacity
+    static func pools(_ resources: ResourcesSection, threads: [ThreadSettings], file: String, log: Log, sysfsRoot: String,
+                      discoverNVMe: Bool = false) throws(DaemonError) -> Pools {
+        var capacity: BoxCapacity
         if let described = resources.describedCapacity {
             capacity = described
         } else {
@@ -157,6 +160,11 @@ extension DaemonOptions {
             case let .success(found):
                 capacity = BoxCapacity(topology: found.topology, resources: resources)
                 for note in found.notes { log.info("hardware: \(note)") }
+                if discoverNVMe {
+                    // Batch mode's fourth pool: the NVMe namespaces sysfs lists (describe them in
+                    // [resources.box] nvme to leave the system drive out).
+                    do { capacity.nvme = try SysfsNVMe.read(root: sysfsRoot) } catch { throw DaemonError("\(file): NVMe discovery: \(error)") }
+                }
             case let .failure(error):
                 // No usable sysfs (a container without /sys): one node with what the OS reports.
                 let cpus = ProcessInfo.processInfo.activeProcessorCount
@@ -174,8 +182,9 @@ extension DaemonOptions {
         let post = threads.first { $0.plan == .wdpost }.map { $0.sealing.allowedSizes?.first ?? .gib32 }
         let policy = resources.admissionPolicy(postSize: post)
         log.info("resource pools: \(capacity.cpuCount) cores on \(capacity.nodes.count) node(s), \(ByteSize.short(capacity.memoryBytes)) memory, "
-            + "\(capacity.hugepages) x 1GiB hugepages, \(capacity.gpus.count) GPU(s)")
-        return Pools(capacity: capacity, costs: resources.costTable, policy: policy)
+            + "\(capacity.hugepages) x 1GiB hugepages, \(capacity.gpus.count) GPU(s)"
+            + (capacity.nvme.isEmpty ? "" : ", \(capacity.nvme.count) NVMe drive(s) with \(ByteSize.short(capacity.nvme.reduce(0) { $0 + $1.bytes })) of layer space"))
+        return Pools(capacity: capacity, costs: resources.costTable, policy: policy, pc1Spill: resources.pc1SpillSlowdown != nil)
     }
 
     static func absolute(_ path: String) -> String {

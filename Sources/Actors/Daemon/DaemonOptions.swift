@@ -39,17 +39,23 @@ public struct DaemonOptions: Sendable {
     /// The resource pools: what the box offers, what stages cost, how admission orders them;
     /// nil runs stages unmetered (tests of the daemon core).
     public var pools: Pools?
+    /// `[sealing] mode = "batch"`: sealer threads grouped into SupraSeal batches.
+    public var batch: BatchMode?
 
     /// The pools' configuration, resolved.
     public struct Pools: Sendable {
         public var capacity: BoxCapacity
         public var costs: CostTable
         public var policy: AdmissionPolicy
+        /// `[resources] pc1_spill_slowdown` is set: a PC1 that finds no node with room may take
+        /// its memory from two nodes (preferring the node of its cores).
+        public var pc1Spill: Bool
 
-        public init(capacity: BoxCapacity, costs: CostTable = .defaults, policy: AdmissionPolicy = AdmissionPolicy()) {
+        public init(capacity: BoxCapacity, costs: CostTable = .defaults, policy: AdmissionPolicy = AdmissionPolicy(), pc1Spill: Bool = false) {
             self.capacity = capacity
             self.costs = costs
             self.policy = policy
+            self.pc1Spill = pc1Spill
         }
     }
     public var rpcHost: String

@@ -107,6 +107,15 @@ public enum Metrics {
                     out.sample("sealer_pool_gpu_slots", [("gpu", "\(gpu.index)"), ("kind", kind)], value)
                 }
             }
+            if !capacity.nvme.isEmpty {
+                out.family("sealer_pool_nvme_bytes", "gauge", "NVMe layer space for batch sealing per drive, in bytes: capacity, leased to batches, free.")
+                for drive in capacity.nvme {
+                    let leased = snapshot.held.reduce(UInt64(0)) { $0 + ($1.nvme[drive.index] ?? 0) }
+                    for (kind, value) in kinds(Double(drive.bytes), Double(leased)) {
+                        out.sample("sealer_pool_nvme_bytes", [("drive", "\(drive.index)"), ("kind", kind)], value)
+                    }
+                }
+            }
             out.family("sealer_pool_waiting_requests", "gauge", "Stages waiting for the pools to admit them.")
             out.sample("sealer_pool_waiting_requests", [], Double(snapshot.waiting))
             out.family("sealer_pool_blocked_requests", "gauge", "Stages waiting for the pools, by the pool that blocks each now.")

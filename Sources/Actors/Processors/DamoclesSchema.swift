@@ -76,7 +76,7 @@ public indirect enum DamoclesShape: Sendable {
                             ("ticket", .bytes32), ("cache_dir", .string), ("sealed_file", .string), ("unsealed_output", .string),
                             ("offset", .u64), ("num_bytes", .u64)])
         default:
-            return nil
+            return supraTask(stage: stage)
         }
     }
 

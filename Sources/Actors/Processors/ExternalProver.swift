@@ -168,6 +168,57 @@ public struct ExternalProver: Prover {
     public func verifySeal(_ sector: SectorRef, ticket: [UInt8], seed: [UInt8], commitments: Commitments, proof: [UInt8]) -> Bool {
         local.verifySeal(sector, ticket: ticket, seed: seed, commitments: commitments, proof: proof)
     }
+
+    // SupraSeal batches (damocles' supra tasks). A sector's "PC1 output" is its replica id and
+    // CommD (64 bytes): the layers stay on the batch's NVMe slot; PC2 and C1 need only these.
+
+    public func supraPC1(_ batch: SupraBatch, tickets: [[UInt8]], pieces: [[PieceInfo]]) async throws(ProverError) -> [[UInt8]] {
+        guard tickets.count == batch.sectors.count, pieces.count == batch.sectors.count else {
+            throw ProverError(stage: .supraPC1, message: "\(batch.sectors.count) sectors but \(tickets.count) tickets and \(pieces.count) piece lists")
+        }
+        var outputs: [[UInt8]] = []
+        for (i, sector) in batch.sectors.enumerated() {
+            let commD: [UInt8]
+            do { commD = try DataCommitment.compute(sectorSize: sector.proof.sectorSize, pieces: pieces[i]) } catch {
+                throw ProverError(stage: .supraPC1, message: "\(sector.id): \(error)")
+            }
+            outputs.append(ReplicaID.compute(sector, ticket: tickets[i], commD: commD) + commD)
+        }
+        guard let task = SupraTasks.pc1(batch, replicaIDs: outputs.map { Array($0.prefix(32)) }) else {
+            throw ProverError(stage: .supraPC1, message: "an empty batch")
+        }
+        guard try await send(.supraPC1, task, answer: Bool.self) else { throw ProverError(stage: .supraPC1, message: "the processor answered false") }
+        return outputs
+    }
+
+    public func supraPC2(_ batch: SupraBatch, pc1Outputs: [[UInt8]]) async throws(ProverError) -> [Commitments] {
+        guard pc1Outputs.count == batch.sectors.count, pc1Outputs.allSatisfy({ $0.count == 64 }) else {
+            throw ProverError(stage: .supraPC2, message: "want one 64-byte PC1 output (replica id, CommD) per sector")
+        }
+        // Beside the first sector's cache directory (`<data>/cache`).
+        let cache = batch.sectors.first?.paths.cache ?? ""
+        let directory = cache.lastIndex(of: "/").map { String(cache[..<$0]) } ?? cache
+        guard let task = SupraTasks.pc2(batch, outputDirectory: directory) else { throw ProverError(stage: .supraPC2, message: "an empty batch") }
+        let commRs = try await send(.supraPC2, task, answer: [[UInt8]].self)
+        guard commRs.count == batch.sectors.count else {
+            throw ProverError(stage: .supraPC2, message: "\(commRs.count) commitments for \(batch.sectors.count) sectors")
+        }
+        var out: [Commitments] = []
+        for (commR, pc1) in zip(commRs, pc1Outputs) {
+            out.append(Commitments(commR: try Self.require32(commR, .supraPC2, "comm_r"), commD: Array(pc1.suffix(32))))
+        }
+        return out
+    }
+
+    public func supraC1(_ batch: SupraBatch, slot: Int, ticket: [UInt8], seed: [UInt8], commitments: Commitments,
+                        pieces: [PieceInfo]) async throws(ProverError) -> [UInt8] {
+        guard batch.sectors.indices.contains(slot) else { throw ProverError(stage: .supraC1, message: "slot \(slot) is outside the batch") }
+        let replica = ReplicaID.compute(batch.sectors[slot], ticket: ticket, commD: commitments.commD)
+        guard let task = SupraTasks.c1(batch, slot: slot, replicaID: replica, ticket: ticket, seed: seed) else {
+            throw ProverError(stage: .supraC1, message: "an empty batch")
+        }
+        return try await send(.supraC1, task, answer: DamoclesOpaque.self).stored
+    }
 }
 
 /// The child side of the processor protocol: decodes one damocles task for `stage`, runs it on
@@ -250,6 +301,10 @@ public enum DamoclesProcessorRunner {
         case .transfer:
             _ = try decode(DamoclesTransfer.self)
             throw ProverError(stage: stage, message: "transfer tasks are not run by this processor")
+        case .supraPC1, .supraPC2, .supraC1:
+            let shape = DamoclesShape.task(stage: stage.rawValue) ?? .any
+            if let problem = shape.mismatch(task, at: "task") { throw ProverError(stage: stage, message: "not a damocles \(stage) task: \(problem)") }
+            throw ProverError(stage: stage, message: "\(stage) tasks need a SupraSeal processor; sealer processor does not run them")
         case .inference:
             throw ProverError(stage: stage, message: "Crynux inference runs in the crynux executor, not in a proof processor")
         case .c1, .synthProof:

@@ -36,10 +36,15 @@ public actor ResourceBroker {
     public private(set) var handovers: [Duration] = []
     private nonisolated let recordHandovers: Bool
 
-    public init(capacity: BoxCapacity, policy: AdmissionPolicy = AdmissionPolicy(), costs: CostTable = .defaults, recordHandovers: Bool = false) {
+    /// PC1 may spill its memory onto a second node (`[resources] pc1_spill_slowdown`).
+    public nonisolated let pc1Spill: Bool
+
+    public init(capacity: BoxCapacity, policy: AdmissionPolicy = AdmissionPolicy(), costs: CostTable = .defaults, recordHandovers: Bool = false,
+                pc1Spill: Bool = false) {
         self.capacity = capacity
         self.policy = policy
         self.costs = costs
+        self.pc1Spill = pc1Spill
         self.recordHandovers = recordHandovers
         initial = ResourceLedger(capacity)
     }
@@ -49,23 +54,27 @@ public actor ResourceBroker {
     public private(set) lazy var cpuPool = CPUPool(capacity: capacity, books: initial.cpu, executor: unownedExecutor)
     public private(set) lazy var memoryPool = MemoryPool(capacity: capacity, books: initial.memory, executor: unownedExecutor)
     public private(set) lazy var gpuPool = GPUPool(capacity: capacity, books: initial.gpu, executor: unownedExecutor)
+    public private(set) lazy var nvmePool = NVMePool(capacity: capacity, books: initial.nvme, executor: unownedExecutor)
 
     /// All three pools' books as one ledger, read and written in one synchronous step.
     private var ledger: ResourceLedger {
         get {
             ResourceLedger(capacity: capacity, cpu: cpuPool.assumeIsolated { $0.books }, memory: memoryPool.assumeIsolated { $0.books },
-                           gpu: gpuPool.assumeIsolated { $0.books })
+                           gpu: gpuPool.assumeIsolated { $0.books }, nvme: nvmePool.assumeIsolated { $0.books })
         }
         set {
             cpuPool.assumeIsolated { $0.books = newValue.cpu }
             memoryPool.assumeIsolated { $0.books = newValue.memory }
             gpuPool.assumeIsolated { $0.books = newValue.gpu }
+            nvmePool.assumeIsolated { $0.books = newValue.nvme }
         }
     }
 
     /// The request for one run of `stage` on a sector of `size`, from the cost table.
     public nonisolated func request(_ stage: ProofStage, size: SectorSize) -> ResourceRequest {
-        ResourceRequest(stage: stage, cost: costs.cost(stage, size))
+        var request = ResourceRequest(stage: stage, cost: costs.cost(stage, size))
+        request.spillable = pc1Spill && stage == .pc1 && request.numaBound
+        return request
     }
 
     /// A place in the queue: granted at once, or waiting for the reason given.
@@ -137,6 +146,34 @@ public actor ResourceBroker {
         requests[id] = nil
         ledger.give(grant)
         admit()
+    }
+
+    /// Returns all but the NVMe space of a lease (a batch PC1 that ended): its slot stays held by
+    /// the same lease until the batch is finalized and the lease released.
+    public func releaseKeepingNVMe(_ id: UInt64) {
+        guard let grant = held[id], !grant.nvme.isEmpty else { return release(id) }
+        held[id] = grant.nvmeOnly
+        expectedEnds[id] = nil
+        var books = ledger
+        books.give(grant.withoutNVMe)
+        ledger = books
+        releaseStarted = .now
+        admit()
+    }
+
+    /// Takes back, outside the queue, the NVMe slot a batch held before a restart (from its
+    /// persisted grant), so the pool's books match the layers on disk; nil when it no longer fits
+    /// the configured drives (the books are then left alone).
+    public func reclaimNVMe(_ grant: Grant) -> ResourceLease? {
+        let slot = grant.nvmeOnly
+        var books = ledger
+        guard !slot.nvme.isEmpty, books.nvme.canTake(slot.nvme) else { return nil }
+        books.take(slot)
+        ledger = books
+        let id = mailboxes.enqueue(()).id
+        mailboxes.cancel(.init(id: id))
+        held[id] = slot
+        return ResourceLease(id: id, grant: slot, broker: self)
     }
 
     /// Returns part of a lease's memory early (buffers the stage no longer needs).

@@ -12,6 +12,9 @@ public struct ResourceLease: Sendable, Hashable {
 
     public func release() async { await broker.release(id) }
 
+    /// Gives back everything but the NVMe space (a batch PC1 that ended); `release()` returns it.
+    public func keepOnlyNVMe() async { await broker.releaseKeepingNVMe(id) }
+
     /// Gives back part of the memory early, keeping the rest of the lease.
     public func releaseMemory(_ bytes: UInt64) async { await broker.releaseMemory(id, bytes: bytes) }
 
@@ -22,6 +25,7 @@ public struct ResourceLease: Sendable, Hashable {
         if grant.memoryBytes > 0 { parts.append(ByteSize.short(grant.memoryBytes)) }
         if grant.hugepages > 0 { parts.append("\(grant.hugepages)x1GiB hugepages") }
         if let gpu = grant.gpu { parts.append("gpu \(gpu) \(ByteSize.short(grant.vramBytes))") }
+        if !grant.nvme.isEmpty { parts.append("nvme \(grant.nvme.keys.sorted().map(String.init).joined(separator: ",")) \(ByteSize.short(grant.nvmeBytes))") }
         return parts.joined(separator: " ")
     }
 

@@ -14,6 +14,8 @@ struct PlanContext: Sendable {
     let clock: any Clock<Duration>
     /// Carries the thread, the sector (or job) and the state.
     let log: Log
+    /// Batch mode's rendezvous (sealer plan only); nil seals sector by sector.
+    var batch: BatchCoordinator? = nil
 
     /// Runs the handler of the current state: what to do now that this state's step is done.
     func step() async throws(StepError) -> StepOutcome {

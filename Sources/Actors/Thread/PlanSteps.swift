@@ -39,6 +39,7 @@ extension PlanContext {
     }
 
     func pc1(ticket: Ticket, into next: inout SectorRecord) async throws(StepError) {
+        if try await batchPC1(ticket: ticket, into: &next) { return }
         let ref = try sectorRef()
         let pieces = try require(record.phases.pieces, "pieces")
         let out = try await run(.pc1) { (prover: any Prover) async throws(ProverError) in try await prover.pc1(ref, ticket: ticket.ticket.bytes, pieces: pieces) }
@@ -47,6 +48,7 @@ extension PlanContext {
 
     /// PC2, then the event that says whether synthetic proofs must follow.
     func pc2(into next: inout SectorRecord) async throws(StepError) -> SealingEvent {
+        if let event = try await batchPC2(into: &next) { return event }
         let ref = try sectorRef()
         let pc1 = try require(record.phases.pc1Output, "PC1 output")
         next.phases.commitments = try await run(.pc2) { (prover: any Prover) async throws(ProverError) in try await prover.pc2(ref, pc1Output: pc1.bytes) }

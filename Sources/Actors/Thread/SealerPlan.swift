@@ -111,6 +111,10 @@ extension PlanContext {
             let seed = try require(record.phases.seed, "seed")
             let c = try require(record.phases.commitments, "commitments")
             let pieces = try require(record.phases.pieces, "pieces")
+            if let out = try await batchC1(ticket: ticket, seed: seed, commitments: c, pieces: pieces) {
+                next.phases.c1Output = Blob(out)
+                return .advance(.c1, next)
+            }
             next.phases.c1Output = Blob(try await run(.c1) { (prover: any Prover) async throws(ProverError) in
                 try await prover.c1(ref, ticket: ticket.ticket.bytes, seed: seed.seed.bytes, commitments: c, pieces: pieces)
             })

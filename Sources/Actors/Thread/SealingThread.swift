@@ -23,6 +23,8 @@ public actor SealingThread {
     /// Re-reads the hot config: returns new settings when they changed (`force` after SIGHUP).
     private let reloadSettings: (@Sendable (ThreadSettings, _ force: Bool) -> ThreadSettings?)?
     nonisolated let controller = ThreadController()
+    /// Batch mode's rendezvous for the sealer plan; nil seals sector by sector.
+    let batch: BatchCoordinator?
 
     var record: SectorRecord
     private var recorder: TransitionRecorder
@@ -49,8 +51,10 @@ public actor SealingThread {
         children: [ProofStage: [ExternalProcessor]] = [:],
         broker: ResourceBroker? = nil, clock: any Clock<Duration> = ContinuousClock(), log: Log = Log(),
         reloadSettings: (@Sendable (ThreadSettings, _ force: Bool) -> ThreadSettings?)? = nil,
-        heartbeatInterval: Duration = SealingThread.heartbeatInterval, metrics: SealingMetrics? = nil
+        heartbeatInterval: Duration = SealingThread.heartbeatInterval, metrics: SealingMetrics? = nil,
+        batch: BatchCoordinator? = nil
     ) {
+        self.batch = settings.plan == .sealer ? batch : nil
         index = settings.index
         self.heartbeatInterval = heartbeatInterval
         self.settings = settings
@@ -157,7 +161,7 @@ public actor SealingThread {
     /// What the current state's handler sees: the record as it stands now.
     private var context: PlanContext {
         PlanContext(record: record, settings: settings, manager: manager, runner: runner, controller: controller,
-                    store: store, clock: clock, log: stateLog)
+                    store: store, clock: clock, log: stateLog, batch: record.plan == .sealer ? batch : nil)
     }
 
     /// Carries the thread and its sector (or job).
@@ -422,6 +426,9 @@ public actor SealingThread {
     /// `ReportFinalized` follows the retry policy: a manager that keeps failing (or does not know
     /// the sector) pauses the thread with the sector kept and the reason as its last error.
     private func finalize(sleepAfter: Bool = true) async {
+        // An aborted batch member gives up its part of the batch: its batch-mates do not wait
+        // for it at batch PC2, and it counts as finalized for the batch's NVMe slot.
+        if record.state == .aborted, record.phases.batch != nil, let sector = record.sector, let batch { await batch.leave(sector) }
         if let sector = record.sector, record.plan != .wdpost {
             if record.state == .finished {
                 do {

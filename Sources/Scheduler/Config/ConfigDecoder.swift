@@ -48,6 +48,7 @@ public enum ConfigDecoder {
             log.error("sector_manager", nil, "missing: set [sector_manager] rpc_client.addr (a manager address, or \"embedded\")")
         }
         if var sealing = top.table("sealing", &log) {
+            config.batch = decodeBatchMode(&sealing, &log)
             config.sealing = decodeSealing(&sealing, &log)
             sealing.reportUnknown(&log)
         }
@@ -75,6 +76,7 @@ public enum ConfigDecoder {
         top.reportUnknown(&log, deprecated: ["remote_store", "attached_selection"])
 
         validate(config, root: root, &log)
+        validateBatch(config, &log)
         let hasErrors = log.diagnostics.contains(where: \.isError)
         return ConfigResult(config: hasErrors ? nil : config, diagnostics: sorted(log.diagnostics))
     }

@@ -93,6 +93,8 @@ public struct BoxSpec: Sendable, Hashable {
     public var hugepagesPerNode = 0
     public var gpus = 0
     public var gpuVRAM: UInt64 = 24 << 30
+    /// NVMe drives for batch sealing's layers, by size; spread over nodes in order like GPUs.
+    public var nvme: [UInt64] = []
 
     public init() {}
 
@@ -111,7 +113,8 @@ public struct BoxSpec: Sendable, Hashable {
             return NodeCapacity(id: n, l3Groups: groups, memoryBytes: usable, hugepages: hugepagesPerNode)
         }
         let gpuList = (0..<gpus).map { g in GPUCapacity(index: g, node: g * nodes / max(1, gpus), vramBytes: gpuVRAM, slots: gpuSlots) }
-        return BoxCapacity(nodes: nodeList, gpus: gpuList)
+        let drives = nvme.enumerated().map { d, bytes in NVMeCapacity(index: d, node: d * nodes / max(1, nvme.count), bytes: bytes) }
+        return BoxCapacity(nodes: nodeList, gpus: gpuList, nvme: drives)
     }
 }
 
@@ -146,6 +149,18 @@ extension ConfigDecoder {
             spec.hugepagesPerNode = box.int("hugepages_per_node", &log, range: 0...1_000_000).map(Int.init) ?? 0
             spec.gpus = box.int("gpus", &log, range: 0...64).map(Int.init) ?? 0
             spec.gpuVRAM = box.byteSize("gpu_vram", &log)?.bytes ?? spec.gpuVRAM
+            for (i, value) in (box.array("nvme", &log) ?? []).enumerated() {
+                let text: String? = switch value {
+                case let .string(t): t
+                case let .integer(n): n > 0 ? String(n) : nil
+                default: nil
+                }
+                guard let text, let size = ByteSize(parsing: text), size.bytes > 0 else {
+                    log.error("\(box.keyPath("nvme"))[\(i)]", box.position("nvme"), "expected a drive size such as \"15.36TB\", found \(TableReader.describe(value))")
+                    continue
+                }
+                spec.nvme.append(size.bytes)
+            }
             box.reportUnknown(&log)
             section.box = spec
         }

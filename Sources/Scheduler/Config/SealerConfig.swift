@@ -14,6 +14,8 @@ public struct SealerConfig: Sendable, Hashable {
     public var resources = ResourcesSection()
     /// `[crynux]` (issue 10); nil when the box is not a Crynux node.
     public var crynux: CrynuxSection?
+    /// `[sealing] mode = "batch"`: SupraSeal batches; nil seals sector by sector.
+    public var batch: BatchMode?
 
     public init() {}
 

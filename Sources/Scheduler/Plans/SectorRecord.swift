@@ -31,6 +31,8 @@ public struct SectorRecord: Sendable, Hashable, Codable {
         public var commD: Blob?
         public var ticket: Ticket?
         public var pc1Output: Blob?
+        /// The SupraSeal batch this sector's PC1 ran in (batch mode), until the sector is done.
+        public var batch: BatchMembership?
         public var commitments: Commitments?
         public var pc2ReSubmit = false
         public var persistInstance: String?

@@ -72,7 +72,8 @@ public struct AdmissionPolicy: Sendable, Hashable {
             if let grant = ledger.place(waiter.request, avoiding: binding), keepsHeadroom(waiter.request, grant, ledger, now: now, running: running) {
                 ledger.take(grant)
                 admitted.append((waiter.id, grant, waiter.sequence, waiter.request.priority))
-            } else if isStarving(waiter, now: now), let reservation = Self.reservation(for: waiter.request, in: ledger, now: now, running: running) {
+            } else if isStarving(waiter, now: now), !Self.waitsForNVMe(waiter.request, ledger),
+                      let reservation = Self.reservation(for: waiter.request, in: ledger, now: now, running: running) {
                 reserved.append(reservation)
             }
         }
@@ -106,6 +107,13 @@ public struct AdmissionPolicy: Sendable, Hashable {
     }
 
     public static let unknownDuration = Duration.seconds(Int64(1) << 40)
+
+    /// A batch PC1 with no NVMe slot free on any node waits for a batch to be finalized, which
+    /// no reservation of cores or memory brings sooner: reserving them would only idle them (and
+    /// hold back the C1s that finalize the batches).
+    static func waitsForNVMe(_ request: ResourceRequest, _ ledger: ResourceLedger) -> Bool {
+        request.nvmeBytes > 0 && ledger.hasNVMe && !ledger.capacity.nodes.contains { ledger.nvme.free(near: $0.id) >= request.nvmeBytes }
+    }
 
     /// When the reserved resources are expected to have room for `request`: running stages on
     /// them release in order of expected end until it fits.

@@ -1,7 +1,7 @@
 /// Why a request is not admitted yet, in the words `worker list` shows: which pool, how much is
 /// needed, how much is free at best (lotus' and Curio's users asked for exactly this).
 public struct Refusal: Sendable, Hashable, CustomStringConvertible {
-    public enum Pool: String, Sendable, Hashable { case cpu, memory, hugepages, gpu, headroom, queue }
+    public enum Pool: String, Sendable, Hashable { case cpu, memory, hugepages, gpu, nvme, headroom, queue }
     public var pool: Pool
     public var detail: String
 
@@ -24,6 +24,10 @@ public struct Refusal: Sendable, Hashable, CustomStringConvertible {
         }
         if request.hugepages > 0, let (node, pages) = best({ $0.hugepages }), pages < request.hugepages {
             return Refusal(pool: .hugepages, detail: "needs \(request.hugepages) x 1GiB on one node, most free \(pages) (node \(node))")
+        }
+        if request.nvmeBytes > 0, ledger.hasNVMe,
+           let (node, space) = nodes.map({ ($0.id, ledger.nvme.free(near: $0.id)) }).max(by: { $0.1 < $1.1 }), space < request.nvmeBytes {
+            return Refusal(pool: .nvme, detail: "needs \(ByteSize.short(request.nvmeBytes)) of NVMe layer space, most free \(ByteSize.short(space)) (node \(node))")
         }
         if let (node, cpus) = best({ $0.cpus }), cpus < request.cores {
             return Refusal(pool: .cpu, detail: "needs \(request.cores) cores, most free \(cpus) (node \(node))")

@@ -36,10 +36,13 @@ public struct GPUCapacity: Sendable, Hashable, Codable {
 public struct BoxCapacity: Sendable, Hashable, Codable {
     public var nodes: [NodeCapacity]
     public var gpus: [GPUCapacity]
+    /// NVMe layer space for batch sealing (the fourth pool); empty on a box that seals no batches.
+    public var nvme: [NVMeCapacity]
 
-    public init(nodes: [NodeCapacity], gpus: [GPUCapacity]) {
+    public init(nodes: [NodeCapacity], gpus: [GPUCapacity], nvme: [NVMeCapacity] = []) {
         self.nodes = nodes
         self.gpus = gpus
+        self.nvme = nvme
     }
 
     public var cpuCount: Int { nodes.reduce(0) { $0 + $1.cpus.count } }
@@ -58,19 +61,25 @@ public struct Grant: Sendable, Hashable, Codable {
     public var hugepages: Int
     public var gpu: Int?
     public var vramBytes: UInt64
+    /// NVMe layer space held per device index (a batch's slot, striped over the node's drives).
+    public var nvme: [Int: UInt64]
 
-    public init(node: Int, cpus: [Int], memory: [Int: UInt64], hugepages: Int, gpu: Int?, vramBytes: UInt64) {
+    public init(node: Int, cpus: [Int], memory: [Int: UInt64], hugepages: Int, gpu: Int?, vramBytes: UInt64, nvme: [Int: UInt64] = [:]) {
         self.node = node
         self.cpus = cpus
         self.memory = memory.filter { $0.value > 0 }
         self.hugepages = hugepages
         self.gpu = gpu
         self.vramBytes = vramBytes
+        self.nvme = nvme.filter { $0.value > 0 }
     }
 
     public init(node: Int, cpus: [Int], memoryBytes: UInt64, hugepages: Int, gpu: Int?, vramBytes: UInt64) {
         self.init(node: node, cpus: cpus, memory: [node: memoryBytes], hugepages: hugepages, gpu: gpu, vramBytes: vramBytes)
     }
+
+    /// All NVMe layer space held.
+    public var nvmeBytes: UInt64 { nvme.values.reduce(0, +) }
 
     /// All memory held, over every node.
     public var memoryBytes: UInt64 { memory.values.reduce(0, +) }
@@ -145,23 +154,28 @@ public struct ResourceLedger: Sendable, Hashable {
     public var cpu: CPULedger
     public var memory: MemoryLedger
     public var gpu: GPULedger
+    public var nvme: NVMeLedger
 
     public init(_ capacity: BoxCapacity) {
         self.capacity = capacity
         cpu = CPULedger(free: capacity.nodes.map { $0.l3Groups.map(Set.init) })
         memory = MemoryLedger(freeBytes: capacity.nodes.map(\.memoryBytes), freeHugepages: capacity.nodes.map(\.hugepages))
         gpu = GPULedger(freeVRAM: capacity.gpus.map(\.vramBytes), freeSlots: capacity.gpus.map(\.slots))
+        nvme = NVMeLedger(capacity)
     }
 
-    /// Reassembles a ledger from the pools' parts.
-    public init(capacity: BoxCapacity, cpu: CPULedger, memory: MemoryLedger, gpu: GPULedger) {
+    /// Reassembles a ledger from the pools' parts (`nvme` nil: the NVMe pool is all free).
+    public init(capacity: BoxCapacity, cpu: CPULedger, memory: MemoryLedger, gpu: GPULedger, nvme: NVMeLedger? = nil) {
         self.capacity = capacity
         self.cpu = cpu
         self.memory = memory
         self.gpu = gpu
+        self.nvme = nvme ?? NVMeLedger(capacity)
     }
 
     public var hasGPUs: Bool { !capacity.gpus.isEmpty }
+    /// NVMe space is asked of the pool only when the box has one (as VRAM only with GPUs).
+    public var hasNVMe: Bool { !capacity.nvme.isEmpty }
 
     private func nodeIndex(_ id: Int) -> Int? { capacity.nodes.firstIndex { $0.id == id } }
     private func gpuIndex(_ index: Int) -> Int? { capacity.gpus.firstIndex { $0.index == index } }
@@ -187,7 +201,8 @@ public struct ResourceLedger: Sendable, Hashable {
         var candidates: [(index: Int, left: UInt64, spills: Bool)] = []
         for (i, node) in capacity.nodes.enumerated() where !blockedNodes.contains(node.id) {
             if let only = request.node, only != node.id { continue }
-            guard memory.freeHugepages[i] >= request.hugepages, pickCPUs(request, node: i) != nil else { continue }
+            guard memory.freeHugepages[i] >= request.hugepages, pickCPUs(request, node: i) != nil,
+                  request.nvmeBytes == 0 || !hasNVMe || nvme.free(near: node.id) >= request.nvmeBytes else { continue }
             if memory.freeBytes[i] >= request.memoryBytes {
                 candidates.append((i, memory.freeBytes[i] - request.memoryBytes, false))
             } else if !request.numaBound || request.spillable, spare >= request.memoryBytes,
@@ -196,8 +211,12 @@ public struct ResourceLedger: Sendable, Hashable {
             }
         }
         // Best fit on the node, spilling only when no node has room; GPU near the cores.
+        // A batch box packs cores instead (the node with the fewest whole free L3 groups), so
+        // batch PC1 finds whole groups.
+        let packCores = hasNVMe && !request.wholeL3
         candidates.sort { a, b in
-            (a.spills ? 1 : 0, a.left, capacity.nodes[a.index].id) < (b.spills ? 1 : 0, b.left, capacity.nodes[b.index].id)
+            let ca = packCores ? wholeFreeGroups(a.index) : 0, cb = packCores ? wholeFreeGroups(b.index) : 0
+            return (a.spills ? 1 : 0, ca, a.left, capacity.nodes[a.index].id) < (b.spills ? 1 : 0, cb, b.left, capacity.nodes[b.index].id)
         }
         for candidate in candidates {
             let node = capacity.nodes[candidate.index]
@@ -222,9 +241,14 @@ public struct ResourceLedger: Sendable, Hashable {
             }
             let cpus = pickCPUs(request, node: candidate.index) ?? []
             return Grant(node: node.id, cpus: cpus, memory: shares, hugepages: request.hugepages,
-                         gpu: gpu, vramBytes: wantsGPU ? request.vramBytes : 0)
+                         gpu: gpu, vramBytes: wantsGPU ? request.vramBytes : 0, nvme: nvme.stripe(request.nvmeBytes, near: node.id))
         }
         return nil
+    }
+
+    /// L3 groups of node `i` with every core free.
+    private func wholeFreeGroups(_ i: Int) -> Int {
+        cpu.free[i].indices.count { cpu.free[i][$0].count == capacity.nodes[i].l3Groups[$0].count }
     }
 
     /// The lowest free CPUs that satisfy the request on node `i`: inside the fullest L3 group
@@ -237,10 +261,28 @@ public struct ResourceLedger: Sendable, Hashable {
         guard total >= request.cores else { return nil }
         if request.cores == 0 { return [] }
         let groupSize = capacity.nodes[i].l3Groups.map(\.count).max() ?? 0
+        if request.wholeL3 {
+            // Whole, wholly free L3 groups (SupraSeal gives each CCX a coordinator core), the
+            // fewest that hold `cores`, smallest first.
+            let whole = cpu.free[i].indices.filter { g in
+                let group = Set(capacity.nodes[i].l3Groups[g])
+                return cpu.free[i][g] == group && (request.allowedCPUs.map { group.isSubset(of: $0) } ?? true)
+            }.sorted { (capacity.nodes[i].l3Groups[$0].count, -$0) > (capacity.nodes[i].l3Groups[$1].count, -$1) }
+            var picked: [Int] = []
+            for g in whole where picked.count < request.cores { picked += capacity.nodes[i].l3Groups[g] }
+            return picked.count >= request.cores ? picked.sorted() : nil
+        }
         if request.sameL3, request.cores <= groupSize {
             let fitting = groups.filter { $0.count >= request.cores }.min { ($0.count, $0.min() ?? 0) < ($1.count, $1.min() ?? 0) }
             guard let group = fitting else { return nil }
             return Array(group.sorted().prefix(request.cores))
+        }
+        if hasNVMe {
+            // A batch box keeps whole L3 groups free for batch PC1: other stages fill the groups
+            // already in use first.
+            let ordered = groups.indices.sorted { (groups[$0].count == capacity.nodes[i].l3Groups[$0].count ? 1 : 0, $0) <
+                (groups[$1].count == capacity.nodes[i].l3Groups[$1].count ? 1 : 0, $1) }
+            return Array(ordered.flatMap { groups[$0].sorted() }.prefix(request.cores)).sorted()
         }
         return Array(groups.flatMap { $0 }.sorted().prefix(request.cores))
     }
@@ -272,6 +314,7 @@ public struct ResourceLedger: Sendable, Hashable {
             gpu.freeVRAM[g] -= grant.vramBytes
             gpu.freeSlots[g] -= 1
         }
+        nvme.take(grant.nvme)
     }
 
     /// Returns a grant's resources.
@@ -286,6 +329,7 @@ public struct ResourceLedger: Sendable, Hashable {
             gpu.freeVRAM[g] += grant.vramBytes
             gpu.freeSlots[g] += 1
         }
+        nvme.give(grant.nvme)
     }
 
     /// Returns memory a grant gave up early (`Grant.returnMemory`).

@@ -24,6 +24,11 @@ public struct ResourceRequest: Sendable, Hashable {
     /// NUMA-bound memory that may still spill onto one other node when no node has room
     /// (`pc1_spill_slowdown`); the stage then runs slower.
     public var spillable = false
+    /// Cores are taken as whole, wholly free L3 groups (SupraSeal's batch PC1: a coordinator per CCX).
+    public var wholeL3 = false
+    /// NVMe layer space on the cores' node (a batch's slot); 0: none. Ignored when the box has
+    /// no NVMe pool, as VRAM is on a box without GPUs.
+    public var nvmeBytes: UInt64 = 0
     /// Admission priority instead of the stage's (a Crynux lease configured like C2); nil: the stage's.
     public var priorityOverride: Int?
 
@@ -48,6 +53,8 @@ public struct ResourceRequest: Sendable, Hashable {
         self.init(stage: stage, cores: cost.cores, sameL3: cost.sameL3, memoryBytes: cost.hugepages > 0 ? 0 : cost.memoryBytes,
                   numaBound: cost.numaBound, hugepages: cost.hugepages, vramBytes: cost.vramBytes, extraGPUSlots: stage == .windowPost ? 1 : 0,
                   expectedDuration: cost.duration)
+        wholeL3 = cost.wholeL3
+        nvmeBytes = cost.nvmeBytes
     }
 
     /// Admission order: a stage nearer the end of its sector goes first (C2 before PC2 before a
@@ -61,6 +68,9 @@ public struct ResourceRequest: Sendable, Hashable {
         case .snapProve: 85
         case .c1: 80
         case .synthProof: 75
+        case .supraPC1: 95
+        case .supraC1: 94
+        case .supraPC2: 93
         case .pc2: 70
         case .snapEncode: 60
         case .transfer: 55

@@ -16,9 +16,13 @@ public struct StageCost: Sendable, Hashable {
     /// VRAM on one GPU; 0 means the stage does not use a GPU.
     public var vramBytes: UInt64
     public var duration: Duration
+    /// Cores come as whole L3 groups (batch PC1).
+    public var wholeL3 = false
+    /// NVMe layer space on the cores' node (a batch's slot, `BatchSizing.slotBytes`).
+    public var nvmeBytes: UInt64 = 0
 
     public init(cores: Int, sameL3: Bool = false, memoryBytes: UInt64, numaBound: Bool = true, hugepages: Int = 0, vramBytes: UInt64 = 0,
-                duration: Duration) {
+                duration: Duration, wholeL3: Bool = false) {
         self.cores = cores
         self.sameL3 = sameL3
         self.memoryBytes = memoryBytes
@@ -26,6 +30,7 @@ public struct StageCost: Sendable, Hashable {
         self.hugepages = hugepages
         self.vramBytes = vramBytes
         self.duration = duration
+        self.wholeL3 = wholeL3
     }
 
     public var usesGPU: Bool { vramBytes > 0 }
@@ -69,9 +74,36 @@ public struct CostTable: Sendable, Hashable {
         case .unseal: StageCost(cores: 4, sameL3: true, memoryBytes: 64 * gib, duration: minute * 180)
         case .windowPost: StageCost(cores: 8, memoryBytes: 120 * gib, numaBound: false, vramBytes: 11 * gib, duration: minute * 5)
         case .transfer: StageCost(cores: 1, memoryBytes: 1 * gib, numaBound: false, duration: minute * 5)
+        // SupraSeal, per 64-sector batch (peers.md §2.4, §3.1): PC1 3h30m on a 32-core 5975WX,
+        // 16 hasher cores (4 sectors a core) + a coordinator per CCX + reader, writer and
+        // orchestrator: 24 cores taken as whole CCXs (3 of 8), 36 × 1 GiB hugepages; PC2 (tree
+        // C/R of the batch) ~1.5 h on one GPU; C1 per sector as the stock C1.
+        case .supraPC1: StageCost(cores: 24, memoryBytes: 0, hugepages: 36, duration: minute * 210, wholeL3: true)
+        case .supraPC2: StageCost(cores: 8, memoryBytes: 64 * gib, numaBound: false, vramBytes: 16 * gib, duration: minute * 90)
+        case .supraC1: StageCost(cores: 1, memoryBytes: 1 * gib, numaBound: false, duration: .seconds(1))
         // The task's VRAM comes from its relay record (CrynuxAdmission), not from this table.
         case .inference: StageCost(cores: 1, memoryBytes: 64 << 20, numaBound: false, duration: minute * 2)
         }
+    }
+
+    /// The batch size the `supra_pc1` / `supra_pc2` rows are for.
+    public static let rowBatch = 64
+
+    /// What one run of a batch stage holds for `batch` sectors: the 64-sector row with hasher
+    /// cores and PC2 time in proportion to the batch (PC1 time stays, as hashers scale with the
+    /// batch), and the NVMe slot Curio's rule sizes. Other stages: their per-sector row.
+    public func batchCost(_ stage: ProofStage, _ size: SectorSize, batch: Int) -> StageCost {
+        var cost = cost(stage, size)
+        switch stage {
+        case .supraPC1:
+            if cost.cores > 0 { cost.cores = max(1, (cost.cores * batch + Self.rowBatch - 1) / Self.rowBatch) }
+            cost.nvmeBytes = BatchSizing.slotBytes(size, batch: batch)
+        case .supraPC2:
+            cost.duration = cost.duration * batch / Self.rowBatch
+        default:
+            break
+        }
+        return cost
     }
 
     /// 64 GiB sectors hold twice the PC1/PC2 memory and take twice PC1's time (2^31 nodes per
@@ -93,7 +125,9 @@ public struct CostTable: Sendable, Hashable {
         case .snapEncode:
             cost.memoryBytes *= 2
             cost.duration = cost.duration * 2
-        case .c1, .transfer:
+        case .c1, .transfer, .supraC1:
+            cost.duration = cost.duration * 2
+        case .supraPC1, .supraPC2:
             cost.duration = cost.duration * 2
         case .inference:
             break
@@ -115,6 +149,9 @@ public struct CostTable: Sendable, Hashable {
             cost.vramBytes = 0
             cost.cores = 0
             cost.sameL3 = false
+            cost.wholeL3 = false
+            // Test sizes need no hugepages either (SupraSeal's pinned buffers are for 32/64 GiB).
+            if stage.isBatch { cost.hugepages = 0 }
             return cost
         }
     }

@@ -88,11 +88,12 @@ public struct PackingBound: Sendable {
         var out: [Demand] = []
         for sectors in setup.workload.sectors {
             for case let .stage(stage) in setup.workload.flow(sectors.kind) {
-                let share = Double(sectors.weight) / total
+                // A batch stage runs once for `batchSize` sectors.
+                let share = Double(sectors.weight) / total / (stage.isBatch ? Double(max(1, setup.workload.batchSize)) : 1)
                 if let i = out.firstIndex(where: { $0.stage == stage && $0.size == sectors.size }) {
                     out[i].share += share
                 } else {
-                    let cost = setup.costs.cost(stage, sectors.size)
+                    let cost = setup.cost(stage, sectors.size)
                     out.append(Demand(stage: stage, size: sectors.size, request: setup.request(stage, sectors.size), share: share,
                                       days: cost.duration.inSeconds / 86_400))
                 }
@@ -108,17 +109,30 @@ public struct PackingBound: Sendable {
         func fits(_ counts: [Int]) -> Bool {
             var memory: UInt64 = 0, huge = 0, loose = 0
             var groups = node.l3Groups.map(\.count)
-            var grouped: [Int] = []
+            var grouped: [Int] = [], whole: [Int] = []
             for (d, n) in zip(placed, counts) where n > 0 {
                 memory += d.request.memoryBytes * UInt64(n)
                 huge += d.request.hugepages * n
-                if d.request.sameL3, d.request.cores <= (groups.max() ?? 0) {
+                if d.request.wholeL3 {
+                    whole += Array(repeating: d.request.cores, count: n)
+                } else if d.request.sameL3, d.request.cores <= (groups.max() ?? 0) {
                     grouped += Array(repeating: d.request.cores, count: n)
                 } else {
                     loose += d.request.cores * n
                 }
             }
             guard memory <= node.memoryBytes, huge <= node.hugepages else { return false }
+            // Whole-L3 stages (a batch PC1) take wholly free groups, largest first, until their
+            // cores are covered.
+            for cores in whole.sorted(by: >) {
+                var covered = 0
+                while covered < cores {
+                    guard let g = groups.indices.filter({ groups[$0] > 0 && groups[$0] == node.l3Groups[$0].count })
+                        .max(by: { groups[$0] < groups[$1] }) else { return false }
+                    covered += groups[g]
+                    groups[g] = 0
+                }
+            }
             for cores in grouped.sorted(by: >) {
                 guard let g = groups.indices.filter({ groups[$0] >= cores }).min(by: { groups[$0] < groups[$1] }) else { return false }
                 groups[g] -= cores

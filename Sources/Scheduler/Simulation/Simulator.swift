@@ -33,9 +33,14 @@ public struct SimulationSetup: Sendable {
 
     /// The request one run of `stage` makes for a sector of `size`.
     public func request(_ stage: ProofStage, _ size: SectorSize) -> ResourceRequest {
-        var request = ResourceRequest(stage: stage, cost: costs.cost(stage, size))
+        var request = ResourceRequest(stage: stage, cost: cost(stage, size))
         request.spillable = stage == .pc1 && request.numaBound && workload.resources.pc1SpillSlowdown != nil
         return request
+    }
+
+    /// One run's cost: a batch stage's for the workload's batch size, else the sector's.
+    public func cost(_ stage: ProofStage, _ size: SectorSize) -> StageCost {
+        stage.isBatch ? costs.batchCost(stage, size, batch: workload.batchSize) : costs.cost(stage, size)
     }
 
     /// The dynamic policy for this workload: its `[resources]`, with WindowPoSt headroom when it
@@ -107,6 +112,8 @@ public struct Simulator {
 
     private enum Owner {
         case thread(Int)
+        /// A batch stage of the batch with this id.
+        case batch(Int)
         /// A WindowPoSt run; `postBusy` is the PoSt-running time accumulated when it arrived.
         case post(arrived: Int64, postBusy: Int64)
     }
@@ -234,6 +241,16 @@ public struct Simulator {
                 schedule(now + crynux.duration.milliseconds, .crynuxDone(nextID))
             }
         }
+        // Batches: the first `batchSize` threads to reach batch PC1 form a batch and meet again
+        // at batch PC2; the batch PC1's NVMe slot is kept until every sector of the batch has
+        // done its C1 (Curio's finalize).
+        let batchSize = max(1, workload.batchSize)
+        var forming: [Int] = []
+        var members: [Int: [Int]] = [:]
+        var batchOf: [Int: Int] = [:]
+        var arrived: [Int: Int] = [:]
+        var slots: [Int: (grant: Grant, left: Int)] = [:]
+        var nextBatch = 0
 
         func enqueue(_ request: ResourceRequest, _ owner: Owner) {
             nextID += 1
@@ -252,6 +269,24 @@ public struct Simulator {
                     continue
                 }
                 switch flow[threads[t].step] {
+                case .stage(.supraPC1):
+                    forming.append(t)
+                    if forming.count == batchSize {
+                        nextBatch += 1
+                        members[nextBatch] = forming
+                        for member in forming { batchOf[member] = nextBatch }
+                        forming = []
+                        enqueue(setup.request(.supraPC1, sectors.size), .batch(nextBatch))
+                    }
+                    return
+                case let .stage(stage) where stage.isBatch:
+                    guard let b = batchOf[t] else { return }
+                    arrived[b, default: 0] += 1
+                    if arrived[b] == members[b]?.count {
+                        arrived[b] = nil
+                        enqueue(setup.request(stage, sectors.size), .batch(b))
+                    }
+                    return
                 case let .stage(stage):
                     enqueue(setup.request(stage, sectors.size), .thread(t))
                     return
@@ -301,6 +336,12 @@ public struct Simulator {
                     threads[t].stepStart = now
                     stageOf = s
                     size = sectors.size
+                case let .batch(b):
+                    let t = members[b]?.first ?? 0
+                    let sectors = workload.sectors[threads[t].kind]
+                    guard case let .stage(s) = workload.flow(sectors.kind)[threads[t].step] else { continue }
+                    stageOf = s
+                    size = sectors.size
                 case let .post(arrived, busyAtArrival):
                     stageOf = .windowPost
                     size = workload.windowPost?.size ?? .gib32
@@ -312,7 +353,7 @@ public struct Simulator {
                 }
                 let since = enqueuedAt.removeValue(forKey: id)
                 if let since { longestWait[stageOf] = max(longestWait[stageOf] ?? 0, now - since) }
-                var nominal = Double(setup.costs.cost(stageOf, size).duration.milliseconds)
+                var nominal = Double(setup.cost(stageOf, size).duration.milliseconds)
                 // A PC1 whose layers sit on two nodes runs `pc1_spill_slowdown` longer.
                 if stageOf == .pc1, grant.memory.count > 1, let slowdown = workload.resources.pc1SpillSlowdown { nominal *= 1 + slowdown }
                 let duration = Int64((nominal * (1 + workload.jitter * (2 * random.unit() - 1))).rounded())
@@ -368,7 +409,23 @@ public struct Simulator {
                 switch event.kind {
                 case let .stageDone(id):
                     guard let done = running.removeValue(forKey: id) else { continue }
-                    ledger.give(done.grant)
+                    if done.stage == .supraPC1, case let .batch(b) = done.owner, !done.grant.nvme.isEmpty {
+                        ledger.give(done.grant.withoutNVMe)
+                        slots[b] = (done.grant.nvmeOnly, members[b]?.count ?? 1)
+                    } else {
+                        ledger.give(done.grant)
+                    }
+                    if done.stage == .supraC1, case let .thread(t) = done.owner, let b = batchOf[t] {
+                        if let slot = slots[b] {
+                            if slot.left <= 1 {
+                                ledger.give(slot.grant)
+                                slots[b] = nil
+                            } else {
+                                slots[b]?.left -= 1
+                            }
+                        }
+                        if slots[b] == nil { members[b] = nil }
+                    }
                     if setup.recordTimeline {
                         segments.append(done.segment(end: now))
                     }
@@ -377,6 +434,11 @@ public struct Simulator {
                         threads[t].step += 1
                         threads[t].stepStart = nil
                         advance(t)
+                    case let .batch(b):
+                        for t in members[b] ?? [] {
+                            threads[t].step += 1
+                            advance(t)
+                        }
                     case .post:
                         break
                     }
@@ -403,7 +465,7 @@ public struct Simulator {
             admitCrynux(aheadOnly: true)
             admit()
             admitCrynux()
-            if !Self.withinCapacity(running.values.map(\.grant) + crynuxRunning.values.map(\.grant), setup.capacity) { oversubscriptions += 1 }
+            if !Self.withinCapacity(running.values.map(\.grant) + crynuxRunning.values.map(\.grant) + slots.values.map(\.grant), setup.capacity) { oversubscriptions += 1 }
         }
         if end > now { Self.accumulate(&busy, running.values.map(\.grant) + crynuxRunning.values.map(\.grant), setup.capacity, Double(end - now)) }
         crynuxHeld += crynuxRunning.values.reduce(0) { $0 + (end - $1.start) }
@@ -500,6 +562,7 @@ public struct Simulator {
         for gpu in capacity.gpus where grants.filter({ $0.gpu == gpu.index }).reduce(0, { $0 + $1.vramBytes }) > gpu.vramBytes {
             return false
         }
+        for drive in capacity.nvme where grants.reduce(0, { $0 + ($1.nvme[drive.index] ?? 0) }) > drive.bytes { return false }
         return grants.allSatisfy { grant in capacity.nodes.contains { $0.id == grant.node } }
     }
 
@@ -528,7 +591,7 @@ public struct Simulator {
     static func cycle(_ setup: SimulationSetup, _ sectors: Workload.Sectors) -> Int64 {
         setup.workload.flow(sectors.kind).reduce(0) { sum, step in
             switch step {
-            case let .stage(stage): sum + setup.costs.cost(stage, sectors.size).duration.milliseconds
+            case let .stage(stage): sum + setup.cost(stage, sectors.size).duration.milliseconds
             case let .wait(d): sum + d.milliseconds
             }
         }

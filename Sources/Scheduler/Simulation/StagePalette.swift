@@ -17,6 +17,9 @@ enum StagePalette {
         case .unseal: "#86bcb6"
         case .windowPost: "#222222"
         case .transfer: "#b07aa1"
+        case .supraPC1: "#1f4e79"
+        case .supraPC2: "#c4661f"
+        case .supraC1: "#b8960c"
         case .inference: "#ff9da7"
         }
     }

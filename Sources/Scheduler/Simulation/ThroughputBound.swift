@@ -26,8 +26,10 @@ public struct ThroughputBound: Sendable {
         }
         for sectors in mix {
             for case let .stage(stage) in setup.workload.flow(sectors.kind) {
-                let cost = setup.costs.cost(stage, sectors.size)
-                add(setup.request(stage, sectors.size), seconds: cost.duration.inSeconds, weight: Double(sectors.weight) / totalWeight, into: &demand)
+                let cost = setup.cost(stage, sectors.size)
+                // A batch stage's run serves the whole batch.
+                let share = stage.isBatch ? 1 / Double(max(1, setup.workload.batchSize)) : 1
+                add(setup.request(stage, sectors.size), seconds: cost.duration.inSeconds, weight: share * Double(sectors.weight) / totalWeight, into: &demand)
             }
         }
         var post: [String: Double] = [:]
@@ -44,6 +46,13 @@ public struct ThroughputBound: Sendable {
         var bound: [String: Double] = [:]
         for (resource, need) in demand where need > 0 {
             bound[resource] = max(0, (offered[resource] ?? 0) - (post[resource] ?? 0)) / need
+        }
+        // NVMe: a batch holds a whole slot from batch PC1 until its last C1 (Curio's finalize).
+        if !capacity.nvme.isEmpty, let batch = mix.first(where: { $0.kind == .batch }) {
+            let slotBytes = setup.cost(.supraPC1, batch.size).nvmeBytes
+            let slots = NVMeLedger.slots(capacity, slotBytes: slotBytes).values.reduce(0, +)
+            let held = [ProofStage.supraPC1, .supraPC2, .supraC1].reduce(setup.workload.seedWait.inSeconds) { $0 + setup.cost($1, batch.size).duration.inSeconds }
+            bound["nvme"] = Double(slots) * day / held * Double(max(1, setup.workload.batchSize))
         }
         let shortest = mix.map { Double(Simulator.cycle(setup, $0)) / 1000 }.min() ?? .infinity
         bound["threads"] = Double(setup.threads) * day / shortest

@@ -16,6 +16,8 @@ public struct Workload: Sendable, Hashable {
         case cc
         /// SnapDeals upgrade of an existing sector (the snapup plan).
         case snapup
+        /// Committed capacity sealed in SupraSeal batches of `batchSize` (`[sealing] mode = "batch"`).
+        case batch
     }
 
     /// A burst of WindowPoSt partitions every `every`.
@@ -58,6 +60,8 @@ public struct Workload: Sendable, Hashable {
     /// `limitation.staggered`: least spacing between starts of a stage.
     public var staggered: [ProofStage: Duration] = [:]
     public var resources = ResourcesSection()
+    /// Sectors per SupraSeal batch (`batch_size`), for `batch` sectors.
+    public var batchSize = 64
 
     /// The steps one sector of `kind` takes, as the daemon's plans run them: stages that hold
     /// resources, and waits that hold none (persisting is a manager call, not a stage).
@@ -65,6 +69,9 @@ public struct Workload: Sendable, Hashable {
         switch kind {
         case .cc: [.stage(.addPieces), .stage(.treeD), .stage(.pc1), .stage(.pc2), .wait(seedWait), .stage(.c1), .stage(.c2)]
         case .snapup: [.stage(.addPieces), .stage(.treeD), .stage(.snapEncode), .stage(.snapProve)]
+        // Each thread seals one sector; its batch's threads meet at the batch stages. A CC batch
+        // has no pieces to add and a static tree D (zeros): SupraSeal's PC1 starts from nothing.
+        case .batch: [.stage(.supraPC1), .stage(.supraPC2), .wait(seedWait), .stage(.supraC1), .stage(.c2)]
         }
     }
 
@@ -88,11 +95,16 @@ public struct Workload: Sendable, Hashable {
         w.seedWait = r.duration("seed_wait", &log) ?? w.seedWait
         w.jitter = r.fraction("jitter", &log) ?? w.jitter
         w.seed = r.int("seed", &log).map(UInt64.init) ?? w.seed
+        if let size = r.int("batch_size", &log, range: 1...1024).map(Int.init) {
+            if BatchSizing.sizes.contains(size) { w.batchSize = size } else {
+                log.error(r.keyPath("batch_size"), r.position("batch_size"), "SupraSeal seals batches of 16, 32, 64 or 128 sectors, not \(size)")
+            }
+        }
         for var s in r.tables("sectors", &log) ?? [] {
             let kindName = s.string("kind", &log) ?? "cc"
             let sizeText = s.string("size", &log) ?? "32GiB"
             guard let kind = Kind(rawValue: kindName) else {
-                log.error(s.keyPath("kind"), s.position("kind"), "unknown kind \"\(kindName)\" (cc, snapup)")
+                log.error(s.keyPath("kind"), s.position("kind"), "unknown kind \"\(kindName)\" (cc, snapup, batch)")
                 continue
             }
             guard let bytes = ByteSize(parsing: sizeText), let size = SectorSize(rawValue: bytes.bytes) else {
@@ -134,6 +146,10 @@ public struct Workload: Sendable, Hashable {
         if var res = r.table("resources", &log) { w.resources = ConfigDecoder.decodeResources(&res, &log) }
         r.reportUnknown(&log)
         if w.sectors.isEmpty { log.error("sectors", nil, "no [[sectors]]: nothing to seal") }
+        if w.sectors.contains(where: { $0.kind == .batch }) {
+            if w.sectors.count != 1 { log.error("sectors", nil, "a batch workload seals one kind of sector: one [[sectors]] of kind batch") }
+            if w.threads % w.batchSize != 0 { log.error("threads", r.position("threads"), "\(w.threads) threads do not make whole batches of \(w.batchSize)") }
+        }
         if let error = log.diagnostics.first(where: \.isError) { return .failure(WorkloadError(error.description)) }
         return .success(w)
     }

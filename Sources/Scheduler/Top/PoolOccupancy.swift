@@ -87,8 +87,23 @@ public struct PoolOccupancy: Sendable, Hashable, Codable {
         }
     }
 
+    /// One NVMe drive's layer space for batch sealing: capacity and what batches hold.
+    public struct Drive: Sendable, Hashable, Codable {
+        public var index: Int
+        public var bytes: UInt64
+        public var held: UInt64
+
+        public init(index: Int, bytes: UInt64, held: UInt64) {
+            self.index = index
+            self.bytes = bytes
+            self.held = held
+        }
+    }
+
     public var nodes: [Node]
     public var gpus: [GPU]
+    /// The NVMe pool's drives (batch sealing); empty on a box without one.
+    public var nvme: [Drive] = []
     /// Stages waiting for the pools to admit them.
     public var waiting: Int
     /// Waiting stages by the pool that blocks each now (`cpu`, `memory`, `gpu`, ...).
@@ -117,7 +132,24 @@ public struct PoolOccupancy: Sendable, Hashable, Codable {
             return GPU(index: gpu.index, slots: gpu.slots, slotsHeld: on.count, vramBytes: gpu.vramBytes,
                        vramHeld: on.reduce(UInt64(0)) { $0 + $1.vramBytes })
         }
+        nvme = capacity.nvme.map { drive in
+            Drive(index: drive.index, bytes: drive.bytes, held: held.reduce(UInt64(0)) { $0 + ($1.nvme[drive.index] ?? 0) })
+        }
         self.waiting = waiting
         self.blocked = blocked
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case nodes, gpus, nvme, waiting, blocked
+    }
+
+    /// `nvme` may be absent (a daemon from before batch sealing answers without it).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        nodes = try c.decode([Node].self, forKey: .nodes)
+        gpus = try c.decode([GPU].self, forKey: .gpus)
+        nvme = try c.decodeIfPresent([Drive].self, forKey: .nvme) ?? []
+        waiting = try c.decode(Int.self, forKey: .waiting)
+        blocked = try c.decode([String: Int].self, forKey: .blocked)
     }
 }

@@ -97,6 +97,9 @@ public enum TopFrame {
             for gpu in pools.gpus {
                 lines.append(Line("gpu\(gpu.index) slots \(gpu.slotsHeld)/\(gpu.slots) vram \(size(gpu.vramHeld))/\(size(gpu.vramBytes))"))
             }
+            for drive in pools.nvme {
+                lines.append(Line("nvme\(drive.index) layers \(size(drive.held))/\(size(drive.bytes))"))
+            }
             return lines + [waitingLine(pools)]
         }
         var items: [(label: String, held: Double, capacity: Double, value: String)] = []
@@ -110,6 +113,9 @@ public enum TopFrame {
         for gpu in pools.gpus {
             items.append(("gpu\(gpu.index) slots", Double(gpu.slotsHeld), Double(gpu.slots), figures(gpu.slotsHeld, gpu.slots)))
             items.append(("gpu\(gpu.index) vram", Double(gpu.vramHeld), Double(gpu.vramBytes), bytes(gpu.vramHeld, gpu.vramBytes)))
+        }
+        for drive in pools.nvme {
+            items.append(("nvme\(drive.index) layers", Double(drive.held), Double(drive.bytes), bytes(drive.held, drive.bytes)))
         }
         var lines = [Line("POOLS (held / capacity)" + (pools.gpus.isEmpty ? "  no GPUs" : ""), heading: true)]
         let labelWidth = items.map(\.label.count).max() ?? 0

@@ -108,3 +108,41 @@ private struct Boom: Error {}
         }
     }
 }
+
+/// `[resources] pc1_spill_slowdown` reaches the live pools: a PC1 that finds no node with room
+/// takes memory from two nodes when (and only when) spilling is configured.
+@Suite struct PC1SpillBrokerTests {
+    private func twoNodes() -> BoxCapacity {
+        BoxCapacity(nodes: [NodeCapacity(id: 0, l3Groups: [Array(0..<8)], memoryBytes: 100 * gib),
+                            NodeCapacity(id: 1, l3Groups: [Array(8..<16)], memoryBytes: 100 * gib)],
+                    gpus: [])
+    }
+
+    private func costs() -> CostTable {
+        var table = CostTable.defaults
+        table.set(.pc1, .gib32, StageCost(cores: 2, memoryBytes: 64 * gib, duration: .seconds(60)))
+        return table
+    }
+
+    @Test(arguments: [false, true]) func aPC1SpillsOnlyWhenConfigured(spill: Bool) async throws {
+        let broker = ResourceBroker(capacity: twoNodes(), costs: costs(), pc1Spill: spill)
+        // 50 GiB held on each node: 50 + 50 free, no node with 64 GiB.
+        for node in 0..<2 {
+            guard case .granted = try await broker.enqueue(ResourceRequest(stage: .c2, cores: 1, memoryBytes: 50 * gib, node: node)) else {
+                Issue.record("an empty node grants 50 GiB at once")
+                return
+            }
+        }
+        let pc1 = broker.request(.pc1, size: .gib32)
+        #expect(pc1.spillable == spill)
+        switch try await broker.enqueue(pc1) {
+        case let .granted(lease):
+            #expect(spill, "without spilling a 64 GiB PC1 cannot fit in 50 + 50 GiB")
+            #expect(lease.grant.memory.count == 2)
+            #expect(lease.grant.memory.values.reduce(0, +) == 64 * gib)
+        case .waiting:
+            #expect(!spill, "with spilling the PC1 takes memory from both nodes")
+        }
+        #expect(await broker.isBalanced)
+    }
+}

@@ -273,13 +273,13 @@ private func box(nodes: Int = 4, perNode: UInt64 = 180, gpus: Int = 1, threads: 
 
     /// The daemon's rule: gpu_share (or like_c2) lets inference ahead of sealing's GPU stages, so
     /// it gets more GPU time than "what sealing leaves", and sealing pays for it.
-    @Test func gpuShareAndLikeC2GoAheadOfSealing() {
+    @Test func gpuShareAndLikeC2GoAheadOfSealing() async {
         // 10 an hour of 2 minutes: Crynux stays under its 0.5 share, so it always queues ahead.
-        let leftover = Simulator(shared(perHour: 10)).run()
-        let ahead = Simulator(shared(perHour: 10, share: 0.5)).run()
         var likeC2Setup = shared(perHour: 10)
         likeC2Setup.workload.crynux?.priority = .likeC2
-        let likeC2 = Simulator(likeC2Setup).run()
+        let (leftoverSetup, aheadSetup, likeSetup) = (shared(perHour: 10), shared(perHour: 10, share: 0.5), likeC2Setup)
+        // Seconds of simulation: off the cooperative pool.
+        let (leftover, ahead, likeC2) = await offPool { (Simulator(leftoverSetup).run(), Simulator(aheadSetup).run(), Simulator(likeSetup).run()) }
         #expect(ahead.oversubscriptions == 0 && likeC2.oversubscriptions == 0)
         #expect(ahead.crynuxPerDay > leftover.crynuxPerDay, "\(ahead.crynuxPerDay) vs \(leftover.crynuxPerDay)")
         #expect(likeC2.crynuxPerDay >= ahead.crynuxPerDay)

@@ -1,3 +1,4 @@
+import Foundation
 @testable import Scheduler
 import Testing
 
@@ -142,6 +143,22 @@ struct TopFrameTests {
         #expect(lines.filter { $0.hasPrefix("node1 ") }.count == 3)
         let unmetered = TopFrame.render(snapshot(pools: nil), width: 80, height: 40).map(\.text)
         #expect(unmetered.contains { $0.hasPrefix("POOLS: none") })
+    }
+
+    @Test("a batch box's NVMe drives get a bar each, with what batches hold; an answer without them still decodes")
+    func nvmeDrives() throws {
+        let tib: UInt64 = 1 << 40
+        let capacity = BoxCapacity(nodes: [NodeCapacity(id: 0, l3Groups: [Array(0..<8)], memoryBytes: 256 * gib)], gpus: [],
+                                   nvme: [NVMeCapacity(index: 0, node: 0, bytes: 14 * tib), NVMeCapacity(index: 1, node: 0, bytes: 14 * tib)])
+        let slot = Grant(node: 0, cpus: [0], memory: [0: gib], hugepages: 0, gpu: nil, vramBytes: 0, nvme: [0: 11 * tib, 1: 11 * tib])
+        let occupancy = PoolOccupancy(capacity: capacity, held: [slot], waiting: 0, blocked: [:])
+        #expect(occupancy.nvme == [.init(index: 0, bytes: 14 * tib, held: 11 * tib), .init(index: 1, bytes: 14 * tib, held: 11 * tib)])
+        let lines = TopFrame.render(snapshot(pools: occupancy), width: 80, height: 40).map(\.text)
+        #expect(lines.filter { $0.hasPrefix("nvme") }.count == 2, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("nvme1 layers") && $0.contains("11T") }, "\(lines)")
+        let old = #"{"nodes":[],"gpus":[],"waiting":0,"blocked":{}}"#
+        let decoded = try JSONDecoder().decode(PoolOccupancy.self, from: Data(old.utf8))
+        #expect(decoded.nvme.isEmpty)
     }
 
     @Test("narrow terminals drop JOB, then PLAN, and keep state and detail; short ones fold the bars into figures")
