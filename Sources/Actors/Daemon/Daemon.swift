@@ -192,6 +192,7 @@ public final class Daemon: Sendable {
                 snapshot.capacity = broker.capacity
                 (snapshot.held, snapshot.waiting) = await broker.usage
                 snapshot.waitingByPool = await broker.waitingByPool
+                snapshot.waitingByStage = await broker.waitingByStage
             }
             for (stage, list) in ordered {
                 for child in list {

@@ -54,6 +54,7 @@ private func eventually(_ condition: () async -> Bool) async -> Bool {
         let thread = rig.thread(try rig.executor(), broker: broker)
         let cycle = Task { await thread.cycle() }
         #expect(await eventually { await broker.usage.waiting == 1 })
+        #expect(await broker.waitingByStage == ["crynux_inference": 1])
         #expect(await thread.info().localAction.hasPrefix("waiting for a GPU lease (crynux_inference, below sealing)"))
         cycle.cancel()
         await cycle.value
