@@ -43,7 +43,7 @@ struct CrynuxRig {
 
     func client(key: Secp256k1PrivateKey? = nil, skew: Int64 = 0) -> RelayClient {
         let clock = clock
-        return RelayClient(endpoint: endpoint, signer: RelaySigner(key: key ?? self.key), timeout: .seconds(10), now: { Int64(clock.now()) + skew })
+        return RelayClient(endpoint: endpoint, signer: RelaySigner(key: key ?? self.key), timeout: .seconds(60), now: { Int64(clock.now()) + skew })
     }
 
     /// An executor script: answers `answer` after copying the fixture PNGs (for success); counts runs.
