@@ -18,6 +18,9 @@ public enum ProofStage: String, Sendable, Hashable, Codable, CaseIterable, Custo
     case supraPC2 = "supra_pc2"
     /// C1 of one sector of a batch, reading its layers from the batch's NVMe slot.
     case supraC1 = "supra_c1"
+    /// A Crynux inference task's GPU lease (issue 10): not a proof stage, but admitted by the same
+    /// pools, so metrics and `sealer top` name it apart from sealing.
+    case inference = "crynux_inference"
 
     /// Stages that run once for a whole batch of sectors (one lease, one call).
     public var isBatch: Bool { self == .supraPC1 || self == .supraPC2 }

@@ -204,7 +204,8 @@ enum SimulateCommand {
                 let r = first.result
                 print(String(format: "crynux (%@): %.1f inference tasks/day of %.1f offered, longest wait %.0f s, %.1f%% of GPU time%@; sealing %.1f sectors/day beside them, %.1f without",
                              first.name, r.crynuxPerDay, r.crynuxArrivedPerDay, r.crynuxMaxWait.inSeconds, r.crynuxGPUShare * 100,
-                             crynux.gpuShare.map { String(format: " (gpu_share %.2f)", $0) } ?? " (only what sealing leaves)",
+                             crynux.priority == .likeC2 ? " (like C2: ahead of sealing)"
+                                 : (crynux.gpuShare ?? 0) > 0 ? String(format: " (ahead of sealing under gpu_share %.2f)", crynux.gpuShare ?? 0) : " (only what sealing leaves)",
                              r.sectorsPerDay, alone.sectorsPerDay))
             }
             if runs.count == 2 {

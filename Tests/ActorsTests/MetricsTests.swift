@@ -76,6 +76,7 @@ struct MetricsTests {
         snapshot.held = [Grant(node: 0, cpus: [0, 1], memory: [0: 300, 1: 100], hugepages: 1, gpu: 0, vramBytes: 600)]
         snapshot.waiting = 2
         snapshot.waitingByPool = ["memory": 2]
+        snapshot.waitingByStage = ["pc1": 1, "crynux_inference": 1]
         let all = lines(Metrics.render(snapshot, workerName: "w", workerIP: "ip"))
         let g = #"worker_name="w",worker_ip="ip""#
         #expect(all.contains(#"sealer_pool_cores{\#(g),node="0",kind="leased"} 2"#))
@@ -88,6 +89,8 @@ struct MetricsTests {
         #expect(all.contains(#"sealer_pool_gpu_slots{\#(g),gpu="0",kind="leased"} 1"#))
         #expect(all.contains("sealer_pool_waiting_requests{\(g)} 2"))
         #expect(all.contains(#"sealer_pool_blocked_requests{\#(g),pool="memory"} 2"#))
+        #expect(all.contains(#"sealer_pool_waiting_requests_by_stage{\#(g),stage="crynux_inference"} 1"#))
+        #expect(all.contains(#"sealer_pool_waiting_requests_by_stage{\#(g),stage="pc1"} 1"#))
     }
 
     @Test("health: a failed or missing ping, a thread paused by an error and a down child are each one reason")

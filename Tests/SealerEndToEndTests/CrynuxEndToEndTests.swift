@@ -12,6 +12,9 @@ import Testing
 
     static func crynuxExtra(dir: String, relay: String) throws -> String {
         try key.write(toFile: dir + "/node.key", atomically: true, encoding: .utf8)
+        // The relay mock's tasks name base:mock-model; a node without it on disk is never picked.
+        try FileManager.default.createDirectory(atPath: dir + "/models/base", withIntermediateDirectories: true)
+        try "mock model\n".write(toFile: dir + "/models/base/mock-model", atomically: true, encoding: .utf8)
         return """
         [resources]
         memory_reserve = "0"
@@ -28,6 +31,7 @@ import Testing
         relay_url = "\(relay)"
         node_key_file = "\(dir)/node.key"
         gpu_name = "Test GPU"
+        model_dir = "\(dir)/models"
 
         [crynux.mock]
         task_interval = "300ms"
@@ -56,6 +60,7 @@ import Testing
         #expect(log.contains("executor started"))
         #expect(log.contains("lease=\"node 0 cpus"), "the executor ran under a GPU lease from the pool")
         #expect(log.contains("GPU lease released"))
+        #expect(log.contains("stage=crynux_inference"), "the inference lease is admitted under its own name")
         let list = try await runSealer(["worker", "-H", "127.0.0.1:\(port)", "list"])
         #expect(list.status == 0, "\(list.output)")
         #expect(list.stdout.contains("#2 crynux node 0x"), "\(list.stdout)")

@@ -13,6 +13,8 @@ public struct CrynuxOptions: Sendable {
     public var location: String
     /// GPU index -> UUID, for `CUDA_VISIBLE_DEVICES`.
     public var gpuUUIDs: [Int: String] = [:]
+    /// GPU index -> model name (discovery), for the reported GPU identity (spec 3.3).
+    public var gpuNames: [Int: String] = [:]
     public init(section: CrynuxSection, index: Int, location: String) {
         self.section = section
         self.index = index
@@ -26,6 +28,7 @@ public final class CrynuxNode: Sendable {
     public let options: CrynuxOptions
     let log: Log
     let broker: ResourceBroker?
+    let metrics: SealingMetrics?
     let state = Mutex(State())
     struct State {
         var thread: CrynuxThread?
@@ -34,9 +37,10 @@ public final class CrynuxNode: Sendable {
         var relay: RelayMock?
     }
 
-    public init(options: CrynuxOptions, broker: ResourceBroker?, log: Log) {
+    public init(options: CrynuxOptions, broker: ResourceBroker?, log: Log, metrics: SealingMetrics? = nil) {
         self.options = options
         self.broker = broker
+        self.metrics = metrics
         self.log = log
     }
 
@@ -72,11 +76,30 @@ public final class CrynuxNode: Sendable {
         }
         let hold = ProcessInfo.processInfo.environment["SEALER_CRYNUX_HOLD_BEFORE_SUBMIT"].flatMap(Int.init).map { Duration.seconds($0) }
         let executor = section.executor.map { InferenceExecutor(bin: $0, args: section.executorArgs) } ?? InferenceExecutor.mock()
+        if section.executor == nil, case .embedded = section.relay { seedMockBaseModels(section) }
         let thread = CrynuxThread(index: options.index, location: options.location, client: RelayClient(endpoint: endpoint, signer: RelaySigner(key: key)),
-                                  executor: executor, broker: broker, gpuUUIDs: options.gpuUUIDs, settings: section, log: log, holdBeforeSubmit: hold)
+                                  executor: executor, broker: broker, gpuUUIDs: options.gpuUUIDs, settings: section, log: log, holdBeforeSubmit: hold,
+                                  gpuNames: options.gpuNames, metrics: metrics)
         let run = Task { await thread.run() }
         state.withLock { $0.thread = thread; $0.tasks.append(run) }
         log.info("crynux thread started", [("thread", "\(options.index)"), ("node", thread.address.description), ("relay", "\(endpoint)")])
+    }
+
+    /// The demo pairing (embedded relay + mock executor): the mock tasks' base models are placed
+    /// in `model_dir` as the mock executor's placeholders, so the base-model gate lets tasks
+    /// through. A real executor's base models are the operator's to download.
+    func seedMockBaseModels(_ section: CrynuxSection) {
+        let store = CrynuxModelStore(dir: section.modelDir ?? options.location + "/models")
+        let onDisk = store.onDisk()
+        for text in section.mock.modelIDs {
+            guard let id = try? CrynuxModelID(parsing: text), id.kind == .base, !onDisk.contains(id) else { continue }
+            do {
+                try store.install(id, contents: Array("mock model \(id)\n".utf8))
+                log.info("mock executor: base model placed", [("thread", "\(options.index)"), ("model", id.description), ("dir", store.dir)])
+            } catch {
+                log.warn("mock executor: \(error); tasks naming it stay queued", [("thread", "\(options.index)")])
+            }
+        }
     }
 
     /// Cancels the thread and the relay loops, closes the relay server.

@@ -5,35 +5,6 @@ import Scheduler
 import Glibc
 #endif
 
-/// The persisted row of the task a Crynux thread tracks (spec 2.2). Files are fsynced before
-/// `score` is written, so a row with a score always has its files.
-public struct CrynuxRow: Codable, Sendable, Hashable {
-    public var taskID: String
-    public var status: Int
-    public var taskType: Int
-    /// Unix seconds: start + relay timeout.
-    public var deadline: Double?
-    /// Result file names (in index order) under the task's result directory.
-    public var files: [String] = []
-    /// `0x` hex score, written only after the files are durable.
-    public var score: String?
-    public var outcome: CrynuxExecutionOutcome?
-    public var resultUploaded = false
-    public var closed = false
-}
-
-/// What `worker list` and the node API show of a Crynux thread.
-public struct CrynuxThreadInfo: Sendable, Hashable, Codable {
-    public var index: Int
-    public var node: String
-    public var taskID: String?
-    public var relayStatus: String?
-    public var localAction: String
-    public var nodeStatus: String?
-    public var executions: Int
-    public var lastError: String?
-}
-
 /// One Crynux node identity: the node side of the task lifecycle (spec 2.3). A 1 s reconcile
 /// cycle decides at most one action from a fresh relay read plus the persisted row; the GPU is
 /// leased from the shared pool from Started until the score exists.
@@ -50,6 +21,14 @@ public actor CrynuxThread {
     let log: Log
     let store: DurableFile
     let holdBeforeSubmit: Duration?
+    let metrics: SealingMetrics?
+    /// The box's GPUs as the reported identity sees them (names from discovery, when known).
+    let cards: [CrynuxGPUIdentity.Card]
+    let models: CrynuxModelStore
+    /// The model ids reported at the last join (re-joined when the directory changes while idle).
+    var reportedModels: [String] = []
+    /// What the execution is doing now (waiting for its lease, running), for `worker list`.
+    var phase: String?
     var row: CrynuxRow?
     var executedThisLifetime: Set<String> = []
     var lastStatus: CrynuxTaskStatus?
@@ -62,7 +41,8 @@ public actor CrynuxThread {
     var share: CrynuxGPUShare
 
     public init(index: Int, location: String, client: RelayClient, executor: InferenceExecutor, broker: ResourceBroker?,
-                gpuUUIDs: [Int: String], settings: CrynuxSection, log: Log, holdBeforeSubmit: Duration? = nil) {
+                gpuUUIDs: [Int: String], settings: CrynuxSection, log: Log, holdBeforeSubmit: Duration? = nil,
+                gpuNames: [Int: String] = [:], metrics: SealingMetrics? = nil) {
         self.index = index
         self.address = client.signer.address
         self.location = location
@@ -76,6 +56,9 @@ public actor CrynuxThread {
         self.store = DurableFile(path: location + "/crynux-row.json")
         self.holdBeforeSubmit = holdBeforeSubmit
         self.share = CrynuxGPUShare(share: settings.gpuShare)
+        self.metrics = metrics
+        self.cards = broker?.capacity.gpus.map { CrynuxGPUIdentity.Card(index: $0.index, name: gpuNames[$0.index], vramBytes: $0.vramBytes) } ?? []
+        self.models = CrynuxModelStore(dir: settings.modelDir ?? location + "/models")
     }
 
     func resultDir(_ id: String) -> String { location + "/results/" + id }
@@ -105,12 +88,11 @@ public actor CrynuxThread {
         }
     }
 
-    /// The reported GPU (spec 3.3): name + platform, VRAM = ceil(MiB / 1024) of the selected GPUs' largest.
-    var reportedVRAM: Int {
-        guard let broker else { return settings.mock.minVRAMGiB }
-        let gpus = broker.capacity.gpus.filter { settings.gpus.isEmpty || settings.gpus.contains($0.index) }
-        let mib = (gpus.map(\.vramBytes).max() ?? 0) / (1 << 20)
-        return Int((mib + 1023) / 1024)
+    /// The reported GPU (spec 3.3): `<name>+<platform>`, VRAM = ceil(MiB / 1024), of the largest
+    /// group of identical selected cards; without a GPU pool, the mock's task VRAM.
+    nonisolated var identity: CrynuxGPUIdentity {
+        CrynuxGPUIdentity.report(cards: cards, selected: settings.gpus, configuredName: settings.gpuName, platform: settings.platform,
+                                 fallbackVRAM: settings.mock.minVRAMGiB)
     }
 
     /// Joins the relay (or refreshes capabilities), then reconciles every second until cancelled.
@@ -121,18 +103,27 @@ public actor CrynuxThread {
         }
     }
 
+    /// Joins (or refreshes the node's capabilities): the GPU identity and the models on disk.
     func join() async {
+        let gpu = identity
+        let onDisk = models.reported()
         do {
-            try await client.join(gpuName: settings.reportedGPUName, gpuVRAM: reportedVRAM, modelIDs: ["base:mock-model"], version: "2.5.0")
+            try await client.join(gpuName: gpu.name, gpuVRAM: gpu.vramGiB, modelIDs: onDisk, version: "2.5.0")
             joined = true
-            log.info("joined the relay", [("node", address.description), ("gpu", settings.reportedGPUName), ("vram_gib", "\(reportedVRAM)")])
+            reportedModels = onDisk
+            log.info("joined the relay", [("node", address.description), ("gpu", gpu.name), ("vram_gib", "\(gpu.vramGiB)"),
+                                          ("models", onDisk.isEmpty ? "none" : onDisk.joined(separator: ","))])
         } catch {
             note("join failed: \(error)")
         }
     }
 
+    /// Logs a problem once (until it changes) with the tracked task and its relay status; it
+    /// shows as `last_error` in `worker list`.
     func note(_ message: String) {
-        if lastError != message { log.warn(message) }
+        if lastError != message {
+            log.warn(message, [("task", row.map { $0.closed ? "none" : $0.taskID } ?? "none"), ("status", lastStatus.map { "\($0)" } ?? "unknown")])
+        }
         lastError = message
     }
 
@@ -150,7 +141,17 @@ public actor CrynuxThread {
         }
         // A tracked open task the relay no longer points at: close it with its final status.
         if var open = row, !open.closed, open.taskID != current {
-            let final = (try? await client.task(open.taskID))?.status
+            // Only the relay's "Task not found" closes it as EndAborted; an unreachable relay ends
+            // the cycle (closing on a transport error would delete result files still owed).
+            let final: CrynuxTaskStatus?
+            do {
+                final = try await client.task(open.taskID).status
+            } catch let .rejected(_, message) where message == "Task not found" {
+                final = nil
+            } catch {
+                note("task \(open.taskID): cannot read its final status (\(error)); no action")
+                return
+            }
             open.status = (final ?? .endAborted).rawValue
             open.closed = true
             row = open
@@ -158,7 +159,13 @@ public actor CrynuxThread {
             log.info("task closed locally", [("task", open.taskID), ("status", "\(final.map { "\($0)" } ?? "not found (EndAborted)")")])
             if final != .endInvalidated { try? FileManager.default.removeItem(atPath: resultDir(open.taskID)) }
         }
-        guard let id = current else { lastStatus = nil; lastAction = .none; return }
+        guard let id = current else {
+            lastStatus = nil
+            lastAction = .none
+            // Idle: report models that appeared or vanished since the last join (spec 3.2's gate).
+            if models.reported() != reportedModels { await join() }
+            return
+        }
         if row?.taskID != id {
             row = CrynuxRow(taskID: id, status: CrynuxTaskStatus.started.rawValue, taskType: 0)
             log.info("new task", [("task", id)])
@@ -266,62 +273,86 @@ public actor CrynuxThread {
         }
     }
 
-    /// Leases a GPU by the task's requirement, runs the executor, persists files then score.
+    /// Checks the base model, leases a GPU by the task's requirement (scoped: released on every
+    /// exit, cancellation included), runs the executor and persists files then score inside the
+    /// lease. Every failure is silent (spec 2.5).
     func execute(_ record: RelayTaskRecord) async {
         let id = record.id
         let dir = resultDir(id)
         try? FileManager.default.removeItem(atPath: dir)
+        // Spec 2.4: the base model must already be on disk; without it the run is a
+        // TaskExecutionError ("Task model not downloaded"), never an error report.
+        switch CrynuxModelPlan.plan(record.modelIDs, onDisk: models.onDisk()) {
+        case let .baseMissing(base):
+            _ = persist(.failed("Task model not downloaded: \(base) is not in \(models.dir)"), record: record)
+            return
+        case let .unusable(reason):
+            _ = persist(.failed("Task model not downloaded: \(reason)"), record: record)
+            return
+        case .download:
+            break // the executor child downloads the non-base models within the deadline
+        }
         let vramGiB = record.requiredGPUVRAM > 0 ? record.requiredGPUVRAM : record.minVRAM
-        let deadline = Duration.seconds(Int64(record.timeout) + 10)
-        let runOnce: @Sendable (Int?) async -> InferenceOutcome = { [executor, settings, gpuUUIDs] gpu in
-            await executor.run(taskID: id, type: record.taskType, args: record.taskArgs, outputDir: dir, modelDir: settings.modelDir,
+        // Spec 2.4: model downloads and inference end by start + timeout + 10 s, however long the
+        // lease took (or, without a start time, timeout + 10 s from now).
+        let runOnce: @Sendable (Int?) async -> InferenceOutcome = { [executor, models, gpuUUIDs, client] gpu in
+            let left = record.startUnix.map { $0 + Double(record.timeout) + 10 - Double(client.now()) } ?? Double(record.timeout + 10)
+            guard left > 0 else { return .cancelled("the task's deadline passed before the executor started") }
+            let deadline = Duration.milliseconds(Int64(left * 1000))
+            return await executor.run(taskID: id, type: record.taskType, args: record.taskArgs, modelIDs: record.modelIDs, outputDir: dir, modelDir: models.dir,
                                gpuUUID: gpu.map { gpuUUIDs[$0] ?? "GPU-\($0)" }, deadline: deadline)
         }
         executions += 1
-        let outcome: InferenceOutcome
-        var leaseText = "none"
-        if let broker, !broker.capacity.gpus.isEmpty {
-            // Below every sealing GPU stage (pc1's priority) unless configured like C2 or under
-            // its gpu_share; WindowPoSt stays ahead either way.
-            let ahead = settings.priority == .likeC2 || share.aheadOfSealing(now: Double(client.now()))
-            var request = ResourceRequest(stage: ahead ? .c2 : .pc1, cores: 1, memoryBytes: 64 << 20, numaBound: false,
-                                          vramBytes: vramGiB << 30)
-            if !settings.gpus.isEmpty { request.allowedGPUs = Set(settings.gpus) }
-            log.info("waiting for a GPU lease", [("task", id), ("vram_gib", "\(vramGiB)"), ("priority", ahead ? "like c2" : "below sealing")])
-            let lease: ResourceLease
-            do {
-                switch try await broker.enqueue(request) {
-                case let .granted(granted): lease = granted
-                case let .waiting(ticket, _):
-                    guard let granted = await broker.wait(ticket) else { note("task \(id): GPU lease cancelled; staying silent"); return }
-                    lease = granted
-                }
-            } catch {
-                note("task \(id): no GPU lease (\(error)); staying silent")
-                return
-            }
-            leaseText = lease.summary
-            log.info("executor started", [("task", id), ("lease", lease.summary)])
-            // The score is computed inside the lease: the GPU returns to sealing only once it exists.
-            let leased = Double(client.now())
-            let result = await runOnce(lease.grant.gpu)
-            if Task.isCancelled {
-                // Shutdown: nothing is persisted, so the next lifetime runs the task again.
-                await lease.release()
-                log.info("executor stopped by shutdown; the task runs again after restart", [("task", id)])
-                return
-            }
-            outcome = persist(result, record: record)
-            await lease.release()
-            share.record(start: leased, end: Double(client.now()))
-        } else {
+        defer { phase = nil }
+        guard let broker, !broker.capacity.gpus.isEmpty else {
             log.info("executor started", [("task", id), ("lease", "none (no GPU pool)")])
+            phase = "running (no GPU pool)"
             let result = await runOnce(nil)
             if Task.isCancelled { return }
-            outcome = persist(result, record: record)
+            let outcome = persist(result, record: record)
+            log.info("execution ended", [("task", id), ("outcome", "\(outcome)")])
+            return
         }
-        log.info("GPU lease released", [("task", id), ("lease", leaseText), ("outcome", "\(outcome)")])
+        let ahead = CrynuxAdmission.aheadOfSealing(settings.priority, shareUsed: share.usedFraction(now: Double(client.now())), share: share.share)
+        // A task requiring an exact GPU runs on a card of the reported identity.
+        let gpu = identity
+        let allowed = !record.requiredGPU.isEmpty && !gpu.gpus.isEmpty ? Set(gpu.gpus) : (settings.gpus.isEmpty ? nil : Set(settings.gpus))
+        let card = cards.filter { gpu.gpus.contains($0.index) }.map(\.vramBytes).min()
+        let request = CrynuxAdmission.request(vramGiB: vramGiB, cardBytes: card, allowedGPUs: allowed, ahead: ahead, costs: broker.costs)
+        log.info("waiting for a GPU lease", [("task", id), ("stage", "\(ProofStage.inference)"), ("vram_gib", "\(vramGiB)"),
+                                             ("priority", ahead ? "like c2" : "below sealing")])
+        phase = "waiting for a GPU lease (\(ProofStage.inference), \(ahead ? "like c2" : "below sealing"))"
+        let asked = ContinuousClock.now
+        do {
+            let outcome: InferenceOutcome? = try await broker.withResources(request) { @Sendable [self, client, runOnce, metrics, log] lease in
+                metrics?.admitted("\(ProofStage.inference)", waited: Self.seconds(asked.duration(to: .now)))
+                log.info("executor started", [("task", id), ("lease", lease.summary)])
+                await self.setPhase("running on \(lease.summary)")
+                let leased = Double(client.now())
+                let result = await runOnce(lease.grant.gpu)
+                // Shutdown: nothing is persisted, so the next lifetime runs the task again.
+                if Task.isCancelled { return nil }
+                // The score is computed inside the lease: the GPU returns to sealing only once it exists.
+                let outcome = await self.persist(result, record: record)
+                await self.recordLease(start: leased, end: Double(client.now()))
+                return outcome
+            }
+            if let outcome {
+                log.info("GPU lease released", [("task", id), ("outcome", "\(outcome)")])
+            } else {
+                log.info("executor stopped by shutdown; GPU lease released; the task runs again after restart", [("task", id)])
+            }
+        } catch {
+            // Cancelled while waiting (shutdown) or a request that can never fit: nothing held, silent.
+            note("task \(id): no GPU lease (\(error)); staying silent")
+        }
     }
+
+    func setPhase(_ text: String?) { phase = text }
+
+    func recordLease(start: Double, end: Double) { share.record(start: start, end: end) }
+
+    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 
     /// Files durable first, then the score in the row (spec 2.2); failures classified (2.5).
     func persist(_ outcome: InferenceOutcome, record: RelayTaskRecord) -> InferenceOutcome {
@@ -368,12 +399,12 @@ public actor CrynuxThread {
             r.outcome = .failed
             row = r
             _ = save()
-            log.warn("executor failed (\(message)); no protocol action", [("task", id)])
+            log.warn("execution failed (\(message)); no protocol action, the relay's timeout ends the task", [("task", id), ("status", "\(record.status)")])
         case let .cancelled(message):
             r.outcome = .cancelled
             row = r
             _ = save()
-            log.warn("executor cancelled (\(message)); no protocol action", [("task", id)])
+            log.warn("execution cancelled (\(message)); no protocol action", [("task", id), ("status", "\(record.status)")])
         }
         return outcome
     }
@@ -388,7 +419,7 @@ public actor CrynuxThread {
     /// What `worker list` shows.
     public func info() -> CrynuxThreadInfo {
         CrynuxThreadInfo(index: index, node: address.description, taskID: row.flatMap { $0.closed ? nil : $0.taskID },
-                         relayStatus: lastStatus.map { "\($0)" }, localAction: "\(lastAction)", nodeStatus: nodeStatus.map { "\($0)" },
+                         relayStatus: lastStatus.map { "\($0)" }, localAction: phase ?? "\(lastAction)", nodeStatus: nodeStatus.map { "\($0)" },
                          executions: executions, lastError: lastError)
     }
 

@@ -11,7 +11,8 @@ public enum InferenceOutcome: Sendable, Hashable {
 
 /// Runs one inference in a child process speaking JSON lines, pinned to one GPU by
 /// `CUDA_VISIBLE_DEVICES` = its UUID. Request (one stdin line): `{"task_id", "task_type",
-/// "task_args", "output_dir", "model_dir"}`; answer (last stdout line with "result"):
+/// "task_args", "model_ids", "output_dir", "model_dir"}`; the child downloads the non-base models
+/// into `model_dir` before inference (spec 2.4); answer (last stdout line with "result"):
 /// `{"result": "success", "files": [...]}`, `{"result": "invalid", "message"}` or
 /// `{"result": "error", "message"}`. No answer, a crash or the deadline = failed/cancelled.
 public struct InferenceExecutor: Sendable {
@@ -31,7 +32,7 @@ public struct InferenceExecutor: Sendable {
         return InferenceExecutor(bin: me, args: ["crynux", "executor", "--mock"], environment: environment)
     }
 
-    public func run(taskID: String, type: CrynuxTaskType, args taskArgs: String, outputDir: String, modelDir: String?,
+    public func run(taskID: String, type: CrynuxTaskType, args taskArgs: String, modelIDs: [String] = [], outputDir: String, modelDir: String?,
                     gpuUUID: String?, deadline: Duration) async -> InferenceOutcome {
         var env = environment
         env["CUDA_VISIBLE_DEVICES"] = gpuUUID ?? ""
@@ -42,7 +43,7 @@ public struct InferenceExecutor: Sendable {
             return .failed("cannot start the executor \(bin): \(error.message)")
         }
         let request: JSONValue = ["task_id": .string(taskID), "task_type": .int(Int64(type.rawValue)), "task_args": .string(taskArgs),
-                                  "output_dir": .string(outputDir), "model_dir": modelDir.map(JSONValue.string) ?? .null]
+                                  "model_ids": .array(modelIDs.map(JSONValue.string)), "output_dir": .string(outputDir), "model_dir": modelDir.map(JSONValue.string) ?? .null]
         child.send(request.serialized() + [0x0A])
         child.closeStdin()
         let killer = Task {
@@ -77,36 +78,5 @@ public struct InferenceExecutor: Sendable {
         case "invalid": return .invalid(message)
         default: return .failed(message.isEmpty ? "executor error" : message)
         }
-    }
-}
-
-/// The mock executor's work: deterministic PNGs (SD) or JSON responses (LLM) from the task's
-/// arguments; arguments containing `"invalid"` are refused as TaskInvalid.
-public enum MockInference {
-    /// Reads one request line from stdin, writes results, prints the answer line.
-    public static func runOnce(input: String, environment: [String: String]) -> JSONValue {
-        guard let request = try? JSONValue.parse(input), let dir = request["output_dir"]?.stringValue,
-              let args = request["task_args"]?.stringValue, let type = request["task_type"]?.intValue.flatMap({ CrynuxTaskType(rawValue: Int($0)) })
-        else { return ["result": "error", "message": "malformed request"] }
-        if args.contains("invalid") { return ["result": "invalid", "message": "task arguments invalid (mock)"] }
-        if let ms = environment["SEALER_CRYNUX_MOCK_MS"].flatMap(Int.init), ms > 0 { usleep(useconds_t(ms * 1000)) } // simulates inference time
-        let parsed = try? JSONValue.parse(args)
-        let outputs = Int(parsed?["outputs"]?.intValue ?? 1)
-        let seed = UInt64(bitPattern: parsed?["seed"]?.intValue ?? 1)
-        var files: [JSONValue] = []
-        do {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            for i in 0..<max(1, outputs) {
-                let name = type.isImage ? "\(i).png" : "\(i).json"
-                let data: [UInt8] = type.isImage
-                    ? MockPNG.deterministic(seed: seed &* 1000 &+ UInt64(i))
-                    : (["choices": [["message": ["content": .string("mock answer \(seed)-\(i)")]]], "usage": ["completion_tokens": 5]] as JSONValue).serialized()
-                try Data(data).write(to: URL(fileURLWithPath: dir + "/" + name))
-                files.append(.string(name))
-            }
-        } catch {
-            return ["result": "error", "message": .string("cannot write results: \(error)")]
-        }
-        return ["result": "success", "files": .array(files)]
     }
 }

@@ -15,6 +15,8 @@ public actor RelayMock {
         var status: CrynuxNodeStatus = .available
         var gpuName: String
         var vram: Int
+        /// Model ids the node reported on disk at its last join.
+        var models: Set<String> = []
         var current: String?
     }
     struct TaskEntry {
@@ -102,7 +104,7 @@ public actor RelayMock {
     /// Creates a task (the mock app); it dispatches on the next `tick`.
     @discardableResult
     public func createTask(type: CrynuxTaskType? = nil, args: String? = nil, minVRAM: Int? = nil, requiredGPU: String = "",
-                           requiredGPUVRAM: Int = 0, grouped: Bool? = nil) -> String {
+                           requiredGPUVRAM: Int = 0, grouped: Bool? = nil, modelIDs: [String]? = nil) -> String {
         created += 1
         var idBytes = Keccak256.hash(Array("sealer-mock-task-\(settings.seed)-\(created)".utf8))
         idBytes = Array(idBytes.prefix(32))
@@ -112,7 +114,7 @@ public actor RelayMock {
         let isGrouped = grouped ?? (Double(rng.next() % 1_000_000) / 1_000_000 < settings.groupRate)
         let record = RelayTaskRecord(id: id, status: .queued, taskType: type, taskArgs: taskArgs, timeout: UInt64(settings.executionTimeout.components.seconds),
                                      minVRAM: UInt64(minVRAM ?? settings.minVRAMGiB), requiredGPU: requiredGPU, requiredGPUVRAM: UInt64(requiredGPUVRAM),
-                                     modelIDs: ["base:mock-model"])
+                                     modelIDs: modelIDs ?? settings.modelIDs)
         tasks[id] = TaskEntry(record: record, created: clock(), grouped: isGrouped)
         order.append(id)
         events.append("task \(id.prefix(10)) created")
@@ -161,13 +163,17 @@ public actor RelayMock {
 
     func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 
+    /// Matches a queued task (spec 3.2): hard filters (available, exact GPU name and VRAM when
+    /// `required_gpu` is set, else VRAM >= `min_vram`), then the base-model gate (the node reported
+    /// the task's `base:` model on disk; none: the task stays queued). The first node by address wins.
     func dispatch(_ id: String) {
         guard let t = tasks[id] else { return }
         let r = t.record
+        let base = r.modelIDs.first { $0.hasPrefix("base:") }
         let candidates = nodes.values.filter { n in
             guard n.status == .available, n.current == nil else { return false }
-            if !r.requiredGPU.isEmpty { return n.gpuName == r.requiredGPU && UInt64(n.vram) == r.requiredGPUVRAM }
-            return UInt64(n.vram) >= r.minVRAM
+            let fits = r.requiredGPU.isEmpty ? UInt64(n.vram) >= r.minVRAM : (n.gpuName == r.requiredGPU && UInt64(n.vram) == r.requiredGPUVRAM)
+            return fits && (base.map(n.models.contains) ?? true)
         }.sorted { $0.address.bytes.lexicographicallyPrecedes($1.address.bytes) }
         guard let node = candidates.first else { return }
         tasks[id]?.node = node.address
@@ -249,10 +255,11 @@ public actor RelayMock {
             }
             let name = body["gpu_name"]?.stringValue ?? ""
             let vram = Int(body["gpu_vram"]?.intValue ?? 0)
-            if var n = nodes[a] { n.gpuName = name; n.vram = vram; if n.status == .quit { n.status = .available }; nodes[a] = n } else {
-                nodes[a] = Node(address: a, gpuName: name, vram: vram)
+            let models = Set(body["model_ids"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+            if var n = nodes[a] { n.gpuName = name; n.vram = vram; n.models = models; if n.status == .quit { n.status = .available }; nodes[a] = n } else {
+                nodes[a] = Node(address: a, gpuName: name, vram: vram, models: models)
             }
-            log.info("node joined", [("node", a.description), ("gpu", name), ("vram", "\(vram)")])
+            log.info("node joined", [("node", a.description), ("gpu", name), ("vram", "\(vram)"), ("models", models.sorted().joined(separator: ","))])
             return Self.ok()
         case let ("GET", .node(addr)):
             let (t, s) = sigFields()

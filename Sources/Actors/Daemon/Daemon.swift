@@ -139,7 +139,7 @@ public final class Daemon: Sendable {
         }
         let supervisor = Supervisor(threads: threads, manager: manager, log: log)
         self.supervisor = supervisor
-        let crynux = options.crynux.map { CrynuxNode(options: $0, broker: broker, log: log) }
+        let crynux = options.crynux.map { CrynuxNode(options: $0, broker: broker, log: log, metrics: sealing) }
         self.crynux = crynux
         let methods = ManagementAPI.methods(supervisor: supervisor, environment: environment, broker: broker, sealing: sealingMetrics)
         let rpc = JSONRPCServer(methods: crynux?.methods(wrapping: methods) ?? methods, bearerToken: options.rpcToken)
@@ -192,6 +192,7 @@ public final class Daemon: Sendable {
                 snapshot.capacity = broker.capacity
                 (snapshot.held, snapshot.waiting) = await broker.usage
                 snapshot.waitingByPool = await broker.waitingByPool
+                snapshot.waitingByStage = await broker.waitingByStage
             }
             for (stage, list) in ordered {
                 for child in list {

@@ -69,9 +69,7 @@ extension DaemonOptions {
             if var key = section.nodeKeyFile { key = Self.absolute(key); options.section.nodeKeyFile = key }
             if config.resources.describedCapacity == nil, case let .success(found) = BoxDiscovery.discover(root: sysfsRoot) {
                 options.gpuUUIDs = Dictionary(found.topology.gpus.map { ($0.index, $0.uuid) }, uniquingKeysWith: { a, _ in a })
-                if options.section.gpuName == nil, let gpu = found.topology.gpus.first(where: { section.gpus.isEmpty || section.gpus.contains($0.index) }) {
-                    options.section.gpuName = gpu.name
-                }
+                options.gpuNames = Dictionary(found.topology.gpus.map { ($0.index, $0.name) }, uniquingKeysWith: { a, _ in a })
             }
             crynux = options
         }

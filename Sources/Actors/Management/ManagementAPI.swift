@@ -23,6 +23,7 @@ public enum ManagementAPI {
                 if let broker {
                     let (held, waiting) = await broker.usage
                     pools = PoolOccupancy(capacity: broker.capacity, held: held, waiting: waiting, blocked: await broker.waitingByPool)
+                    pools?.waitingByStage = await broker.waitingByStage
                 }
                 return try encode(WorkerActivity(pools: pools, transitions: sealing?.recent.snapshot() ?? []))
             },

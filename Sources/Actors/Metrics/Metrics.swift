@@ -23,6 +23,8 @@ public struct MetricsSnapshot: Sendable {
     public var waiting = 0
     /// Waiting requests by the pool that blocks each (`Refusal.Pool`: cpu, memory, gpu, ...).
     public var waitingByPool: [String: Int] = [:]
+    /// Waiting requests by stage (`crynux_inference` for Crynux leases).
+    public var waitingByStage: [String: Int] = [:]
     public var processors: [Processor] = []
     public var rpc: [String: RPCMetrics.Entry] = [:]
     public var sealing = SealingMetrics.Snapshot()
@@ -121,6 +123,10 @@ public enum Metrics {
             out.family("sealer_pool_blocked_requests", "gauge", "Stages waiting for the pools, by the pool that blocks each now.")
             for pool in snapshot.waitingByPool.keys.sorted() {
                 out.sample("sealer_pool_blocked_requests", [("pool", pool)], Double(snapshot.waitingByPool[pool]!))
+            }
+            out.family("sealer_pool_waiting_requests_by_stage", "gauge", "Requests waiting for the pools, by stage (crynux_inference: Crynux leases).")
+            for stage in snapshot.waitingByStage.keys.sorted() {
+                out.sample("sealer_pool_waiting_requests_by_stage", [("stage", stage)], Double(snapshot.waitingByStage[stage]!))
             }
         }
 

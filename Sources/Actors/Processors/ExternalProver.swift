@@ -305,6 +305,8 @@ public enum DamoclesProcessorRunner {
             let shape = DamoclesShape.task(stage: stage.rawValue) ?? .any
             if let problem = shape.mismatch(task, at: "task") { throw ProverError(stage: stage, message: "not a damocles \(stage) task: \(problem)") }
             throw ProverError(stage: stage, message: "\(stage) tasks need a SupraSeal processor; sealer processor does not run them")
+        case .inference:
+            throw ProverError(stage: stage, message: "Crynux inference runs in the crynux executor, not in a proof processor")
         case .c1, .synthProof:
             throw ProverError(stage: stage, message: "damocles has no \(stage) processor task; \(stage) runs in the daemon")
         }

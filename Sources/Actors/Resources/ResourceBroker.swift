@@ -227,6 +227,11 @@ public actor ResourceBroker {
         return counts
     }
 
+    /// Waiting requests by stage (`/metrics`): a Crynux lease counts as `crynux_inference`.
+    public var waitingByStage: [String: Int] {
+        Dictionary(waiters.map { ($0.request.stage.rawValue, 1) }, uniquingKeysWith: +)
+    }
+
     /// Held grants and queue length, for status and tests.
     public var usage: (held: [Grant], waiting: Int) { (Array(held.values), waiters.count) }
 

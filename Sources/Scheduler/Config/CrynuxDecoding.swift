@@ -64,6 +64,12 @@ extension ConfigDecoder {
             s.mock.groupRate = m.fraction("group_rate", &log) ?? 0
             s.mock.errorRate = m.fraction("error_rate", &log) ?? 0
             if let seed = m.int("seed", &log) { s.mock.seed = UInt64(seed) }
+            if let ids = m.strings("model_ids", &log) {
+                for id in ids {
+                    do { _ = try CrynuxModelID(parsing: id) } catch { log.error(m.keyPath("model_ids"), m.position("model_ids"), error.description) }
+                }
+                s.mock.modelIDs = ids
+            }
             m.reportUnknown(&log)
         }
         c.reportUnknown(&log)
@@ -85,7 +91,7 @@ extension CrynuxSection {
         out += "gpus = [\(gpus.map(String.init).joined(separator: ", "))]\n"
         if let name = gpuName { out += "gpu_name = \(q(name))\n" } else { out += "# gpu_name: not set; the discovered GPU's name, else \"GPU\"\n" }
         out += "platform = \(q(platform))\ndistance_threshold = \(distanceThreshold)\n"
-        if let dir = modelDir { out += "model_dir = \(q(dir))\n" }
+        if let dir = modelDir { out += "model_dir = \(q(dir))\n" } else { out += "# model_dir: not set; the crynux thread's location + \"/models\"\n" }
         out += "executor = \(q(executor ?? "mock"))\nexecutor_args = [\(executorArgs.map(q).joined(separator: ", "))]\n"
         out += "gpu_share = \(gpuShare)\npriority = \(q(priority.rawValue))\n"
         let m = mock
@@ -94,6 +100,7 @@ extension CrynuxSection {
         out += "execution_timeout = \(d(m.executionTimeout))\nqueue_timeout = \(d(m.queueTimeout))\n"
         out += "validation_timeout = \(d(m.validationTimeout))\nupload_timeout = \(d(m.uploadTimeout))\n"
         out += "group_rate = \(m.groupRate)\nerror_rate = \(m.errorRate)\nseed = \(m.seed)\n"
+        out += "model_ids = [\(m.modelIDs.map(q).joined(separator: ", "))]\n"
         return out
     }
 }

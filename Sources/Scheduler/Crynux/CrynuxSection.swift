@@ -17,7 +17,7 @@ public struct CrynuxSection: Sendable, Hashable {
     public var platform = "Linux"
     /// pHash Hamming threshold for SD group validation (legacy default 24; spec 3.4).
     public var distanceThreshold = 24
-    /// Where models live (passed to the executor).
+    /// Where models live (`<kind>/<escaped id>`, spec 2.4); nil: the crynux thread's location + `/models`.
     public var modelDir: String?
     /// The inference executor; nil = the built-in mock (`sealer crynux executor --mock`).
     public var executor: String?
@@ -60,5 +60,8 @@ public struct CrynuxMockSettings: Sendable, Hashable {
     /// Fraction of node-facing requests answered 500 (failure knob).
     public var errorRate = 0.0
     public var seed: UInt64 = 1
+    /// The models each created task names (spec 2.4): one `base:`, optionally `lora:`/`controlnet:`.
+    /// The relay dispatches only to nodes reporting the base model on disk (spec 3.2).
+    public var modelIDs = ["base:mock-model"]
     public init() {}
 }

@@ -29,6 +29,8 @@ public struct ResourceRequest: Sendable, Hashable {
     /// NVMe layer space on the cores' node (a batch's slot); 0: none. Ignored when the box has
     /// no NVMe pool, as VRAM is on a box without GPUs.
     public var nvmeBytes: UInt64 = 0
+    /// Admission priority instead of the stage's (a Crynux lease configured like C2); nil: the stage's.
+    public var priorityOverride: Int?
 
     public init(stage: ProofStage, cores: Int, sameL3: Bool = false, memoryBytes: UInt64, numaBound: Bool = true, hugepages: Int = 0,
                 vramBytes: UInt64 = 0,
@@ -57,7 +59,7 @@ public struct ResourceRequest: Sendable, Hashable {
 
     /// Admission order: a stage nearer the end of its sector goes first (C2 before PC2 before a
     /// new PC1), WindowPoSt before all sealing; lotus orders its queue the same way.
-    public var priority: Int { Self.priority(stage) }
+    public var priority: Int { priorityOverride ?? Self.priority(stage) }
 
     public static func priority(_ stage: ProofStage) -> Int {
         switch stage {
@@ -76,6 +78,8 @@ public struct ResourceRequest: Sendable, Hashable {
         case .treeD: 40
         case .addPieces: 30
         case .pc1: 20
+        // Below every sealing stage unless `[crynux] priority`/`gpu_share` raise it (CrynuxAdmission).
+        case .inference: 10
         }
     }
 }

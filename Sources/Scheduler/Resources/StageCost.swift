@@ -81,6 +81,8 @@ public struct CostTable: Sendable, Hashable {
         case .supraPC1: StageCost(cores: 24, memoryBytes: 0, hugepages: 36, duration: minute * 210, wholeL3: true)
         case .supraPC2: StageCost(cores: 8, memoryBytes: 64 * gib, numaBound: false, vramBytes: 16 * gib, duration: minute * 90)
         case .supraC1: StageCost(cores: 1, memoryBytes: 1 * gib, numaBound: false, duration: .seconds(1))
+        // The task's VRAM comes from its relay record (CrynuxAdmission), not from this table.
+        case .inference: StageCost(cores: 1, memoryBytes: 64 << 20, numaBound: false, duration: minute * 2)
         }
     }
 
@@ -127,6 +129,8 @@ public struct CostTable: Sendable, Hashable {
             cost.duration = cost.duration * 2
         case .supraPC1, .supraPC2:
             cost.duration = cost.duration * 2
+        case .inference:
+            break
         }
         return cost
     }

@@ -189,6 +189,8 @@ public struct Simulator {
         var crynuxQueue: [Int64] = []
         var crynuxRunning: [UInt64: (grant: Grant, start: Int64)] = [:]
         var crynuxHeld: Int64 = 0
+        // The daemon's gpu_share bookkeeping (CrynuxGPUShare over the last hour), in seconds.
+        var crynuxShare = CrynuxGPUShare(share: workload.crynux?.gpuShare ?? 0)
         var crynuxFinished = 0
         var crynuxArrived = 0
         var crynuxMaxWait: Int64 = 0
@@ -197,29 +199,37 @@ public struct Simulator {
             let mean = 3_600_000.0 / Double(crynux.perHour)
             schedule(now + max(1, Int64((-mean * log(1 - crynuxRandom.unit())).rounded())), .crynuxArrival)
         }
-        /// Sealing first: a task takes a GPU slot only while no sealing GPU stage waits, leaving a
-        /// WindowPoSt's VRAM free, and within `gpu_share` of the GPU time so far.
-        func admitCrynux() {
+        /// The daemon's rule (CrynuxAdmission): a task queues below every sealing stage, so it takes
+        /// a GPU only while no sealing GPU stage waits for one; ahead of sealing (C2's priority) when
+        /// configured `like_c2` or while Crynux held less than `gpu_share` of the last hour, so only
+        /// C2 and WindowPoSt waiting go first. A WindowPoSt's VRAM stays free either way.
+        /// `aheadOnly`: the pass before sealing's admission, where only a task queued ahead of
+        /// sealing may start (a freed GPU goes to it before the sealing stages below it).
+        func admitCrynux(aheadOnly: Bool = false) {
             guard let crynux = workload.crynux, !setup.capacity.gpus.isEmpty else { return }
             // Offers that waited past max_wait went to another node.
             crynuxQueue.removeAll { now - $0 > crynux.maxWait.milliseconds }
-            // A GPU stage that waits for a GPU (it would fit without one) goes first.
-            let gpuWanted = waiters.contains { waiter in
-                var cpuOnly = waiter.request
-                cpuOnly.vramBytes = 0
-                return waiter.request.vramBytes > 0 && ledger.place(cpuOnly) != nil
-            }
-            if gpuWanted { return }
             while let arrived = crynuxQueue.first {
-                if let share = crynux.gpuShare {
-                    let held = crynuxHeld + crynuxRunning.values.reduce(0) { $0 + (now - $1.start) }
-                    if Double(held + crynux.duration.milliseconds) > share * Double(max(now, crynux.duration.milliseconds)) * Double(setup.capacity.gpus.count) {
-                        return
-                    }
+                let seconds = Double(now) / 1000
+                let running = crynuxRunning.values.reduce(0.0) { $0 + Double(now - $1.start) / 1000 }
+                let used = (crynuxShare.usedFraction(now: seconds) + running / crynuxShare.window) / Double(setup.capacity.gpus.count)
+                let ahead = CrynuxAdmission.aheadOfSealing(crynux.priority, shareUsed: used, share: crynuxShare.share)
+                if aheadOnly && !ahead { return }
+                let own = CrynuxAdmission.priority(ahead: ahead)
+                // A GPU stage of no lower priority waiting for a GPU (it would fit without one) goes first.
+                let gpuWanted = waiters.contains { waiter in
+                    var cpuOnly = waiter.request
+                    cpuOnly.vramBytes = 0
+                    return waiter.request.vramBytes > 0 && waiter.request.priority >= own && ledger.place(cpuOnly) != nil
                 }
-                // The request's stage only names it for the ledger; tasks never enter stage admission.
-                let request = ResourceRequest(stage: .c2, cores: 0, memoryBytes: 0, numaBound: false, vramBytes: crynux.vramBytes)
-                guard let grant = ledger.place(request), grant.gpu != nil else { return }
+                if gpuWanted { return }
+                // Tasks hold only a GPU slot and VRAM here; they never enter stage admission.
+                let request = CrynuxAdmission.request(vramGiB: 0, allowedGPUs: nil, ahead: ahead)
+                var gpuOnly = request
+                gpuOnly.cores = 0
+                gpuOnly.memoryBytes = 0
+                gpuOnly.vramBytes = crynux.vramBytes
+                guard let grant = ledger.place(gpuOnly), grant.gpu != nil else { return }
                 var after = ledger
                 after.take(grant)
                 if let post = workload.windowPost, after.place(setup.request(.windowPost, post.size)) == nil { return }
@@ -444,6 +454,7 @@ public struct Simulator {
                     guard let done = crynuxRunning.removeValue(forKey: id) else { continue }
                     ledger.give(done.grant)
                     crynuxHeld += now - done.start
+                    crynuxShare.record(start: Double(done.start) / 1000, end: Double(now) / 1000)
                     if now >= warmup { crynuxFinished += 1 }
                 case .postBurst:
                     guard let post = workload.windowPost else { continue }
@@ -451,6 +462,7 @@ public struct Simulator {
                     schedule(now + post.every.milliseconds, .postBurst)
                 }
             }
+            admitCrynux(aheadOnly: true)
             admit()
             admitCrynux()
             if !Self.withinCapacity(running.values.map(\.grant) + crynuxRunning.values.map(\.grant) + slots.values.map(\.grant), setup.capacity) { oversubscriptions += 1 }

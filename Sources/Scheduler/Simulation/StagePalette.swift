@@ -20,6 +20,7 @@ enum StagePalette {
         case .supraPC1: "#1f4e79"
         case .supraPC2: "#c4661f"
         case .supraC1: "#b8960c"
+        case .inference: "#ff9da7"
         }
     }
 

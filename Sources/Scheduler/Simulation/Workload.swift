@@ -28,17 +28,21 @@ public struct Workload: Sendable, Hashable {
     }
 
     /// Crynux inference tasks sharing the GPUs (issue 10): the relay offers tasks at random
-    /// (Poisson), each holding one GPU slot and `vramBytes` for `duration`, taken only onto what
-    /// sealing leaves (WindowPoSt and GPU stages waiting for a GPU first), and within `gpuShare`
-    /// of all GPU time when set; a task not started within `maxWait` goes to another node.
+    /// (Poisson), each holding one GPU slot and `vramBytes` for `duration`, admitted by the
+    /// daemon's rule (`CrynuxAdmission`): below sealing (only what sealing leaves), or ahead of
+    /// sealing but behind C2 and WindowPoSt when `priority = "like_c2"` or while under `gpuShare`
+    /// of the last hour's GPU time; a task not started within `maxWait` goes to another node.
     public struct CrynuxTasks: Sendable, Hashable {
         public var perHour: Int
         public var duration: Duration
         public var vramBytes: UInt64
-        /// `gpu_share`: the most of the box's GPU time Crynux may take; nil: whatever sealing leaves.
+        /// `gpu_share`: the share of the box's GPU time Crynux may take ahead of sealing, as
+        /// `[crynux] gpu_share`; nil or 0: only what sealing leaves.
         public var gpuShare: Double?
         /// `max_wait`: how long an offered task may wait for a GPU here (0: now or never).
         public var maxWait: Duration = .zero
+        /// `priority`: as `[crynux] priority` (below_sealing or like_c2).
+        public var priority: CrynuxSection.Priority = .belowSealing
     }
 
     public var name: String
@@ -131,6 +135,12 @@ public struct Workload: Sendable, Hashable {
                                    duration: c.positiveDuration("duration", &log) ?? .seconds(120),
                                    vramBytes: c.byteSize("vram", &log)?.bytes ?? 8 << 30, gpuShare: c.fraction("gpu_share", &log),
                                    maxWait: c.duration("max_wait", &log) ?? .zero)
+            if let text = c.string("priority", &log) {
+                if let priority = CrynuxSection.Priority(rawValue: text) { w.crynux?.priority = priority } else {
+                    log.error(c.keyPath("priority"), c.position("priority"),
+                              "unknown priority \"\(text)\" (\(CrynuxSection.Priority.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+            }
             c.reportUnknown(&log)
         }
         if var res = r.table("resources", &log) { w.resources = ConfigDecoder.decodeResources(&res, &log) }

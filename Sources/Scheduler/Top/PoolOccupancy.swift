@@ -108,6 +108,8 @@ public struct PoolOccupancy: Sendable, Hashable, Codable {
     public var waiting: Int
     /// Waiting stages by the pool that blocks each now (`cpu`, `memory`, `gpu`, ...).
     public var blocked: [String: Int]
+    /// Waiting requests by stage (`crynux_inference` for Crynux leases); empty from older daemons.
+    public var waitingByStage: [String: Int] = [:]
 
     public init(nodes: [Node], gpus: [GPU], waiting: Int, blocked: [String: Int]) {
         self.nodes = nodes
@@ -141,6 +143,7 @@ public struct PoolOccupancy: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case nodes, gpus, nvme, waiting, blocked
+        case waitingByStage = "waiting_by_stage"
     }
 
     /// `nvme` may be absent (a daemon from before batch sealing answers without it).
@@ -151,5 +154,6 @@ public struct PoolOccupancy: Sendable, Hashable, Codable {
         nvme = try c.decodeIfPresent([Drive].self, forKey: .nvme) ?? []
         waiting = try c.decode(Int.self, forKey: .waiting)
         blocked = try c.decode([String: Int].self, forKey: .blocked)
+        waitingByStage = try c.decodeIfPresent([String: Int].self, forKey: .waitingByStage) ?? [:]
     }
 }

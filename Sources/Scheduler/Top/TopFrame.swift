@@ -137,6 +137,8 @@ public enum TopFrame {
         var waiting = "waiting for the pools: \(pools.waiting)"
         let blocked = pools.blocked.filter { $0.value > 0 }.sorted { $0.key < $1.key }
         if !blocked.isEmpty { waiting += " (blocked by " + blocked.map { "\(sanitize($0.key)) \($0.value)" }.joined(separator: ", ") + ")" }
+        let stages = pools.waitingByStage.filter { $0.value > 0 }.sorted { $0.key < $1.key }
+        if !stages.isEmpty { waiting += " [" + stages.map { "\(sanitize($0.key)) \($0.value)" }.joined(separator: ", ") + "]" }
         return Line(waiting)
     }
 

@@ -37,11 +37,13 @@ struct CrynuxRig {
         key = try Secp256k1PrivateKey(hex: "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
         try Data(MockPNG.deterministic(seed: 1)).write(to: URL(fileURLWithPath: dir + "/fixture/0.png"))
         try Data(MockPNG.deterministic(seed: 2)).write(to: URL(fileURLWithPath: dir + "/fixture/1.png"))
+        // The mock tasks' base model is on disk, so the relay's base-model gate lets them through.
+        try CrynuxModelStore(dir: dir + "/models").install(CrynuxModelID(kind: .base, name: "mock-model"), contents: [1])
     }
 
     func client(key: Secp256k1PrivateKey? = nil, skew: Int64 = 0) -> RelayClient {
         let clock = clock
-        return RelayClient(endpoint: endpoint, signer: RelaySigner(key: key ?? self.key), timeout: .seconds(10), now: { Int64(clock.now()) + skew })
+        return RelayClient(endpoint: endpoint, signer: RelaySigner(key: key ?? self.key), timeout: .seconds(60), now: { Int64(clock.now()) + skew })
     }
 
     /// An executor script: answers `answer` after copying the fixture PNGs (for success); counts runs.
@@ -49,8 +51,9 @@ struct CrynuxRig {
         let script = dir + "/executor.sh"
         let body = """
         #!/bin/sh
-        read line
+        read -r line
         echo run >> \(dir)/runs
+        printf '%s\\n' "$line" >> \(dir)/requests
         sleep \(sleep)
         out=$(printf '%s' "$line" | sed 's/.*"output_dir":"\\([^"]*\\)".*/\\1/')
         mkdir -p "$out" && cp \(dir)/fixture/*.png "$out/"
@@ -64,11 +67,13 @@ struct CrynuxRig {
 
     var runs: Int { ((try? String(contentsOfFile: dir + "/runs", encoding: .utf8)) ?? "").split(separator: "\n").count }
 
-    func thread(_ executor: InferenceExecutor, mode: CrynuxFlowMode = .relay, hold: Duration? = nil) -> CrynuxThread {
+    func thread(_ executor: InferenceExecutor, mode: CrynuxFlowMode = .relay, hold: Duration? = nil, broker: ResourceBroker? = nil,
+                gpuNames: [Int: String] = [:], metrics: SealingMetrics? = nil) -> CrynuxThread {
         var section = CrynuxSection()
         section.mock.mode = mode
-        return CrynuxThread(index: 2, location: dir + "/node", client: client(), executor: executor, broker: nil, gpuUUIDs: [:],
-                            settings: section, log: Log(minimum: .error), holdBeforeSubmit: hold)
+        section.modelDir = dir + "/models"
+        return CrynuxThread(index: 2, location: dir + "/node", client: client(), executor: executor, broker: broker, gpuUUIDs: [:],
+                            settings: section, log: Log(minimum: .error), holdBeforeSubmit: hold, gpuNames: gpuNames, metrics: metrics)
     }
 
     /// Alternates relay ticks and node cycles until `done` or `limit` rounds.
@@ -286,7 +291,7 @@ struct CrynuxRig {
     @Test func dispatchByRequirementAndDeadlines() async throws {
         let rig = try CrynuxRig()
         let node = rig.client()
-        try await node.join(gpuName: "RTX 4090+Linux", gpuVRAM: 24, modelIDs: [], version: "2.5.0")
+        try await node.join(gpuName: "RTX 4090+Linux", gpuVRAM: 24, modelIDs: ["base:mock-model"], version: "2.5.0")
         let otherGPU = await rig.mock.createTask(requiredGPU: "A100+Linux", requiredGPUVRAM: 80)
         let tooBig = await rig.mock.createTask(minVRAM: 25)
         let wrongVRAM = await rig.mock.createTask(requiredGPU: "RTX 4090+Linux", requiredGPUVRAM: 16)

@@ -62,6 +62,7 @@ import Testing
             ("[crynux]\nnode_key_file = \"k\"\npriority = \"first\"\n", "crynux.priority"),
             ("[crynux]\nnode_key_file = \"k\"\n[crynux.mock]\nmode = \"chain\"\n", "crynux.mock.mode"),
             ("[crynux]\nnode_key_file = \"k\"\nbogus = 1\n", "crynux.bogus"),
+            ("[crynux]\nnode_key_file = \"k\"\n[crynux.mock]\nmodel_ids = [\"base:sd15\", \"sd15-lora\"]\n", "crynux.mock.model_ids"),
             ("[[sealing_thread]]\nplan = \"crynux\"\nlocation = \"/tmp/c\"\n", "crynux"),
             ("[crynux]\nnode_key_file = \"k\"\n[[sealing_thread]]\nplan = \"crynux\"\nlocation = \"/tmp/c\"\n[[sealing_thread]]\nplan = \"crynux\"\nlocation = \"/tmp/d\"\n", "sealing_thread[2].plan"),
             ("[crynux]\nnode_key_file = \"k\"\n[[sealing_thread]]\nplan = \"crynux\"\nlocation = \"/tmp/c\"\n[[sealing_thread]]\nlocation = \"/tmp/d\"\n", "sealing_thread[1].plan"),

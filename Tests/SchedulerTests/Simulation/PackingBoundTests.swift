@@ -271,24 +271,31 @@ private func box(nodes: Int = 4, perNode: UInt64 = 180, gpus: Int = 1, threads: 
         #expect(sealing.crynuxPerDay == 0 && sealing.crynuxArrivedPerDay == 0)
     }
 
-    @Test func gpuShareCapsInferenceTime() async {
+    /// The daemon's rule: gpu_share (or like_c2) lets inference ahead of sealing's GPU stages, so
+    /// it gets more GPU time than "what sealing leaves", and sealing pays for it.
+    @Test func gpuShareAndLikeC2GoAheadOfSealing() async {
+        // 10 an hour of 2 minutes: Crynux stays under its 0.5 share, so it always queues ahead.
+        var likeC2Setup = shared(perHour: 10)
+        likeC2Setup.workload.crynux?.priority = .likeC2
+        let (leftoverSetup, aheadSetup, likeSetup) = (shared(perHour: 10), shared(perHour: 10, share: 0.5), likeC2Setup)
         // Seconds of simulation: off the cooperative pool.
-        let (cappedSetup, openSetup) = (shared(perHour: 60, share: 0.1), shared(perHour: 60))
-        let (capped, open) = await offPool { (Simulator(cappedSetup).run(), Simulator(openSetup).run()) }
-        #expect(capped.crynuxGPUShare <= 0.1 + 1e-9)
-        #expect(open.crynuxGPUShare > 0.15 && capped.crynuxPerDay < open.crynuxPerDay)
+        let (leftover, ahead, likeC2) = await offPool { (Simulator(leftoverSetup).run(), Simulator(aheadSetup).run(), Simulator(likeSetup).run()) }
+        #expect(ahead.oversubscriptions == 0 && likeC2.oversubscriptions == 0)
+        #expect(ahead.crynuxPerDay > leftover.crynuxPerDay, "\(ahead.crynuxPerDay) vs \(leftover.crynuxPerDay)")
+        #expect(likeC2.crynuxPerDay >= ahead.crynuxPerDay)
+        #expect(ahead.sectorsPerDay <= leftover.sectorsPerDay)
     }
 
     @Test func theCrynuxTableIsRead() throws {
         let path = NSTemporaryDirectory() + "crynux-\(UUID().uuidString).toml"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try "name = \"c\"\n[[sectors]]\nkind = \"cc\"\n[crynux]\ntasks_per_hour = 12\nduration = \"3m\"\nvram = \"10GiB\"\ngpu_share = 0.25\nmax_wait = \"30s\"\n"
+        try "name = \"c\"\n[[sectors]]\nkind = \"cc\"\n[crynux]\ntasks_per_hour = 12\nduration = \"3m\"\nvram = \"10GiB\"\ngpu_share = 0.25\nmax_wait = \"30s\"\npriority = \"like_c2\"\n"
             .write(toFile: path, atomically: true, encoding: .utf8)
         guard case let .success(w) = Workload.load(path: path) else {
             Issue.record("does not load")
             return
         }
-        #expect(w.crynux == .init(perHour: 12, duration: minute * 3, vramBytes: 10 * gib, gpuShare: 0.25, maxWait: .seconds(30)))
+        #expect(w.crynux == .init(perHour: 12, duration: minute * 3, vramBytes: 10 * gib, gpuShare: 0.25, maxWait: .seconds(30), priority: .likeC2))
         try "name = \"c\"\n[[sectors]]\nkind = \"cc\"\n[crynux]\ngpu_share = 2\n".write(toFile: path, atomically: true, encoding: .utf8)
         guard case let .failure(error) = Workload.load(path: path) else {
             Issue.record("gpu_share 2 must be refused")

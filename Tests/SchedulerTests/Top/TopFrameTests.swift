@@ -91,6 +91,10 @@ struct TopFrameTests {
         #expect(bar("gpu0 slots").hasSuffix("1/2 (1 free)"))
         #expect(bar("gpu0 vram").hasSuffix("12G/24G (12G free)"))
         #expect(lines.contains("waiting for the pools: 2 (blocked by memory 2)"))
+        // By stage when the daemon says (a Crynux lease under its own name).
+        var staged = snap
+        staged.pools?.waitingByStage = ["pc1": 1, "crynux_inference": 1]
+        #expect(TopFrame.render(staged, width: 80, height: 24).map(\.text).contains("waiting for the pools: 2 (blocked by memory 2) [crynux_inference 1, pc1 1]"))
         // Every thread, in index order, with its state, time and what it does or waits for.
         let rows = threadRows(lines)
         #expect(rows.count == 8, "\(lines.joined(separator: "\n"))")
