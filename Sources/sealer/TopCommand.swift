@@ -74,10 +74,21 @@ enum TopCommand {
         } catch {
             throw FetchError(message: "daemon at \(source): VenusWorker.WorkerActivity: \(error)")
         }
-        let threads = infos.map { info in
+        var threads = infos.map { info in
             TopSnapshot.Thread(index: info.index, plan: info.plan, sector: info.job_id, state: info.thread_state.state,
                                elapsed: info.thread_state.elapsed, jobState: info.job_state, proc: info.thread_state.proc,
                                waitingFor: info.thread_state.waiting_for, lastError: info.last_error)
+        }
+        // A Crynux node's thread (issue 10) answers `Crynux.List`; a daemon without one has no such method.
+        if let rows = (try? await client.call("Crynux.List", []))?.arrayValue {
+            for row in rows {
+                guard let index = row["index"]?.intValue else { continue }
+                threads.append(TopSnapshot.crynuxThread(index: Int(index), taskID: row["task_id"]?.stringValue,
+                                                        relayStatus: row["relay_status"]?.stringValue,
+                                                        nodeStatus: row["node_status"]?.stringValue,
+                                                        localAction: row["local_action"]?.stringValue ?? "-",
+                                                        lastError: row["last_error"]?.stringValue))
+            }
         }
         return TopSnapshot(source: source, time: Date().timeIntervalSince1970, threads: threads, pools: activity.pools,
                            transitions: activity.transitions)

@@ -64,6 +64,10 @@ import Testing
         let list = try await runSealer(["worker", "-H", "127.0.0.1:\(port)", "list"])
         #expect(list.status == 0, "\(list.output)")
         #expect(list.stdout.contains("#2 crynux node 0x"), "\(list.stdout)")
+        // `sealer top` (stdout not a terminal: one plain table) lists the crynux thread beside the sealing ones.
+        let top = try await runSealer(["top", "-H", "127.0.0.1:\(port)"])
+        #expect(top.status == 0, "\(top.output)")
+        #expect(top.stdout.split(separator: "\n").contains { $0.hasPrefix("2 ") && $0.contains("crynux") }, "\(top.stdout)")
         // The node API: GET shows the thread, POST pause reaches the relay.
         let get = try await HTTPClient.send(HTTPRequest(method: "GET", target: "/manager/v1/node"), host: "127.0.0.1", port: port, timeout: .seconds(5))
         #expect(get.status == 200)

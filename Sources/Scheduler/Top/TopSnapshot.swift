@@ -32,6 +32,28 @@ public struct TopSnapshot: Sendable, Hashable {
         }
     }
 
+    /// A crynux thread's row (`Crynux.List`): the task stands where a sector would, the relay's
+    /// task status where the job state would, and what the node does now as the detail.
+    public static func crynuxThread(index: Int, taskID: String?, relayStatus: String?, nodeStatus: String?, localAction: String,
+                                    lastError: String?) -> Thread {
+        let state: String
+        if nodeStatus == "Paused" || nodeStatus == "Quit" {
+            state = "Paused"
+        } else if localAction.hasPrefix("waiting") {
+            state = "Waiting"
+        } else if taskID != nil {
+            state = "Running"
+        } else {
+            state = "Idle"
+        }
+        // The frame says "for <what>" of a waiting thread.
+        let waiting = state == "Waiting" ? String(localAction.hasPrefix("waiting for ") ? localAction.dropFirst("waiting for ".count)
+                                                                                         : localAction.dropFirst("waiting ".count)) : nil
+        return Thread(index: index, plan: "crynux", sector: taskID.map { $0.count > 18 ? String($0.prefix(18)) : $0 }, state: state, elapsed: nil,
+                      jobState: relayStatus ?? nodeStatus ?? "-", proc: state == "Running" ? localAction : nil, waitingFor: waiting,
+                      lastError: lastError)
+    }
+
     /// The daemon's management address, as the header names it.
     public var source: String
     /// Unix seconds when the snapshot was taken.

@@ -165,6 +165,23 @@ struct TopFrameTests {
         #expect(decoded.nvme.isEmpty)
     }
 
+    @Test("a crynux thread's row: the task where a sector would be, the relay status as its job state, what the node does as detail")
+    func crynuxRows() {
+        let busy = TopSnapshot.crynuxThread(index: 2, taskID: "0x1bc2664ffa26f6bc9658902d4ab92f1ac0419907cedb3f614756414bfcbe47c5",
+                                            relayStatus: "Started", nodeStatus: "Busy", localAction: "executing", lastError: nil)
+        #expect(busy.plan == "crynux" && busy.state == "Running" && busy.jobState == "Started" && busy.proc == "executing")
+        #expect(busy.sector == "0x1bc2664ffa26f6bc")
+        let waiting = TopSnapshot.crynuxThread(index: 2, taskID: "0xab", relayStatus: "Started", nodeStatus: "Busy",
+                                               localAction: "waiting for a GPU lease (crynux_inference, below sealing)", lastError: nil)
+        #expect(waiting.state == "Waiting" && waiting.waitingFor == "a GPU lease (crynux_inference, below sealing)")
+        let paused = TopSnapshot.crynuxThread(index: 2, taskID: nil, relayStatus: nil, nodeStatus: "Paused", localAction: "idle", lastError: "x")
+        #expect(paused.state == "Paused" && paused.jobState == "Paused" && paused.lastError == "x")
+        let idle = TopSnapshot.crynuxThread(index: 2, taskID: nil, relayStatus: nil, nodeStatus: "Available", localAction: "idle", lastError: nil)
+        #expect(idle.state == "Idle")
+        let lines = TopFrame.render(TopSnapshot(source: "h", time: 0, threads: [busy], pools: nil, transitions: []), width: 80, height: 24).map(\.text)
+        #expect(lines.contains { $0.hasPrefix("2 ") && $0.contains("crynux") && $0.contains("executing") }, "\(lines)")
+    }
+
     @Test("narrow terminals drop JOB, then PLAN, and keep state and detail; short ones fold the bars into figures")
     func narrow() {
         let snap = snapshot(threads: 4)
