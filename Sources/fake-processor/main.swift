@@ -183,7 +183,8 @@ case "damocles":
     emit(ready)
     damoclesLoop()
 case "slow-ready":
-    sleep(30)
+    // Far longer than any test's startup window, so a loaded machine cannot make it ready early.
+    sleep(600)
     emit(ready)
     echoLoop()
 case "wrong-ready":

@@ -70,15 +70,21 @@ func fail(_ message: String, code: Int32) -> Never {
 
 /// The `sector` mode: persist one sector, reporting every chunk, then exit.
 func persistSector(_ arguments: [String]) -> Never {
-    guard arguments.count == 6, let miner = UInt64(arguments[4]), let number = UInt64(arguments[5]) else {
-        fail("usage: persist-torture sector <data-dir> <store-root> <miner> <number>", code: 2)
+    guard arguments.count == 6 || arguments.count == 7, let miner = UInt64(arguments[4]), let number = UInt64(arguments[5]) else {
+        fail("usage: persist-torture sector <data-dir> <store-root> <miner> <number> [pause-µs-per-chunk]", code: 2)
     }
+    // An optional pause after each chunk's line keeps the copy from outrunning a killer that a
+    // loaded machine schedules late (the test aims its SIGKILL by these lines).
+    let pause = arguments.count == 7 ? UInt32(arguments[6]) ?? 0 : 0
     let sector = SectorID(miner: miner, number: number)
     let paths = SectorPaths(dataDirectory: arguments[2], sector: sector)
     let persister = SectorPersister(storeRoot: arguments[3], chunkSize: 1 << 20)
     do {
         let routes = persister.routes(sector: sector, size: .gib32, replica: paths.sealed, cache: paths.cache)
-        let report = try persister.persistBlocking(routes, progress: { say("progress \($0.copied)") })
+        let report = try persister.persistBlocking(routes, progress: { progress in
+            say("progress \(progress.copied)")
+            if pause > 0 { usleep(pause) }
+        })
         say("done \(report.copied.count) \(report.alreadyComplete.count)")
         exit(0)
     } catch {

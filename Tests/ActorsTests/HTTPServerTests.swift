@@ -680,7 +680,7 @@ func expectHTTPServerHealthy(_ port: UInt16, sourceLocation: SourceLocation = #_
             #expect(error == .timedOut(host: "127.0.0.1", port: silent.port, after: .milliseconds(200)))
             #expect(error.description == "http 127.0.0.1:\(silent.port): timed out after 200ms")
         }
-        #expect(ContinuousClock.now - start < .seconds(10), "a timeout that fires late is still a timeout; a hang is not")
+        #expect(ContinuousClock.now - start < .seconds(90), "a timeout that fires late is still a timeout; a hang is not")
     }
 
     @Test func clientConnectionRefused() async throws {

@@ -273,7 +273,7 @@ final class RecordingManager: Sendable {
     }
 
     func client() throws -> RemoteSectorManager {
-        RemoteSectorManager(endpoint: HTTPEndpoint(host: "127.0.0.1", port: try server.start(), path: "/rpc/v0"), timeout: .seconds(10))
+        RemoteSectorManager(endpoint: HTTPEndpoint(host: "127.0.0.1", port: try server.start(), path: "/rpc/v0"), timeout: .seconds(60))
     }
 }
 

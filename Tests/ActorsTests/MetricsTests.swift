@@ -137,7 +137,7 @@ struct MetricsTests {
             #expect(error.description.contains("cannot listen on 127.0.0.1:\(port)"), "\(error)")
         }
         func get(_ target: String) async throws -> HTTPResponse {
-            try await HTTPClient.send(HTTPRequest(method: "GET", target: target), host: "127.0.0.1", port: port, timeout: .seconds(10))
+            try await HTTPClient.send(HTTPRequest(method: "GET", target: target), host: "127.0.0.1", port: port, timeout: .seconds(60))
         }
         let metrics = try await get("/metrics")
         #expect(metrics.status == 200)

@@ -280,7 +280,8 @@ struct SectorPersisterTests {
             let delayMicroseconds = UInt32(generator.next() % 400)
             let context = "round \(round): kill after \(killAfterLines) lines + \(delayMicroseconds) µs"
             let stderrPath = temp.path + "/stderr-\(round)"
-            let child = try spawn(binary, ["sector", fake.data, fake.store, "1000", "9"], stderrPath: stderrPath)
+            // 2 ms after each chunk's line: the kill lands inside the copy even when this thread runs late.
+            let child = try spawn(binary, ["sector", fake.data, fake.store, "1000", "9", "2000"], stderrPath: stderrPath)
             var reader = LineReader(fd: child.stdout)
             var reaped = false
             defer {

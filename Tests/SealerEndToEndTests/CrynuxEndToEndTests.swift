@@ -69,15 +69,15 @@ import Testing
         #expect(top.status == 0, "\(top.output)")
         #expect(top.stdout.split(separator: "\n").contains { $0.hasPrefix("2 ") && $0.contains("crynux") }, "\(top.stdout)")
         // The node API: GET shows the thread, POST pause reaches the relay.
-        let get = try await HTTPClient.send(HTTPRequest(method: "GET", target: "/manager/v1/node"), host: "127.0.0.1", port: port, timeout: .seconds(5))
+        let get = try await HTTPClient.send(HTTPRequest(method: "GET", target: "/manager/v1/node"), host: "127.0.0.1", port: port, timeout: .seconds(60))
         #expect(get.status == 200)
         #expect(get.bodyText.contains("\"node\":\"0x"))
         let pause = try await HTTPClient.send(HTTPRequest(method: "POST", target: "/manager/v1/node", body: Array(#"{"action":"pause"}"#.utf8)),
-                                              host: "127.0.0.1", port: port, timeout: .seconds(5))
+                                              host: "127.0.0.1", port: port, timeout: .seconds(60))
         #expect(pause.status == 200)
         try await daemon.waitForLog("node pause")
         let bad = try await HTTPClient.send(HTTPRequest(method: "POST", target: "/manager/v1/node", body: Array(#"{"action":"explode"}"#.utf8)),
-                                            host: "127.0.0.1", port: port, timeout: .seconds(5))
+                                            host: "127.0.0.1", port: port, timeout: .seconds(60))
         #expect(bad.status == 400)
         // worker resume / pause on the crynux thread's index go to the relay too.
         let resume = try await runSealer(["worker", "-H", "127.0.0.1:\(port)", "resume", "-i", "2"])

@@ -47,8 +47,9 @@ struct ProcessorLifecycleEndToEndTests {
     func signalsDuringStartup() async throws {
         let dir = Scratch()
         defer { dir.cleanup() }
-        let daemon = try Child(["daemon", "-c", try unsealChildConfig(dir, mode: "slow-ready")], log: dir.path + "/daemon.log")
-        // The child is spawned and has 30 s to go before its ready line: the startup window.
+        let daemon = try Child(["daemon", "-c", try unsealChildConfig(dir, mode: "slow-ready", stableWait: "300s")], log: dir.path + "/daemon.log")
+        // The child is spawned and has 600 s to go before its ready line (the daemon waits 300 s):
+        // the startup window, wide enough that a stalled test process still signals inside it.
         let spawned = try await daemon.waitForLog("spawned, pid ")
         let child = try #require(pids(after: "spawned, pid ", in: spawned).first)
         defer { if !notRunning(child) { kill(child, SIGKILL) } }

@@ -274,10 +274,12 @@ struct CrynuxRig {
         let rig = try CrynuxRig()
         let id = await rig.mock.createTask()
         await rig.mock.tick()
-        let first = rig.thread(try rig.executor(sleep: 30))
+        let first = rig.thread(try rig.executor(sleep: 600))
         let running = Task { await first.cycle() }
-        let deadline = ContinuousClock.now + .seconds(20)
+        // Generous: a loaded 2-core machine can take a while to start the executor child.
+        let deadline = ContinuousClock.now + .seconds(120)
         while rig.runs == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        try #require(rig.runs == 1, "the executor never started")
         running.cancel()
         await running.value
         let second = rig.thread(try rig.executor())
