@@ -52,7 +52,7 @@ struct EnvironmentOverlayTests {
         func restart() async throws {
             let old = try #require(await p.pid)
             _ = try? await p.process(["crash": true])
-            #expect(await eventually(timeout: .seconds(30)) { await p.pid.map { $0 != old } ?? false })
+            #expect(await eventually(timeout: .seconds(120)) { await p.pid.map { $0 != old } ?? false })
         }
         #expect(!(try await environOfChild()).contains("SEALER_OVERLAY_TEST=on"))
         overlay.set("SEALER_OVERLAY_TEST", "on")

@@ -56,7 +56,7 @@ import Testing
         }
         let tasks = threads.map { thread in Task { await thread.run() } }
         var peak: UInt64 = 0
-        try await eventually("each thread finished a sector", timeout: .seconds(30)) {
+        try await eventually("each thread finished a sector", timeout: .seconds(120)) {
             let held = await broker.usage.held
             peak = max(peak, held.reduce(0) { $0 + $1.memoryBytes })
             return await manager.sectors.values.filter { $0.finalized > 0 }.count >= 4
