@@ -20,7 +20,7 @@ struct HostileOperatorEndToEndTests {
         let second = try Child(["daemon", "-c", config], log: dir.path + "/second.log")
         let port = try await second.managementPort()
         let host = "127.0.0.1:\(port)"
-        try await eventually("both threads of the second daemon refused") {
+        try await eventually("both threads of the second daemon refused", timeout: .seconds(120)) {
             let out = try await runSealer(["worker", "-H", host, "list", "--json"]).stdout
             return try (0..<2).allSatisfy { try threadState(out, index: $0) == "Paused" }
         }
@@ -35,7 +35,7 @@ struct HostileOperatorEndToEndTests {
         #expect(try await first.wait() == 0)
         let resumed = try await runSealer(["worker", "-H", host, "resume", "-i", "0"])
         #expect(resumed.status == 0, "\(resumed.output)")
-        try await eventually("thread 0 of the second daemon runs") {
+        try await eventually("thread 0 of the second daemon runs", timeout: .seconds(120)) {
             try threadState(try await runSealer(["worker", "-H", host, "list", "--json"]).stdout, index: 0) != "Paused"
         }
         second.signal(SIGTERM)
