@@ -206,7 +206,7 @@ public actor CrynuxThread {
 
     /// The score persisted in `r` if it is valid (spec 2.4) and its files are on disk.
     func validScore(_ r: CrynuxRow, type: CrynuxTaskType) -> [UInt8]? {
-        guard let hex = r.score, hex.hasPrefix("0x"), let bytes = Hex.decode(String(hex.dropFirst(2))), !bytes.isEmpty,
+        guard let hex = r.score, hex.hasPrefix("0x"), let bytes = Hex.decode(unprefixed: String(hex.dropFirst(2))), !bytes.isEmpty,
               !type.isImage || bytes.count % 8 == 0, bytes.contains(where: { $0 != 0 }), !r.files.isEmpty,
               r.files.allSatisfy({ FileManager.default.fileExists(atPath: resultDir(r.taskID) + "/" + $0) }) else { return nil }
         return bytes

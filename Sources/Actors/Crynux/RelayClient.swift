@@ -52,7 +52,7 @@ public struct RelayClient: Sendable {
     public func currentTask() async throws(RelayClientError) -> String? {
         let answer = try await call("GET", "/v1/node/\(address)/task")
         guard let id = answer["data"]?.stringValue else { throw .malformed("node task: data is not a string") }
-        guard id.hasPrefix("0x"), id.count == 66, Hex.decode(String(id.dropFirst(2))) != nil else { throw .malformed("node task: \"\(id.prefix(80))\" is not a 32-byte 0x commitment") }
+        guard id.hasPrefix("0x"), id.count == 66, Hex.decode(unprefixed: String(id.dropFirst(2))) != nil else { throw .malformed("node task: \"\(id.prefix(80))\" is not a 32-byte 0x commitment") }
         return id == Self.zeroTask ? nil : id
     }
 

@@ -189,7 +189,7 @@ public actor RelayMock {
             if t.record.status == .scoreReady { move(id, to: .validated) } else { move(id, to: .endAborted, reason: .errorReported) }
             return
         }
-        let mine: CrynuxGroupMember = t.record.status == .scoreReady ? .score(Hex.decode(String(t.record.score.dropFirst(2))) ?? []) : .error
+        let mine: CrynuxGroupMember = t.record.status == .scoreReady ? .score(Hex.decode(unprefixed: String(t.record.score.dropFirst(2))) ?? []) : .error
         var members = [mine]
         for p in peers.prefix(2) {
             switch (p, mine) {
@@ -305,7 +305,7 @@ public actor RelayMock {
             guard let task = tasks[id] else { return Self.invalid("task_id_commitment", "Task not found") }
             guard task.record.status == CrynuxTransitionTable.executionStatus(settings.mode) else { return refuse("score \(id.prefix(10))", "task_id_commitment", "Illegal task state") }
             guard task.node == signer else { return refuse("score \(id.prefix(10))", "signature", "Signer not allowed") }
-            guard score.hasPrefix("0x"), let bytes = Hex.decode(String(score.dropFirst(2))), !bytes.isEmpty,
+            guard score.hasPrefix("0x"), let bytes = Hex.decode(unprefixed: String(score.dropFirst(2))), !bytes.isEmpty,
                   !task.record.taskType.isImage || bytes.count % 8 == 0 else { return refuse("score \(id.prefix(10))", "score", "invalid score") }
             guard nodes[signer]?.current == id else { return refuse("score \(id.prefix(10))", "task_id_commitment", "wrong node current task") }
             tasks[id]?.record.score = score

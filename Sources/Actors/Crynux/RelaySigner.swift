@@ -26,7 +26,7 @@ public struct RelaySigner: Sendable {
 
     /// The address that signed `input` at `timestamp`, or why none can be recovered.
     public static func recover(_ input: [String: JSONValue], timestamp: Int64, signature: String) -> Result<EthereumAddress, RelaySignatureError> {
-        guard signature.hasPrefix("0x"), let bytes = Hex.decode(String(signature.dropFirst(2))) else { return .failure(.malformed) }
+        guard signature.hasPrefix("0x"), let bytes = Hex.decode(unprefixed: String(signature.dropFirst(2))) else { return .failure(.malformed) }
         let digest = Keccak256.hash(message(input, timestamp: timestamp))
         do {
             let sig = try RecoverableSignature(bytes: bytes)

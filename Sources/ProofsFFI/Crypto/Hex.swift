@@ -1,5 +1,21 @@
-/// Strict hexadecimal decoding for keys, signatures and addresses (encoding is `Collection.hex`).
-enum Hex {
+/// Hexadecimal for keys, signatures, addresses and relay fields: strict decoding, lowercase
+/// encoding (the same digits as `Collection.hex`).
+public enum Hex {
+    /// Lowercase hex, no prefix.
+    public static func encode(_ bytes: [UInt8]) -> String { bytes.hex }
+
+    /// `0x` + lowercase hex, as go-ethereum's `hexutil.Encode`.
+    public static func prefixed(_ bytes: [UInt8]) -> String { "0x" + bytes.hex }
+
+    /// Bytes of `text`, which must be hex digits only (no prefix); nil on an odd length or any
+    /// other character.
+    public static func decode(unprefixed text: String) -> [UInt8]? {
+        if text.utf8.count >= 2, text.utf8.first == UInt8(ascii: "0"), text.utf8.dropFirst().first.map({ $0 | 0x20 }) == UInt8(ascii: "x") {
+            return nil
+        }
+        return decode(Substring(text))
+    }
+
     /// Bytes of `text` (an optional 0x or 0X prefix, digits in either case); nil on an odd
     /// length or a non-hex character.
     static func decode(_ text: Substring) -> [UInt8]? {
