@@ -46,6 +46,13 @@ guard let command = arguments.first else {
     exit(usageFailure("missing command", usage: usage))
 }
 let rest = Array(arguments.dropFirst())
+// The long-running commands take their signals with sigwait: block them before any thread
+// exists, so every thread inherits the block and no signal is lost or kills the process early.
+if command == "daemon" {
+    SignalStream.block([SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGHUP, SIGQUIT])
+} else if command == "manager" || command == "relay" {
+    SignalStream.block([SIGTERM, SIGINT])
+}
 switch command {
 case "daemon":
     runAsync { await DaemonCommand.run(rest) }

@@ -42,6 +42,23 @@ struct HostileOperatorEndToEndTests {
         #expect(try await second.wait() == 0)
     }
 
+    @Test("SIGTERM at any instant of startup is never lost: sent from 0 to 40 ms after the spawn, the daemon always stops")
+    func stopSignalDuringStartupIsNeverLost() async throws {
+        let dir = Scratch()
+        defer { dir.cleanup() }
+        let config = try dir.write("sealer.toml", testConfig(dir: dir.path, threads: 1))
+        for delay in stride(from: 0, through: 40, by: 4) {
+            let daemon = try Child(["daemon", "-c", config], log: dir.path + "/run-\(delay).log")
+            defer { daemon.signal(SIGKILL) }
+            if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
+            daemon.signal(SIGTERM)
+            // Stopped gracefully, its startup aborted, or (sent before `main` ran) killed by the
+            // signal's default action with nothing started: it never keeps running.
+            let status = try await daemon.wait(timeout: .seconds(60))
+            #expect([0, 1, SIGTERM].contains(status), "after \(delay) ms: exit \(status)\n\(daemon.log.suffix(1500))")
+        }
+    }
+
     @Test("resume -s immediately followed by pause, again and again: every pause is kept and no target outlives its resume")
     func interleavedControl() async throws {
         let dir = Scratch()
