@@ -35,8 +35,23 @@ struct HostileOperatorEndToEndTests {
         #expect(try await first.wait() == 0)
         let resumed = try await runSealer(["worker", "-H", host, "resume", "-i", "0"])
         #expect(resumed.status == 0, "\(resumed.output)")
-        try await eventually("thread 0 of the second daemon runs", timeout: .seconds(120)) {
-            try threadState(try await runSealer(["worker", "-H", host, "list", "--json"]).stdout, index: 0) != "Paused"
+        // Thread 0 now owns its location and moves its sector on. (Polling for "not Paused" can
+        // miss it: each daemon embeds its own mock manager, so the first daemon's sector may be
+        // unknown to the second one's, which pauses the thread again with that error.)
+        do {
+            try await eventually("thread 0 of the second daemon runs", timeout: .seconds(120)) {
+                if second.log.split(separator: "\n").contains(where: { $0.contains("thread=0 ") && $0.contains("-->") }) { return true }
+                let json = try await runSealer(["worker", "-H", host, "list", "--json"]).stdout
+                let rows = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] ?? []
+                guard let row = rows.first(where: { ($0["index"] as? Int) == 0 }) else { return false }
+                let state = (row["thread_state"] as? [String: Any])?["state"] as? String
+                let error = row["last_error"] as? String ?? ""
+                return state != "Paused" || !error.contains("in use by another sealing thread")
+            }
+        } catch {
+            let list = try? await runSealer(["worker", "-H", host, "list"])
+            Issue.record("\(error)\nresume said: \(resumed.output)\nlist: \(list?.stdout ?? "-")\nsecond daemon:\n\(second.log.suffix(4000))\nfirst daemon tail:\n\(first.log.suffix(1500))")
+            throw error
         }
         second.signal(SIGTERM)
         #expect(try await second.wait() == 0)
