@@ -12,7 +12,8 @@ public struct PoolOccupancy: Sendable, Hashable, Codable {
         public var hugepagesHeld: Int
 
         enum CodingKeys: String, CodingKey {
-            case id, cores, cores_held, memory_bytes, memory_held, hugepages, hugepages_held
+            case id, cores, coresHeld = "cores_held", memoryBytes = "memory_bytes", memoryHeld = "memory_held"
+            case hugepages, hugepagesHeld = "hugepages_held"
         }
 
         public init(id: Int, cores: Int, coresHeld: Int, memoryBytes: UInt64, memoryHeld: UInt64, hugepages: Int, hugepagesHeld: Int) {
@@ -23,28 +24,6 @@ public struct PoolOccupancy: Sendable, Hashable, Codable {
             self.memoryHeld = memoryHeld
             self.hugepages = hugepages
             self.hugepagesHeld = hugepagesHeld
-        }
-
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            id = try c.decode(Int.self, forKey: .id)
-            cores = try c.decode(Int.self, forKey: .cores)
-            coresHeld = try c.decode(Int.self, forKey: .cores_held)
-            memoryBytes = try c.decode(UInt64.self, forKey: .memory_bytes)
-            memoryHeld = try c.decode(UInt64.self, forKey: .memory_held)
-            hugepages = try c.decode(Int.self, forKey: .hugepages)
-            hugepagesHeld = try c.decode(Int.self, forKey: .hugepages_held)
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(id, forKey: .id)
-            try c.encode(cores, forKey: .cores)
-            try c.encode(coresHeld, forKey: .cores_held)
-            try c.encode(memoryBytes, forKey: .memory_bytes)
-            try c.encode(memoryHeld, forKey: .memory_held)
-            try c.encode(hugepages, forKey: .hugepages)
-            try c.encode(hugepagesHeld, forKey: .hugepages_held)
         }
     }
 
@@ -57,7 +36,7 @@ public struct PoolOccupancy: Sendable, Hashable, Codable {
         public var vramHeld: UInt64
 
         enum CodingKeys: String, CodingKey {
-            case index, slots, slots_held, vram_bytes, vram_held
+            case index, slots, slotsHeld = "slots_held", vramBytes = "vram_bytes", vramHeld = "vram_held"
         }
 
         public init(index: Int, slots: Int, slotsHeld: Int, vramBytes: UInt64, vramHeld: UInt64) {
@@ -66,24 +45,6 @@ public struct PoolOccupancy: Sendable, Hashable, Codable {
             self.slotsHeld = slotsHeld
             self.vramBytes = vramBytes
             self.vramHeld = vramHeld
-        }
-
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            index = try c.decode(Int.self, forKey: .index)
-            slots = try c.decode(Int.self, forKey: .slots)
-            slotsHeld = try c.decode(Int.self, forKey: .slots_held)
-            vramBytes = try c.decode(UInt64.self, forKey: .vram_bytes)
-            vramHeld = try c.decode(UInt64.self, forKey: .vram_held)
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(index, forKey: .index)
-            try c.encode(slots, forKey: .slots)
-            try c.encode(slotsHeld, forKey: .slots_held)
-            try c.encode(vramBytes, forKey: .vram_bytes)
-            try c.encode(vramHeld, forKey: .vram_held)
         }
     }
 
