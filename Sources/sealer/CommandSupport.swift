@@ -20,6 +20,22 @@ func usageFailure(_ error: UsageError, usage: String? = nil) -> Int32 {
     usageFailure(error.message, usage: usage)
 }
 
+/// Parses `<command> mock [options]` (the manager and relay stand-ins): nil to go on with the
+/// options, else the exit status (help printed, or a usage mistake named).
+func parseMockCommand(_ args: [String], spec: OptionSpec, usage: String, command: String) -> (ParsedOptions?, Int32) {
+    let parsed: ParsedOptions
+    do { parsed = try spec.parse(args) } catch { return (nil, usageFailure(error, usage: usage)) }
+    if parsed.has("--help") {
+        print(usage + "\n\n" + spec.help)
+        return (nil, 0)
+    }
+    switch parsed.positionals.first {
+    case "mock"?: return (parsed, 0)
+    case nil: return (nil, usageFailure("missing subcommand: \(command) mock", usage: usage))
+    case let other?: return (nil, usageFailure("unknown \(command) subcommand '\(other)'", usage: usage))
+    }
+}
+
 /// `sealer version`.
 enum VersionCommand {
     static let spec = OptionSpec(command: "sealer version", options: [

@@ -20,17 +20,8 @@ enum ManagerCommand {
     static let usage = "usage: sealer manager mock [--listen HOST:PORT] [--miner N] [--sector-size SIZE] [failure knobs]"
 
     static func run(_ args: [String]) async -> Int32 {
-        let parsed: ParsedOptions
-        do { parsed = try spec.parse(args) } catch { return usageFailure(error, usage: usage) }
-        if parsed.has("--help") {
-            print(usage + "\n\n" + spec.help)
-            return 0
-        }
-        switch parsed.positionals.first {
-        case "mock"?: break
-        case nil: return usageFailure("missing subcommand: manager mock", usage: usage)
-        case let other?: return usageFailure("unknown manager subcommand '\(other)'", usage: usage)
-        }
+        let (parsedMock, status) = parseMockCommand(args, spec: spec, usage: usage, command: "manager")
+        guard let parsed = parsedMock else { return status }
         var options = MockManager.Options()
         let listen = parsed.value("--listen") ?? "127.0.0.1:1789"
         do {

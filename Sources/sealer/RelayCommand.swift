@@ -26,17 +26,8 @@ enum RelayCommand {
     static let usage = "usage: sealer relay mock [--listen HOST:PORT] [--mode relay|legacy] [--task-interval D] [--task-count N] [knobs]"
 
     static func run(_ args: [String]) async -> Int32 {
-        let parsed: ParsedOptions
-        do { parsed = try spec.parse(args) } catch { return usageFailure(error, usage: usage) }
-        if parsed.has("--help") {
-            print(usage + "\n\n" + spec.help)
-            return 0
-        }
-        switch parsed.positionals.first {
-        case "mock"?: break
-        case nil: return usageFailure("missing subcommand: relay mock", usage: usage)
-        case let other?: return usageFailure("unknown relay subcommand '\(other)'", usage: usage)
-        }
+        let (parsedMock, status) = parseMockCommand(args, spec: spec, usage: usage, command: "relay")
+        guard let parsed = parsedMock else { return status }
         var settings = CrynuxMockSettings()
         var threshold = 24
         do {
