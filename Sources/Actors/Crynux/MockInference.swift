@@ -18,7 +18,9 @@ public enum MockInference {
             return ["result": "error", "message": .string(failure)]
         }
         if args.contains("invalid") { return ["result": "invalid", "message": "task arguments invalid (mock)"] }
-        if let ms = environment["SEALER_CRYNUX_MOCK_MS"].flatMap(Int.init), ms > 0 { usleep(useconds_t(ms * 1000)) } // simulates inference time
+        // Stands in for GPU time. Runs only in the executor child (`sealer crynux executor --mock`,
+        // synchronous, one request per process), never on the daemon's executors, so blocking is the point.
+        if let ms = environment["SEALER_CRYNUX_MOCK_MS"].flatMap(Int.init), ms > 0 { usleep(useconds_t(ms * 1000)) }
         let parsed = try? JSONValue.parse(args)
         let outputs = Int(parsed?["outputs"]?.intValue ?? 1)
         let seed = UInt64(bitPattern: parsed?["seed"]?.intValue ?? 1)
