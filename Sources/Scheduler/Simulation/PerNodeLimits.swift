@@ -2,7 +2,7 @@ import ProofsFFI
 
 extension StaticLimits {
     /// The limits as a careful damocles operator writes them on a NUMA box: the stage limits
-    /// stay, PC1 runs on one `[[processors.pc1]]` per node (`numa_preferred`, a `cgroup.cpuset` of
+    /// stay, PC1 (or a batch PC1) runs on one `[[processors.pc1]]` per node (`numa_preferred`, a `cgroup.cpuset` of
     /// whole L3 groups, its own `concurrent`, together no more than the PC1 limit), and each GPU
     /// stage on one child per GPU (`CUDA_VISIBLE_DEVICES`) holding that GPU's `ext_locks` entry,
     /// so two GPU stages never share a device beyond its slots. A lock shared by stages becomes
@@ -10,12 +10,12 @@ extension StaticLimits {
     /// hold one.
     static func pinned(_ limits: StaticLimits, _ setup: SimulationSetup) -> StaticLimits? {
         let capacity = setup.capacity
-        guard let total = limits.perStage[.pc1], total > 0 else { return nil }
-        let sizes = setup.workload.sectors.filter { setup.workload.flow($0.kind).contains(.stage(.pc1)) }.map(\.size)
+        guard let layers = layerStage(in: Array(limits.perStage.keys)), let total = limits.perStage[layers], total > 0 else { return nil }
+        let sizes = setup.workload.sectors.filter { setup.workload.flow($0.kind).contains(.stage(layers)) }.map(\.size)
         guard !sizes.isEmpty else { return nil }
-        var pc1 = setup.request(.pc1, sizes[0])
+        var pc1 = setup.request(layers, sizes[0])
         for size in sizes {
-            let r = setup.request(.pc1, size)
+            let r = setup.request(layers, size)
             pc1.memoryBytes = max(pc1.memoryBytes, r.memoryBytes)
             pc1.hugepages = max(pc1.hugepages, r.hugepages)
             pc1.cores = max(pc1.cores, r.cores)
@@ -56,10 +56,10 @@ extension StaticLimits {
             pinnedCPUs[node.id] = Set(cpus)
             slots.append(ProcessorSlot(index: slots.count, concurrent: counts[i], cpus: Set(cpus), node: node.id))
         }
-        out.processors[.pc1] = slots
+        out.processors[layers] = slots
         // GPU stages: one child per GPU on the cores PC1 leaves on the GPU's node.
         let gpuStages = capacity.gpus.isEmpty ? [] : limits.perStage.keys.filter { stage in
-            stage != .windowPost && stage != .pc1
+            stage != .windowPost && stage != layers
                 && setup.workload.sectors.contains { setup.workload.flow($0.kind).contains(.stage(stage)) && setup.request(stage, $0.size).vramBytes > 0 }
         }.sorted { $0.rawValue < $1.rawValue }
         for gpu in capacity.gpus { if !gpuStages.isEmpty { out.extLocks["gpu\(gpu.index)"] = gpu.slots } }

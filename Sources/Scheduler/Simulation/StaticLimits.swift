@@ -39,6 +39,12 @@ extension StaticLimits {
     /// still fit, and GPU stages (bound to devices by `envs`) never exceed the GPU slots. Candidates
     /// split the GPUs between stages, or share them all through one `ext_locks` entry, and give PC1
     /// whatever memory is left; the best by simulated throughput wins.
+    /// The long NUMA-bound stage that holds a sector's layers (PC1, or a SupraSeal batch PC1):
+    /// what gets the memory left and one processor per node.
+    static func layerStage(in stages: [ProofStage]) -> ProofStage? {
+        [ProofStage.pc1, .supraPC1].first(where: stages.contains)
+    }
+
     public static func candidates(_ setup: SimulationSetup) -> [StaticLimits] {
         // Short CPU stages get a small fixed limit (they hold little and finish fast); 1 when 2
         // would not leave room for a single PC1.
@@ -76,7 +82,7 @@ extension StaticLimits {
         let hasGPUs = !capacity.gpus.isEmpty
         let gpuStages = hasGPUs ? stages.filter { $0 != .windowPost && worst($0).vramBytes > 0 } : []
         let slots = capacity.gpus.reduce(0) { $0 + $1.slots }
-        let fillStage: ProofStage = stages.contains(.pc1) ? .pc1 : (stages.first { !gpuStages.contains($0) && $0 != .windowPost } ?? .addPieces)
+        let fillStage: ProofStage = Self.layerStage(in: stages) ?? (stages.first { !gpuStages.contains($0) && $0 != .windowPost } ?? .addPieces)
         var base: [ProofStage: Int] = [:]
         for stage in stages where !gpuStages.contains(stage) && stage != fillStage { base[stage] = stage == .windowPost ? 1 : smallLimit }
 
