@@ -115,7 +115,7 @@ struct MetricsTests {
         ])
         #expect(PrometheusText.escapeLabel("a\\b\"c\r\nd") == #"a\\b\"c\#r\nd"#)
         #expect(PrometheusText.escapeHelp("a\\b\"c\nd") == #"a\\b"c\nd"#)
-        #expect(PrometheusText.jsonString("a \"b\"\n\u{1}") == #""a \"b\"\n\u0001""#)
+        #expect(Log.jsonString("a \"b\"\n\u{1}") == #""a \"b\"\n\u0001""#)
     }
 
     @Test("http_listen: HOST:PORT, [V6]:PORT, :PORT (127.0.0.1); anything else is refused")

@@ -55,7 +55,7 @@ public final class MetricsServer: Sendable {
                 if problems.isEmpty {
                     body = #"{"ok":true}"#
                 } else {
-                    body = #"{"ok":false,"problems":["# + problems.map { PrometheusText.jsonString($0) }.joined(separator: ",") + "]}"
+                    body = #"{"ok":false,"problems":["# + problems.map { Log.jsonString($0) }.joined(separator: ",") + "]}"
                 }
                 return HTTPResponse(status: problems.isEmpty ? 200 : 503, headers: [("Content-Type", "application/json")], body: Array((body + "\n").utf8))
             default:
@@ -76,23 +76,4 @@ public final class MetricsServer: Sendable {
 
     /// Closes the listener and open connections.
     public func shutdown() async { await server.shutdown() }
-}
-
-extension PrometheusText {
-    /// `value` as a JSON string literal.
-    static func jsonString(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
-    }
 }
