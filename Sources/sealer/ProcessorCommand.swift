@@ -66,7 +66,7 @@ enum ProcessorCommand {
         out.write("\(stage.rawValue) processor ready")
         let done = DispatchSemaphore(value: 0)
         let inFlight = DispatchGroup()
-        let reader = Thread {
+        Thread.start(named: "stdin-reader") {
             while let line = readLine(strippingNewline: true) {
                 inFlight.enter()
                 Task {
@@ -78,7 +78,6 @@ enum ProcessorCommand {
             inFlight.wait()
             done.signal()
         }
-        reader.start()
         done.wait()
         return 0
     }

@@ -218,7 +218,7 @@ final class KeyReader: Sendable {
 
     init(_ enabled: Bool, quit: @escaping @Sendable () -> Void) {
         guard enabled else { return }
-        let thread = Thread { [self] in
+        Thread.start(named: "top-keys") { [self] in
             var descriptor = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
             var byte: UInt8 = 0
             while !stopped.load(ordering: .relaxed) {
@@ -230,7 +230,6 @@ final class KeyReader: Sendable {
                 }
             }
         }
-        thread.start()
     }
 
     func stop() { stopped.store(true, ordering: .relaxed) }

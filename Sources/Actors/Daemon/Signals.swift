@@ -29,7 +29,7 @@ public final class SignalStream {
         Self.block(numbers)
         // The waiting thread lives as long as the process (sigwait cannot be interrupted cleanly);
         // one stream per process is what the commands create.
-        let thread = Thread {
+        Thread.start(named: "signals") {
             var set = sigset_t()
             sigemptyset(&set)
             for number in numbers { sigaddset(&set, number) }
@@ -38,7 +38,5 @@ public final class SignalStream {
                 if sigwait(&set, &number) == 0 { continuation.yield(number) }
             }
         }
-        thread.name = "signals"
-        thread.start()
     }
 }

@@ -148,16 +148,13 @@ public struct HTTPClient: Sendable {
         let cancellation = ClientCancellation()
         let result: Result<HTTPResponse, HTTPClientError> = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Result<HTTPResponse, HTTPClientError>, Never>) in
-                let thread = Thread {
+                Thread.start(named: "http-client", stackSize: 256 * 1024) {
                     let outcome = ClientExchange(
                         request: request, host: host, port: port, timeout: timeout,
                         maxResponseBytes: maxResponseBytes, cancellation: cancellation
                     ).run()
                     continuation.resume(returning: outcome)
                 }
-                thread.name = "http-client"
-                thread.stackSize = 256 * 1024
-                thread.start()
             }
         } onCancel: {
             cancellation.cancel()

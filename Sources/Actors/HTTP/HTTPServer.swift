@@ -384,12 +384,9 @@ public final class HTTPServer: Sendable {
         }
 
         let wakeReadFD = pipeFDs[0]
-        let thread = Thread { [self] in
+        Thread.start(named: "http-acc-\(boundPort)", stackSize: 256 * 1024) { [self] in
             self.acceptLoop(listenFD: listenFD, wakeFD: wakeReadFD)
         }
-        thread.name = "http-accept-\(boundPort)"
-        thread.stackSize = 256 * 1024
-        thread.start()
         return boundPort
     }
 
@@ -489,12 +486,9 @@ public final class HTTPServer: Sendable {
             return
         }
         HTTPSocketIO.setNoDelay(fd)
-        let thread = Thread { [self] in
+        Thread.start(named: "http-conn-\(id)", stackSize: 512 * 1024) { [self] in
             self.serve(connection: id, fd: fd)
         }
-        thread.name = "http-conn-\(id)"
-        thread.stackSize = 512 * 1024
-        thread.start()
     }
 
     /// Answers 503 without blocking the accept thread, then closes.

@@ -11,9 +11,7 @@ final class DedicatedExecutor: TaskExecutor {
     private let wake = DispatchSemaphore(value: 0)
 
     init(name: String) {
-        let thread = Thread { [self] in run() }
-        thread.name = name
-        thread.start()
+        Thread.start(named: name) { [self] in run() }
     }
 
     func enqueue(_ job: consuming ExecutorJob) {

@@ -16,9 +16,8 @@ public final class PinnedExecutor: TaskExecutor {
     private init(cpus: [Int], node: Int?) {
         self.cpus = cpus
         self.node = node
-        let thread = Thread { [self] in run() }
-        thread.name = "sealer-pinned-\(CPUList.format(cpus))"
-        thread.start()
+        // "pin-" and the CPU list, cut to the 15 bytes a Linux thread name holds.
+        Thread.start(named: "pin-\(CPUList.format(cpus))") { [self] in run() }
     }
 
     public func enqueue(_ job: consuming ExecutorJob) {

@@ -106,9 +106,7 @@ final class ProcessorChild: Sendable {
 
         let child = ProcessorChild(pid: pid, stdinFD: inPipe[1])
         let readFD = outPipe[0]
-        let thread = Thread { child.readAndReap(fd: readFD) }
-        thread.name = "processor-\(pid)-stdout"
-        thread.start()
+        Thread.start(named: "proc-\(pid)") { child.readAndReap(fd: readFD) }
         return child
     }
 

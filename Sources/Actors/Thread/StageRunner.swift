@@ -46,7 +46,7 @@ struct StageRunner: Sendable {
         // In-process work runs on a thread pinned to the leased cores and node; a prover whose
         // calls block gets a thread of its own when no lease pins one.
         let pinned = held.slot == nil ? held.lease.flatMap { PinnedExecutor.forLease(cpus: $0.grant.cpus, node: $0.grant.node) } : nil
-        let dedicated = pinned == nil && worker.blocksThreads ? DedicatedExecutor(name: "sealer-\(stage)") : nil
+        let dedicated = pinned == nil && worker.blocksThreads ? DedicatedExecutor(name: "stage-\(stage)") : nil
         let executor: (any TaskExecutor)? = pinned ?? dedicated
         let result: Result<T, ProverError>
         let started = ContinuousClock.now
@@ -72,7 +72,7 @@ struct StageRunner: Sendable {
     /// `clear_cache`, which damocles runs before removing the sector's files), on a thread of its
     /// own when the prover blocks; a failure is only logged, the files go anyway.
     func clearCache(_ sector: SectorRef, log: Log) async {
-        let dedicated = prover.blocksThreads ? DedicatedExecutor(name: "sealer-clear-cache") : nil
+        let dedicated = prover.blocksThreads ? DedicatedExecutor(name: "clear-cache") : nil
         let prover = self.prover
         do {
             try await withTaskExecutorPreference(dedicated) { () async throws(ProverError) in try await prover.clearCache(sector) }
