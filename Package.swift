@@ -35,9 +35,11 @@ let package = Package(
         .executableTarget(name: "persist-torture", dependencies: ["Actors", "ProofsFFI"], swiftSettings: strict),
         // A stand-in damocles external processor (ready line, JSON lines, crash/hang/garbage modes) for tests.
         .executableTarget(name: "fake-processor", dependencies: ["Actors"], swiftSettings: strict),
-        .testTarget(name: "ProofsFFITests", dependencies: ["ProofsFFI"], exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "ProofsFFI"], exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "ActorsTests", dependencies: ["Actors", "Scheduler", "ProofsFFI"], swiftSettings: strict),
-        .testTarget(name: "SealerEndToEndTests", dependencies: ["Actors", "Scheduler", "ProofsFFI"], swiftSettings: strict),
+        // Test-only helpers the four test targets share: off-pool runners and the compute executor.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "ProofsFFITests", dependencies: ["ProofsFFI", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "ProofsFFI", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "ActorsTests", dependencies: ["Actors", "Scheduler", "ProofsFFI", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "SealerEndToEndTests", dependencies: ["Actors", "Scheduler", "ProofsFFI", "TestSupport"], swiftSettings: strict),
     ]
 )

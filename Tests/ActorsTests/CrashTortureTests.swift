@@ -1,7 +1,8 @@
 import Foundation
-import Synchronization
-import Testing
 import ProofsFFI
+import Synchronization
+import TestSupport
+import Testing
 
 import Actors
 

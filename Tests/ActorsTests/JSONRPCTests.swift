@@ -1,6 +1,7 @@
 import Actors
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 /// Counts notifications received by the test server.

@@ -1,5 +1,6 @@
 import Foundation
 import ProofsFFI
+import TestSupport
 import Testing
 
 @testable import Actors
@@ -105,7 +106,7 @@ private func expectFinalNamesComplete(_ routes: [PersistRoute], requireAll: Bool
     }
 }
 
-@Suite("Sector persister")
+@Suite("Sector persister", .computeBound)
 struct SectorPersisterTests {
     @Test("damocles' cache file lists per sector size, and the store layouts")
     func layouts() {
@@ -280,8 +281,9 @@ struct SectorPersisterTests {
             let delayMicroseconds = UInt32(generator.next() % 400)
             let context = "round \(round): kill after \(killAfterLines) lines + \(delayMicroseconds) µs"
             let stderrPath = temp.path + "/stderr-\(round)"
-            // 2 ms after each chunk's line: the kill lands inside the copy even when this thread runs late.
-            let child = try spawn(binary, ["sector", fake.data, fake.store, "1000", "9", "2000"], stderrPath: stderrPath)
+            // 10 ms after each chunk's line (under a second a run): the kill lands inside the copy
+            // even when this thread runs late on a loaded machine.
+            let child = try spawn(binary, ["sector", fake.data, fake.store, "1000", "9", "10000"], stderrPath: stderrPath)
             var reader = LineReader(fd: child.stdout)
             var reaped = false
             defer {

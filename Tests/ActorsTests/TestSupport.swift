@@ -55,17 +55,3 @@ func fastProver(_ overrides: [ProofStage: Duration] = [:]) -> MockProver {
 /// A logger that discards lines (tests assert on state, not log text).
 let quietLog = Log(minimum: ProcessInfo.processInfo.environment["SEALER_TEST_LOG"] == nil ? .error : .debug, fd: ProcessInfo.processInfo.environment["SEALER_TEST_LOG"] == nil ? -1 : 2)
 
-/// Runs blocking work (sockets, pipes, child processes) on its own thread, never on the
-/// cooperative pool: a test that blocks a pool thread starves every other test's tasks.
-func runBlocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-        let thread = Thread {
-            do {
-                continuation.resume(returning: try body())
-            } catch {
-                continuation.resume(throwing: error)
-            }
-        }
-        thread.start()
-    }
-}

@@ -1,5 +1,6 @@
 import Foundation
 @testable import ProofsFFI
+import TestSupport
 import Testing
 
 /// The PNG corpus under Fixtures/png (made by make_corpus.py, real files copied from Debian

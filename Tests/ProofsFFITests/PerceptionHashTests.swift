@@ -1,5 +1,6 @@
 import Foundation
 @testable import ProofsFFI
+import TestSupport
 import Testing
 
 @Suite("goimagehash PerceptionHash, bit-exact with the Go reference")

@@ -1,8 +1,9 @@
 import Foundation
 @testable import ProofsFFI
+import TestSupport
 import Testing
 
-@Suite("secp256k1 signatures and Ethereum addresses")
+@Suite("secp256k1 signatures and Ethereum addresses", .computeBound)
 struct Secp256k1Tests {
     private static func bytes(_ hex: String) -> [UInt8] {
         guard let decoded = Hex.decode(Substring(hex)) else { preconditionFailure("bad test hex \(hex)") }

@@ -11,7 +11,7 @@ struct CrynuxTortureEndToEndTests {
     func killsAtSeededInstants() async throws {
         let scratch = Scratch()
         defer { scratch.cleanup() }
-        let tasks = 5
+        let tasks = 6
         let relay = try Child(["relay", "mock", "--listen", "127.0.0.1:0", "--task-count", "\(tasks)", "--task-interval", "100ms",
                                "--execution-timeout", "600s"], log: scratch.path + "/relay.log")
         defer { relay.signal(SIGKILL) }
@@ -22,13 +22,17 @@ struct CrynuxTortureEndToEndTests {
         var rng = SplitMix64(seed: 20261203)  // seeded, so a failing run can be replayed
         var logs: [String] = []
         var metWork = 0
-        // At least eight kills, and on until three of them cut a run that had started a task's work
-        // (a loaded machine may start slowly), at most twenty.
-        for round in 0..<20 where round < 8 || metWork < 3 {
+        // At least eight kills, and on until three of them cut a run that had started a task's work,
+        // at most twelve. Each instant is seeded: a third fall anywhere from just after start to a few
+        // task phases in; the others fall a moment after the run starts an executor or persists a
+        // score, so kills meet the work however slowly a loaded machine goes.
+        for round in 0..<12 where round < 8 || metWork < 3 {
             let daemon = try Child(["daemon", "-c", config], log: scratch.path + "/run-\(round).log")
             _ = try await daemon.managementPort()
-            // Anywhere from just after start to a few task phases in.
-            try await Task.sleep(for: .milliseconds(100 + Int(rng.next() % 2_400)))
+            let anchor = ["", "executor started", "score persisted"][round % 3]
+            if !anchor.isEmpty { _ = try? await daemon.waitForLog(anchor, timeout: .seconds(30)) }
+            let delay = anchor.isEmpty ? 100 + Int(rng.next() % 2_400) : Int(rng.next() % 300)
+            try await Task.sleep(for: .milliseconds(delay))
             daemon.signal(SIGKILL)
             _ = try await daemon.wait()
             logs.append(daemon.log)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -70,7 +71,7 @@ func renderInChromium(_ file: String, scratch: Scratch) async throws -> BrowserV
 /// `sealer simulate --report` read in a real browser: the page's inline self-check counts what
 /// each chart drew (marks with a non-empty box) and records script errors; Chromium's console
 /// must stay silent. Serialized: each test starts a browser, and CI has two cores.
-@Suite(.serialized) struct ReportBrowserTests {
+@Suite(.serialized, .computeBound) struct ReportBrowserTests {
     let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
     @Test("a --compare report of a day on the WindowPoSt box draws every chart, with no console errors")

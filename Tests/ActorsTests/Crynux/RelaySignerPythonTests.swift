@@ -1,7 +1,8 @@
+@testable import Actors
 import Foundation
 import ProofsFFI
+import TestSupport
 import Testing
-@testable import Actors
 
 /// Relay request signatures checked by an independent implementation: the Crynux node's own
 /// signing recipe (`crynux_server/relay/sign.py`: sorted compact JSON + decimal timestamp,

@@ -17,7 +17,7 @@ struct ChildStopTests {
         config.stableWait = .seconds(30)
         config.autoRestart = false
         let options = DaemonOptions(workerName: "t", threads: [], manager: .embedded(.init()), rpcPort: 0,
-                                    shutdownTimeout: .seconds(1))
+                                    shutdownTimeout: .seconds(2))
         var withChildren = options
         withChildren.processors = ["pc1": Array(repeating: config, count: 4)]
         let daemon = Daemon(options: withChildren, log: quietLog)
@@ -29,8 +29,9 @@ struct ChildStopTests {
         let started = clock.now
         _ = await daemon.stop()
         let took = clock.now - started
-        // One bound (1 s) for all four, not four bounds, and not 5 s each.
-        #expect(took < .milliseconds(2500), "stop took \(took)")
+        // One bound (2 s) for all four, not four bounds (8 s), and not 5 s each; the rest is slack
+        // for a loaded machine.
+        #expect(took < .seconds(6), "stop took \(took)")
         for pid in pids { #expect(processGone(pid), "child \(pid) survived the stop") }
     }
 }

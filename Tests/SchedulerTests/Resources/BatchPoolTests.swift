@@ -1,6 +1,7 @@
 import Foundation
 import ProofsFFI
 @testable import Scheduler
+import TestSupport
 import Testing
 
 private let gib: UInt64 = 1 << 30
@@ -14,7 +15,7 @@ private let box = BoxCapacity(
     nvme: [NVMeCapacity(index: 0, node: 0, bytes: 10 * tib), NVMeCapacity(index: 1, node: 0, bytes: 10 * tib),
            NVMeCapacity(index: 2, node: 1, bytes: 5 * tib)])
 
-@Suite struct BatchPoolTests {
+@Suite(.computeBound) struct BatchPoolTests {
     @Test("Curio's sizing: a slot is 11 × sector size × batch; slots per node from the layer space there")
     func slotSizing() {
         #expect(BatchSizing.slotBytes(.gib32, batch: 64) == 11 * 32 * 64 * gib)

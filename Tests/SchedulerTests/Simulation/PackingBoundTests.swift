@@ -1,6 +1,7 @@
 import Foundation
 import ProofsFFI
 @testable import Scheduler
+import TestSupport
 import Testing
 
 private let gib: UInt64 = 1 << 30
@@ -44,7 +45,7 @@ private func box(nodes: Int = 4, perNode: UInt64 = 180, gpus: Int = 1, threads: 
     }
 }
 
-@Suite struct PackingBoundTests {
+@Suite(.computeBound) struct PackingBoundTests {
     @Test func aNodeHoldsWholePC1sOnly() {
         let setup = box()
         let packing = PackingBound(setup)
@@ -120,7 +121,7 @@ private func box(nodes: Int = 4, perNode: UInt64 = 180, gpus: Int = 1, threads: 
     }
 }
 
-@Suite struct StaticPerNodeTests {
+@Suite(.computeBound) struct StaticPerNodeTests {
     @Test func staticLimitsPinPC1PerNodeAndGPUStagesPerGPU() throws {
         var setup = box(gpus: 2)
         let candidates = StaticLimits.candidates(setup)
@@ -202,7 +203,7 @@ private func box(nodes: Int = 4, perNode: UInt64 = 180, gpus: Int = 1, threads: 
     }
 }
 
-@Suite struct PC1SpillTests {
+@Suite(.computeBound) struct PC1SpillTests {
     @Test func aSpillablePC1TakesMemoryFromTwoNodesOnlyWhenNoneHasRoom() throws {
         let setup = box(nodes: 3, perNode: 100)
         var ledger = ResourceLedger(setup.capacity)
@@ -250,7 +251,7 @@ private func box(nodes: Int = 4, perNode: UInt64 = 180, gpus: Int = 1, threads: 
     }
 }
 
-@Suite struct CrynuxSimulationTests {
+@Suite(.computeBound) struct CrynuxSimulationTests {
     private func shared(perHour: Int, share: Double? = nil) -> SimulationSetup {
         var setup = box(gpus: 1, threads: 16, days: 3)
         setup.workload.crynux = .init(perHour: perHour, duration: minute * 2, vramBytes: 12 * gib, gpuShare: share, maxWait: minute)
@@ -273,13 +274,12 @@ private func box(nodes: Int = 4, perNode: UInt64 = 180, gpus: Int = 1, threads: 
 
     /// The daemon's rule: gpu_share (or like_c2) lets inference ahead of sealing's GPU stages, so
     /// it gets more GPU time than "what sealing leaves", and sealing pays for it.
-    @Test func gpuShareAndLikeC2GoAheadOfSealing() async {
+    @Test func gpuShareAndLikeC2GoAheadOfSealing() {
         // 10 an hour of 2 minutes: Crynux stays under its 0.5 share, so it always queues ahead.
         var likeC2Setup = shared(perHour: 10)
         likeC2Setup.workload.crynux?.priority = .likeC2
         let (leftoverSetup, aheadSetup, likeSetup) = (shared(perHour: 10), shared(perHour: 10, share: 0.5), likeC2Setup)
-        // Seconds of simulation: off the cooperative pool.
-        let (leftover, ahead, likeC2) = await offPool { (Simulator(leftoverSetup).run(), Simulator(aheadSetup).run(), Simulator(likeSetup).run()) }
+        let (leftover, ahead, likeC2) = (Simulator(leftoverSetup).run(), Simulator(aheadSetup).run(), Simulator(likeSetup).run())
         #expect(ahead.oversubscriptions == 0 && likeC2.oversubscriptions == 0)
         #expect(ahead.crynuxPerDay > leftover.crynuxPerDay, "\(ahead.crynuxPerDay) vs \(leftover.crynuxPerDay)")
         #expect(likeC2.crynuxPerDay >= ahead.crynuxPerDay)

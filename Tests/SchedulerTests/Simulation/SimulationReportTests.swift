@@ -1,6 +1,7 @@
 import Foundation
 import ProofsFFI
 @testable import Scheduler
+import TestSupport
 import Testing
 
 private let gib: UInt64 = 1 << 30
@@ -41,7 +42,7 @@ private func count(_ needle: String, in text: String) -> Int { text.components(s
 /// A number that did not survive formatting: "nan" or "inf" as a word.
 private func hasBrokenNumber(_ text: String) -> Bool { text.range(of: "\\b-?(nan|inf)\\b", options: .regularExpression) != nil }
 
-@Suite struct SimulationReportTests {
+@Suite(.computeBound) struct SimulationReportTests {
     @Test func busyCurvesAverageAndPeakEachBucket() {
         // Two cores for the first hour, four more from 0.5 h to 2 h; 30-minute buckets over 2 h.
         let segments = [segment(.pc1, from: .zero, to: hour, cores: [0, 1]), segment(.pc2, from: minute * 30, to: hour * 2, cores: [2, 3, 4, 5])]
@@ -205,15 +206,13 @@ private func hasBrokenNumber(_ text: String) -> Bool { text.range(of: "\\b-?(nan
         #expect(!hasBrokenNumber(html))
     }
 
-    @Test func fiveHundredTwelveThreadsStayReadableAndSmall() async {
-        // A tenth of a day: 512 threads make the simulation itself slow in a debug build (seconds,
-        // so it runs off the cooperative pool).
+    @Test func fiveHundredTwelveThreadsStayReadableAndSmall() {
+        // A tenth of a day: 512 threads make the simulation itself slow in a debug build (seconds;
+        // the suite runs on the compute executor, off the cooperative pool).
         var s = setup(threads: 512, days: 0.1)
         s.capacity.nodes = (0..<2).map { n in NodeCapacity(id: n, l3Groups: [Array((n * 64)..<(n * 64 + 64))], memoryBytes: 2048 * gib) }
-        let (result, html) = await offPool { [s] in
-            let result = Simulator(s).run()
-            return (result, SimulationReport(setup: s, bounds: SimulationReport.bounds(ThroughputBound(s)), runs: [.init(name: "dynamic", result: result)]).html())
-        }
+        let result = Simulator(s).run()
+        let html = SimulationReport(setup: s, bounds: SimulationReport.bounds(ThroughputBound(s)), runs: [.init(name: "dynamic", result: result)]).html()
         #expect(html.contains(">threads: 512<"))
         // 128 cores cannot run 512 PC1s: most threads are still waiting, and the report says so.
         let waiting = result.pending.filter { $0.stage == .pc1 && $0.thread != nil }.count

@@ -1,6 +1,7 @@
 import Foundation
 import ProofsFFI
 @testable import Scheduler
+import TestSupport
 import Testing
 
 private let gib: UInt64 = 1 << 30
@@ -21,7 +22,7 @@ private func toy(threads: Int = 4, sectors: [Workload.Sectors] = [.init(kind: .c
     return SimulationSetup(capacity: box, costs: costs, workload: workload, threads: threads, days: 2, policy: .dynamic(AdmissionPolicy()))
 }
 
-@Suite struct SimulatorTests {
+@Suite(.computeBound) struct SimulatorTests {
     @Test func boundIsTheScarcestResource() {
         let setup = toy()
         let bound = ThroughputBound(setup)
@@ -90,7 +91,7 @@ private func toy(threads: Int = 4, sectors: [Workload.Sectors] = [.init(kind: .c
     }
 }
 
-@Suite struct BackfillTests {
+@Suite(.computeBound) struct BackfillTests {
     private func box() -> BoxCapacity {
         BoxCapacity(nodes: [NodeCapacity(id: 0, l3Groups: [Array(0..<16)], memoryBytes: 100 * gib)], gpus: [])
     }
