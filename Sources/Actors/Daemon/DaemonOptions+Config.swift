@@ -55,7 +55,9 @@ extension DaemonOptions {
             if let stage = ProofStage(rawValue: stage) { limits[stage] = limit }
         }
         let hot = reloaders
-        let pools = try Self.pools(config.resources, threads: threads, file: file, log: log, sysfsRoot: sysfsRoot, discoverNVMe: config.batch != nil)
+        let defaultSize: SectorSize = if case .embedded = config.sectorManager.address { config.sectorManager.mock.sectorSize } else { .gib32 }
+        let pools = try Self.pools(config.resources, threads: threads, file: file, log: log, sysfsRoot: sysfsRoot, discoverNVMe: config.batch != nil,
+                                   defaultSize: defaultSize, batchSize: config.batch?.size)
         self.init(
             workerName: name, threads: threads, manager: manager,
             prover: MockProver.Options(durations: config.proofs.resolvedMockDurations, failureRate: config.proofs.mockFailureRate),
@@ -149,9 +151,10 @@ extension DaemonOptions {
     }
 
     /// The box from `[resources.box]` or discovered (sysfs, NVML), with the config's restrictions;
-    /// WindowPoSt headroom only when some thread runs the wdpost plan.
+    /// WindowPoSt headroom only when some thread runs the wdpost plan; the long-stage share
+    /// (auto: from the threads' plans and sizes, `defaultSize` where a thread allows any).
     static func pools(_ resources: ResourcesSection, threads: [ThreadSettings], file: String, log: Log, sysfsRoot: String,
-                      discoverNVMe: Bool = false) throws(DaemonError) -> Pools {
+                      discoverNVMe: Bool = false, defaultSize: SectorSize = .gib32, batchSize: Int? = nil) throws(DaemonError) -> Pools {
         var capacity: BoxCapacity
         if let described = resources.describedCapacity {
             capacity = described
@@ -180,10 +183,14 @@ extension DaemonOptions {
             throw DaemonError(noCPULeft(file))
         }
         let post = threads.first { $0.plan == .wdpost }.map { $0.sealing.allowedSizes?.first ?? .gib32 }
-        let policy = resources.admissionPolicy(postSize: post)
+        var policy = resources.admissionPolicy(postSize: post)
+        policy.longStageShare = resources.longStageShare.resolved(
+            auto: LongStageShare.auto(capacity: capacity, resources: resources, threads: threads.map { ($0.plan, $0.sealing.allowedSizes?.first) },
+                                      defaultSize: defaultSize, batchSize: batchSize))
         log.info("resource pools: \(capacity.cpuCount) cores on \(capacity.nodes.count) node(s), \(ByteSize.short(capacity.memoryBytes)) memory, "
             + "\(capacity.hugepages) x 1GiB hugepages, \(capacity.gpus.count) GPU(s)"
-            + (capacity.nvme.isEmpty ? "" : ", \(capacity.nvme.count) NVMe drive(s) with \(ByteSize.short(capacity.nvme.reduce(0) { $0 + $1.bytes })) of layer space"))
+            + (capacity.nvme.isEmpty ? "" : ", \(capacity.nvme.count) NVMe drive(s) with \(ByteSize.short(capacity.nvme.reduce(0) { $0 + $1.bytes })) of layer space")
+            + (policy.longStageShare.target > 0 ? "; long stages (PC1) hold about \(ByteSize.short(policy.longStageShare.target)) ahead of short ones" : ""))
         return Pools(capacity: capacity, costs: resources.costTable, policy: policy, pc1Spill: resources.pc1SpillSlowdown != nil)
     }
 

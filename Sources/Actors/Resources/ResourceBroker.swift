@@ -192,7 +192,9 @@ public actor ResourceBroker {
         guard !waiters.isEmpty else { return }
         var books = ledger
         let clock = now
-        let running = held.map { RunningGrant(grant: $0.value, expectedEnd: expectedEnds[$0.key] ?? clock) }
+        let running = held.map { id, grant in
+            RunningGrant(grant: grant, expectedEnd: expectedEnds[id] ?? clock, isLong: requests[id].map(AdmissionPolicy.isLong) ?? false)
+        }
         let admitted = policy.admit(&waiters, &books, now: clock, running: running)
         let trigger = releaseStarted
         releaseStarted = nil

@@ -27,6 +27,8 @@ public struct ResourcesSection: Sendable, Hashable {
     public var postHeadroom: Duration = .seconds(15 * 60)
     /// How many WindowPoSt runs the headroom keeps room for (0: none).
     public var postReserve = 1
+    /// `long_stage_share`: memory long stages (PC1) may hold ahead of short ones (C2, PC2).
+    public var longStageShare: LongStageShare = .auto
     /// Cost overrides by size (nil: every size) and stage.
     public var costs: [CostOverride] = []
     /// `pc1_spill_slowdown`: a PC1 that finds no node with room may take its memory from two
@@ -190,6 +192,21 @@ extension ConfigDecoder {
         section.postHeadroom = r.duration("post_headroom", &log) ?? section.postHeadroom
         section.postReserve = r.int("post_reserve", &log, range: 0...64).map(Int.init) ?? section.postReserve
         section.pc1SpillSlowdown = r.fraction("pc1_spill_slowdown", &log)
+        switch r.table["long_stage_share"] {
+        case nil: break
+        case .string("auto")?:
+            _ = r.string("long_stage_share", &log)
+            section.longStageShare = .auto
+        case .string("off")?:
+            _ = r.string("long_stage_share", &log)
+            section.longStageShare = .off
+        case let .string(text)? where ByteSize(parsing: text) == nil:
+            _ = r.string("long_stage_share", &log)
+            log.error(r.keyPath("long_stage_share"), r.position("long_stage_share"),
+                      "long_stage_share is \"auto\", \"off\" or a size such as \"832GiB\", not \"\(text)\"")
+        default:
+            if let size = r.byteSize("long_stage_share", &log) { section.longStageShare = .bytes(size.bytes) }
+        }
         if var costs = r.table("costs", &log) {
             for entry in costs.table.entries {
                 if let stage = ProofStage(rawValue: entry.key) {

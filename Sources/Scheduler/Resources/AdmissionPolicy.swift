@@ -27,13 +27,17 @@ public struct Waiter: Sendable, Hashable {
 /// WindowPoSt is never blocked by sealing for longer than `headroomWait`: a sealing stage
 /// expected to run longer than that is admitted only if the `headroom` requests (one WindowPoSt
 /// each) still fit afterwards, and a waiting PoSt reserves what it needs at once, so it waits at
-/// most for the short stages already running on it.
+/// most for the short stages already running on it. While long stages hold less memory than
+/// `longStageShare`, a waiting long stage ranks ahead of short ones (see `LongStageShare`); it
+/// is then protected by its share and bypass count, so waiting time alone does not make it starve.
 public struct AdmissionPolicy: Sendable, Hashable {
     public var starvationLimit: Int
     /// A request waiting longer than this starves too, however few passed it.
     public var starvationWait: Duration
     public var headroom: [ResourceRequest]
     public var headroomWait: Duration
+    /// Memory long stages may hold ahead of short ones; `.off` (target 0): plain priorities.
+    public var longStageShare = LongStageShare.Resolved.off
 
     public init(starvationLimit: Int = 32, starvationWait: Duration = .seconds(6 * 3600), headroom: [ResourceRequest] = [],
                 headroomWait: Duration = .zero) {
@@ -45,7 +49,33 @@ public struct AdmissionPolicy: Sendable, Hashable {
 
     /// Starving waiters go first and reserve; a WindowPoSt is treated as starving from the start.
     func isStarving(_ waiter: Waiter, now: Duration) -> Bool {
-        waiter.bypassed >= starvationLimit || now - waiter.since >= starvationWait || waiter.request.stage == .windowPost
+        let waitedTooLong = now - waiter.since >= starvationWait && !(longStageShare.target > 0 && Self.isLong(waiter.request))
+        return waiter.bypassed >= starvationLimit || waitedTooLong || waiter.request.stage == .windowPost
+    }
+
+    /// Whether `request` is a long stage (PC1-class), which the long-stage share covers.
+    public static func isLong(_ request: ResourceRequest) -> Bool {
+        (request.expectedDuration ?? .zero) >= LongStageShare.longStage
+    }
+
+    /// `ordered`, with the long stages that bring the long stages' memory closer to the share's
+    /// target (held + half of theirs within it) and keep it within its limit moved up to just
+    /// behind the starving waiters (a WindowPoSt among them), in their own order.
+    func ranked(_ waiters: [Waiter], now: Duration, running: [RunningGrant]) -> [Waiter] {
+        let order = ordered(waiters, now: now)
+        guard longStageShare.target > 0 else { return order }
+        var held = running.filter(\.isLong).reduce(UInt64(0)) { $0 + $1.grant.memoryBytes }
+        var first: [Waiter] = []
+        for waiter in order where Self.isLong(waiter.request) && held + waiter.request.memoryBytes / 2 <= longStageShare.target
+            && held + waiter.request.memoryBytes <= longStageShare.limit {
+            first.append(waiter)
+            held += waiter.request.memoryBytes
+        }
+        guard !first.isEmpty else { return order }
+        let ahead = Set(first.map(\.id))
+        let rest = order.filter { !ahead.contains($0.id) }
+        let starving = rest.prefix { isStarving($0, now: now) }
+        return Array(starving) + first + rest.dropFirst(starving.count)
     }
 
     /// Waiters in the order admission considers them: starving ones first (oldest first), then by
@@ -66,7 +96,7 @@ public struct AdmissionPolicy: Sendable, Hashable {
                       running: [RunningGrant] = []) -> [(id: UInt64, grant: Grant)] {
         var reserved: [Reservation] = []
         var admitted: [(id: UInt64, grant: Grant, sequence: UInt64, priority: Int)] = []
-        for waiter in ordered(waiters, now: now) {
+        for waiter in ranked(waiters, now: now, running: running) {
             let finish = now + (waiter.request.expectedDuration ?? Self.unknownDuration)
             let binding = reserved.filter { reservation in reservation.until.map { finish > $0 } ?? true }
             if let grant = ledger.place(waiter.request, avoiding: binding), keepsHeadroom(waiter.request, grant, ledger, now: now, running: running) {

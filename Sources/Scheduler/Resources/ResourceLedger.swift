@@ -122,10 +122,13 @@ public struct Reservation: Sendable, Hashable {
 public struct RunningGrant: Sendable, Hashable {
     public var grant: Grant
     public var expectedEnd: Duration
+    /// A long stage's (PC1-class), which counts against the long-stage share.
+    public var isLong: Bool
 
-    public init(grant: Grant, expectedEnd: Duration) {
+    public init(grant: Grant, expectedEnd: Duration, isLong: Bool = false) {
         self.grant = grant
         self.expectedEnd = expectedEnd
+        self.isLong = isLong
     }
 }
 

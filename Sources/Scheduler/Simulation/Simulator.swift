@@ -155,6 +155,8 @@ public struct Simulator {
     }
 
     public func run() -> SimulationResult {
+        // As the daemon's pools: `[resources] long_stage_share`, auto from this box and mix.
+        let longStageShare = setup.workload.resources.longStageShare.resolved(auto: LongStageShare.auto(setup))
         let workload = setup.workload
         let end = Int64(setup.days * 86_400_000)
         var ledger = ResourceLedger(setup.capacity)
@@ -315,9 +317,10 @@ public struct Simulator {
             var admitted: [(id: UInt64, grant: Grant)]
             var slots: [UInt64: Int] = [:]
             switch setup.policy {
-            case let .dynamic(policy):
+            case var .dynamic(policy):
+                policy.longStageShare = longStageShare
                 let holding = running.values.map { r in
-                    RunningGrant(grant: r.grant, expectedEnd: .milliseconds(r.start + r.expected))
+                    RunningGrant(grant: r.grant, expectedEnd: .milliseconds(r.start + r.expected), isLong: r.expected >= LongStageShare.longStage.milliseconds)
                 }
                 admitted = policy.admit(&waiters, &ledger, now: .milliseconds(now), running: holding)
             case let .fixed(limits):
