@@ -39,13 +39,19 @@ enum PoolsBench {
         }
         guard let capacity = workload.resources.describedCapacity else { return fail("\(workload.name) has no [resources.box]") }
         let costs = workload.resources.costTable
-        let policy = SimulationSetup.dynamicPolicy(workload)
+        var policy = SimulationSetup.dynamicPolicy(workload)
 
         // The simulator's answer.
         let setup = SimulationSetup(capacity: capacity, costs: costs, workload: workload, threads: workload.threads, days: days,
                                     policy: .dynamic(policy))
         let simulated = Simulator(setup).run()
         let bound = ThroughputBound(setup)
+        // The live broker gets the same policy as the simulator (the long-stage share resolved the
+        // same way), with its times divided by the speedup like the stage durations.
+        policy.longStageShare = workload.resources.longStageShare.resolved(auto: LongStageShare.auto(setup))
+        policy.longStage = policy.longStage / speedup
+        policy.starvationWait = policy.starvationWait / speedup
+        policy.headroomWait = policy.headroomWait / speedup
 
         // The live run: the same workload with every duration divided by the speedup.
         var scaled = CostTable.defaults

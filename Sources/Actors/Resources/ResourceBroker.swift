@@ -193,7 +193,7 @@ public actor ResourceBroker {
         var books = ledger
         let clock = now
         let running = held.map { id, grant in
-            RunningGrant(grant: grant, expectedEnd: expectedEnds[id] ?? clock, isLong: requests[id].map(AdmissionPolicy.isLong) ?? false)
+            RunningGrant(grant: grant, expectedEnd: expectedEnds[id] ?? clock, isLong: requests[id].map(policy.isLong) ?? false)
         }
         let admitted = policy.admit(&waiters, &books, now: clock, running: running)
         let trigger = releaseStarted

@@ -38,6 +38,8 @@ public struct AdmissionPolicy: Sendable, Hashable {
     public var headroomWait: Duration
     /// Memory long stages may hold ahead of short ones; `.off` (target 0): plain priorities.
     public var longStageShare = LongStageShare.Resolved.off
+    /// Stages expected to run at least this long are long stages (a scaled-time bench scales it).
+    public var longStage = LongStageShare.longStage
 
     public init(starvationLimit: Int = 32, starvationWait: Duration = .seconds(6 * 3600), headroom: [ResourceRequest] = [],
                 headroomWait: Duration = .zero) {
@@ -49,13 +51,13 @@ public struct AdmissionPolicy: Sendable, Hashable {
 
     /// Starving waiters go first and reserve; a WindowPoSt is treated as starving from the start.
     func isStarving(_ waiter: Waiter, now: Duration) -> Bool {
-        let waitedTooLong = now - waiter.since >= starvationWait && !(longStageShare.target > 0 && Self.isLong(waiter.request))
+        let waitedTooLong = now - waiter.since >= starvationWait && !(longStageShare.target > 0 && isLong(waiter.request))
         return waiter.bypassed >= starvationLimit || waitedTooLong || waiter.request.stage == .windowPost
     }
 
     /// Whether `request` is a long stage (PC1-class), which the long-stage share covers.
-    public static func isLong(_ request: ResourceRequest) -> Bool {
-        (request.expectedDuration ?? .zero) >= LongStageShare.longStage
+    public func isLong(_ request: ResourceRequest) -> Bool {
+        (request.expectedDuration ?? .zero) >= longStage
     }
 
     /// `ordered`, with the long stages that bring the long stages' memory closer to the share's
@@ -66,7 +68,7 @@ public struct AdmissionPolicy: Sendable, Hashable {
         guard longStageShare.target > 0 else { return order }
         var held = running.filter(\.isLong).reduce(UInt64(0)) { $0 + $1.grant.memoryBytes }
         var first: [Waiter] = []
-        for waiter in order where Self.isLong(waiter.request) && held + waiter.request.memoryBytes / 2 <= longStageShare.target
+        for waiter in order where isLong(waiter.request) && held + waiter.request.memoryBytes / 2 <= longStageShare.target
             && held + waiter.request.memoryBytes <= longStageShare.limit {
             first.append(waiter)
             held += waiter.request.memoryBytes

@@ -320,7 +320,7 @@ public struct Simulator {
             case var .dynamic(policy):
                 policy.longStageShare = longStageShare
                 let holding = running.values.map { r in
-                    RunningGrant(grant: r.grant, expectedEnd: .milliseconds(r.start + r.expected), isLong: r.expected >= LongStageShare.longStage.milliseconds)
+                    RunningGrant(grant: r.grant, expectedEnd: .milliseconds(r.start + r.expected), isLong: r.expected >= policy.longStage.milliseconds)
                 }
                 admitted = policy.admit(&waiters, &ledger, now: .milliseconds(now), running: holding)
             case let .fixed(limits):
