@@ -146,3 +146,49 @@ private struct Boom: Error {}
         #expect(await broker.isBalanced)
     }
 }
+
+/// The broker counts the long stages it holds against the policy's long-stage share: the same
+/// queue goes to the PC1 first under a share and to the C2 first without one.
+@Suite struct BrokerLongStageShareTests {
+    private func longPC1() -> ResourceRequest {
+        ResourceRequest(stage: .pc1, cores: 1, memoryBytes: 20 * gib, expectedDuration: .seconds(3 * 3600))
+    }
+
+    private func shortC2() -> ResourceRequest {
+        ResourceRequest(stage: .c2, cores: 1, memoryBytes: 40 * gib, expectedDuration: .seconds(600))
+    }
+
+    /// Holds three long PC1s (60 of 100 GiB) and a short PC2 (40 GiB); a C2 and a PC1 queue.
+    /// When the PC2 ends, its 40 GiB takes the C2 or the PC1, not both. Returns which got it.
+    private func firstAfterRelease(share: LongStageShare.Resolved) async throws -> ProofStage? {
+        var policy = AdmissionPolicy()
+        policy.longStageShare = share
+        let broker = ResourceBroker(capacity: box(), policy: policy)
+        var held: [ResourceLease] = []
+        for _ in 0..<3 {
+            guard case let .granted(lease) = try await broker.enqueue(longPC1()) else { return nil }
+            held.append(lease)
+        }
+        guard case let .granted(pc2) = try await broker.enqueue(ResourceRequest(stage: .pc2, cores: 1, memoryBytes: 40 * gib,
+                                                                                expectedDuration: .seconds(600))),
+              case let .waiting(c2, _) = try await broker.enqueue(shortC2()),
+              case let .waiting(pc1, _) = try await broker.enqueue(longPC1()) else { return nil }
+        async let c2Lease = broker.wait(c2)
+        async let pc1Lease = broker.wait(pc1)
+        await pc2.release()
+        let winner: ProofStage = await broker.memoryPool.free()[0]?.bytes == 20 * gib ? .pc1 : .c2
+        // Free the rest so the other one is granted too and everything comes back.
+        for lease in held { await lease.release() }
+        if let lease = await c2Lease { await lease.release() }
+        if let lease = await pc1Lease { await lease.release() }
+        #expect(await broker.isBalanced)
+        return winner
+    }
+
+    @Test func aPC1BelowItsShareGoesAheadOfAC2() async throws {
+        #expect(try await firstAfterRelease(share: .off) == .c2)
+        #expect(try await firstAfterRelease(share: .init(target: 80 * gib, limit: 80 * gib)) == .pc1)
+        // The three held PC1s count: 60 + 10 is past a 60 GiB share, so the C2 goes first.
+        #expect(try await firstAfterRelease(share: .init(target: 60 * gib, limit: 80 * gib)) == .c2)
+    }
+}
