@@ -48,7 +48,7 @@ enum PoolsBench {
         let bound = ThroughputBound(setup)
         // The live broker gets the same policy as the simulator (the long-stage share resolved the
         // same way), with its times divided by the speedup like the stage durations.
-        policy.longStageShare = workload.resources.longStageShare.resolved(auto: LongStageShare.auto(setup))
+        policy.longStageShare = setup.longStageShare
         policy.longStage = policy.longStage / speedup
         policy.starvationWait = policy.starvationWait / speedup
         policy.headroomWait = policy.headroomWait / speedup

@@ -265,7 +265,7 @@ struct Secp256k1Tests {
         """
         let file = try writeTemporary(lines)
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let result = try await runPython(["-c", script, file])
+        let result = try await runTool(["python3", "-c", script, file])
         #expect(result.status == 0, "python3 said: \(result.output)")
         #expect(result.output.contains("checked \(lines.count)"), "python3 said: \(result.output)")
     }
@@ -329,7 +329,7 @@ struct Secp256k1Tests {
         """
         let file = try writeTemporary(lines)
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let result = try await runPython(["-c", script, file])
+        let result = try await runTool(["python3", "-c", script, file])
         #expect(result.status == 0, "python3 said: \(result.output)")
         #expect(result.output.contains("checked \(lines.count)"), "python3 said: \(result.output)")
     }
@@ -343,26 +343,3 @@ private func writeTemporary(_ lines: [String]) throws -> String {
     return path
 }
 
-/// Runs python3 with `arguments` off the cooperative pool; returns its status and combined output.
-private func runPython(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(status: Int32, output: String), any Error>) in
-        let thread = Thread {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3"] + arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            do {
-                try process.run()
-            } catch {
-                continuation.resume(throwing: error)
-                return
-            }
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            continuation.resume(returning: (process.terminationStatus, String(decoding: data, as: UTF8.self)))
-        }
-        thread.start()
-    }
-}

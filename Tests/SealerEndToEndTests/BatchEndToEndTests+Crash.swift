@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import ProofsFFI
 import Scheduler
@@ -82,7 +83,7 @@ struct BatchCrashEndToEndTests {
         // The pools' books: the slot is free again, nothing is held.
         let metricsText = try await second.waitForLog("metrics listening on ")
         let metricsPort = try #require(metricsText.range(of: "metrics listening on 127.0.0.1:").map { String(metricsText[$0.upperBound...].prefix(while: \.isNumber)) })
-        let scraped = try await tool(["curl", "-sf", "http://127.0.0.1:\(metricsPort)/metrics"])
+        let scraped = try await runTool(["curl", "-sf", "http://127.0.0.1:\(metricsPort)/metrics"])
         #expect(scraped.status == 0)
         let nvme = scraped.output.split(separator: "\n").filter { $0.hasPrefix("sealer_pool_nvme_bytes{") }
         #expect(nvme.contains { $0.contains("kind=\"leased\"") && $0.hasSuffix(" 0") }, "\(nvme)")

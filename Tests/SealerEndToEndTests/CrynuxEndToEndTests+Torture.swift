@@ -15,8 +15,7 @@ struct CrynuxTortureEndToEndTests {
         let relay = try Child(["relay", "mock", "--listen", "127.0.0.1:0", "--task-count", "\(tasks)", "--task-interval", "100ms",
                                "--execution-timeout", "600s"], log: scratch.path + "/relay.log")
         defer { relay.signal(SIGKILL) }
-        let text = try await relay.waitForLog("relay mock serving on ")
-        let port = String((text.components(separatedBy: "serving on 127.0.0.1:").last ?? "").prefix { $0.isNumber })
+        let port = try await relay.loopbackPort(after: "relay mock serving on ")
         let config = try scratch.write("sealer.toml", testConfig(dir: scratch.path, threads: 1,
                                                                   extra: try CrynuxEndToEndTests.crynuxExtra(dir: scratch.path, relay: "http://127.0.0.1:\(port)")))
         var rng = SplitMix64(seed: 20261203)  // seeded, so a failing run can be replayed

@@ -98,11 +98,7 @@ import Testing
         defer { scratch.cleanup() }
         let relay = try Child(["relay", "mock", "--listen", "127.0.0.1:0", "--task-count", "1", "--task-interval", "100ms"],
                               log: scratch.path + "/relay.log")
-        let text = try await relay.waitForLog("relay mock serving on ")
-        let tail = text.components(separatedBy: "serving on 127.0.0.1:").last ?? ""
-        let portText = String(tail.prefix { $0.isNumber })
-        #expect(!portText.isEmpty)
-        let url = "http://127.0.0.1:\(portText)"
+        let url = "http://127.0.0.1:\(try await relay.loopbackPort(after: "relay mock serving on "))"
         let config = try scratch.write("sealer.toml", testConfig(dir: scratch.path, threads: 1, extra: try Self.crynuxExtra(dir: scratch.path, relay: url)))
         let first = try Child(["daemon", "-c", config], log: scratch.path + "/first.log",
                               environment: ["SEALER_CRYNUX_HOLD_BEFORE_SUBMIT": "60"])

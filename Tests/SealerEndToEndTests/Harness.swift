@@ -109,6 +109,16 @@ final class Child {
         }
     }
 
+    /// The port a mock (manager, relay) bound on 127.0.0.1, from its startup line
+    /// "`prefix`127.0.0.1:PORT".
+    func loopbackPort(after prefix: String) async throws -> UInt16 {
+        let text = try await waitForLog(prefix + "127.0.0.1:")
+        guard let range = text.range(of: prefix + "127.0.0.1:"), let port = UInt16(text[range.upperBound...].prefix(while: \.isNumber)) else {
+            throw HarnessError("no port after '\(prefix)' in the log: \(text.suffix(3000))")
+        }
+        return port
+    }
+
     /// The management port the daemon bound, from its startup line.
     func managementPort() async throws -> UInt16 {
         let text = try await waitForLog("management RPC listening on ")
@@ -194,29 +204,4 @@ func testConfig(dir: String, threads: Int, manager: String = "embedded", port: I
         text += "\n[[sealing_thread]]\nlocation = \"\(dir)/t\(i)\"\n"
     }
     return text + "\n" + extra
-}
-
-/// Runs a tool from PATH (curl, python3) to completion off the cooperative pool; returns its
-/// status and combined output.
-func tool(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(status: Int32, output: String), any Error>) in
-        let thread = Thread {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            do {
-                try process.run()
-            } catch {
-                continuation.resume(throwing: HarnessError("cannot run \(arguments[0]): \(error)"))
-                return
-            }
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            continuation.resume(returning: (process.terminationStatus, String(decoding: data, as: UTF8.self)))
-        }
-        thread.start()
-    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -82,7 +83,7 @@ struct LogsAndSystemdEndToEndTests {
         assert any(o.get("msg") == "stopped cleanly" for o in map(json.loads, lines))
         print("ok", len(lines), transitions)
         """
-        let (status, output) = try await tool(["python3", "-c", script, daemon.logPath])
+        let (status, output) = try await runTool(["python3", "-c", script, daemon.logPath])
         #expect(status == 0, "\(output)\n\(daemon.log.suffix(3000))")
         #expect(output.hasPrefix("ok "), "\(output)")
     }
@@ -103,7 +104,7 @@ struct LogsAndSystemdEndToEndTests {
         assert any(o["level"] == "error" and "nothing was started" in o["msg"] for o in objs), lines
         print("ok")
         """
-        let (status, output) = try await tool(["python3", "-c", script, dir.path + "/stderr"])
+        let (status, output) = try await runTool(["python3", "-c", script, dir.path + "/stderr"])
         #expect(status == 0, "\(output)\n\(run.stderr)")
     }
 

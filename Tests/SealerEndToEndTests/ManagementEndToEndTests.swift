@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -92,7 +93,7 @@ struct ManagementEndToEndTests {
         func curl(_ body: String, token: String? = "s3cret") async throws -> String {
             var args = ["curl", "-s", "-X", "POST", "-H", "Content-Type: application/json", "--data-binary", body, url]
             if let token { args += ["-H", "Authorization: Bearer \(token)"] }
-            return try await tool(args).output
+            return try await runTool(args).output
         }
         #expect(try await curl("{not json").contains("-32700"))
         #expect(try await curl(#"{"jsonrpc":"2.0","id":1,"method":"VenusWorker.Nope","params":[]}"#).contains("-32601"))
@@ -111,7 +112,7 @@ struct ManagementEndToEndTests {
         assert rows[0]["index"] == 0 and rows[0]["plan"] == "sealer" and "thread_state" in rows[0], rows
         print("ok", rows[0]["thread_state"]["state"])
         """
-        let (status, out) = try await tool(["python3", "-c", script])
+        let (status, out) = try await runTool(["python3", "-c", script])
         #expect(status == 0, "\(out)")
 
         daemon.signal(SIGTERM)

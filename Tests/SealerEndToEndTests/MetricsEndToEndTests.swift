@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -52,10 +53,10 @@ struct MetricsEndToEndTests {
 
     func scrape(_ port: UInt16, dir: Scratch) async throws -> Parsed {
         let file = dir.path + "/metrics.txt"
-        let fetched = try await tool(["curl", "-sf", "-o", file, "http://127.0.0.1:\(port)/metrics"])
+        let fetched = try await runTool(["curl", "-sf", "-o", file, "http://127.0.0.1:\(port)/metrics"])
         #expect(fetched.status == 0, "\(fetched.output)")
         let script = try dir.write("parse.py", Self.parser)
-        let parsed = try await tool(["python3", script, file])
+        let parsed = try await runTool(["python3", script, file])
         guard parsed.status == 0, let json = parsed.output.split(separator: "\n").last else {
             throw HarnessError("prometheus_client could not parse /metrics: \(parsed.output)\n\((try? String(contentsOfFile: file, encoding: .utf8)) ?? "")")
         }
@@ -67,11 +68,7 @@ struct MetricsEndToEndTests {
         let dir = Scratch()
         defer { dir.cleanup() }
         let manager = try Child(["manager", "mock", "--listen", "127.0.0.1:0", "--miner", "1234", "--sector-size", "2KiB"], log: dir.path + "/manager.log")
-        let managerText = try await manager.waitForLog("mock manager serving Venus.* on ")
-        guard let range = managerText.range(of: "mock manager serving Venus.* on 127.0.0.1:"),
-              let managerPort = UInt16(managerText[range.upperBound...].prefix(while: \.isNumber)) else {
-            throw HarnessError("no port in the mock manager's log: \(managerText)")
-        }
+        let managerPort = try await manager.loopbackPort(after: "mock manager serving Venus.* on ")
         let config = try dir.write("sealer.toml", testConfig(dir: dir.path, threads: 3, manager: "/ip4/127.0.0.1/tcp/\(managerPort)", extra: """
             [metrics]
             enable = true
@@ -111,7 +108,7 @@ struct MetricsEndToEndTests {
         #expect((metrics.value("sealer_admission_wait_seconds_count", ["stage": "pc1"]) ?? 0) >= 1)
         #expect((metrics.value("sealer_journal_fsync_seconds_count", [:]) ?? 0) >= 1, "history appends are timed")
 
-        let health = try await tool(["curl", "-s", "-w", " %{http_code}", "http://127.0.0.1:\(port)/healthz"])
+        let health = try await runTool(["curl", "-s", "-w", " %{http_code}", "http://127.0.0.1:\(port)/healthz"])
         #expect(health.output == #"{"ok":true}"# + "\n 200", "\(health.output)")
         let check = try await runSealer(["health", "--listen", "127.0.0.1:\(port)"])
         #expect(check.status == 0 && check.stdout.contains(#"{"ok":true}"#), "sealer health: \(check.output)")
@@ -137,11 +134,7 @@ struct MetricsEndToEndTests {
         let dir = Scratch()
         defer { dir.cleanup() }
         let manager = try Child(["manager", "mock", "--listen", "127.0.0.1:0", "--transport-error-rate", "1"], log: dir.path + "/manager.log")
-        let managerText = try await manager.waitForLog("mock manager serving Venus.* on ")
-        guard let range = managerText.range(of: "mock manager serving Venus.* on 127.0.0.1:"),
-              let managerPort = UInt16(managerText[range.upperBound...].prefix(while: \.isNumber)) else {
-            throw HarnessError("no port in the mock manager's log: \(managerText)")
-        }
+        let managerPort = try await manager.loopbackPort(after: "mock manager serving Venus.* on ")
         let config = try dir.write("sealer.toml", testConfig(dir: dir.path, threads: 1, manager: "http://127.0.0.1:\(managerPort)", extra: """
             [metrics]
             enable = true
@@ -150,7 +143,7 @@ struct MetricsEndToEndTests {
         let daemon = try Child(["daemon", "-c", config], log: dir.path + "/daemon.log")
         let port = try await metricsPort(daemon)
         try await daemon.waitForLog("thread paused")
-        let health = try await tool(["curl", "-s", "-w", " %{http_code}", "http://127.0.0.1:\(port)/healthz"])
+        let health = try await runTool(["curl", "-s", "-w", " %{http_code}", "http://127.0.0.1:\(port)/healthz"])
         #expect(health.output.hasSuffix(" 503"), "\(health.output)")
         #expect(health.output.contains("thread 0 (sealer) is paused by an error"), "\(health.output)")
         let check = try await runSealer(["health", "--listen", "127.0.0.1:\(port)"])

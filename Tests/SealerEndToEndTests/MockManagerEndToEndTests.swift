@@ -6,11 +6,7 @@ import Testing
 struct MockManagerEndToEndTests {
     func start(_ arguments: [String], dir: Scratch) async throws -> (Child, UInt16) {
         let manager = try Child(["manager", "mock", "--listen", "127.0.0.1:0"] + arguments, log: dir.path + "/manager.log")
-        let text = try await manager.waitForLog("mock manager serving Venus.* on ")
-        guard let range = text.range(of: "mock manager serving Venus.* on 127.0.0.1:"),
-              let port = UInt16(text[range.upperBound...].prefix(while: \.isNumber)) else {
-            throw HarnessError("no port in the mock manager's log: \(text)")
-        }
+        let port = try await manager.loopbackPort(after: "mock manager serving Venus.* on ")
         return (manager, port)
     }
 

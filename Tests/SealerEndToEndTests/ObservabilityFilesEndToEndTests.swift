@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -26,7 +27,7 @@ struct ObservabilityFilesEndToEndTests {
 
     static func alerts(_ dir: Scratch) async throws -> [String: Any] {
         let script = try dir.write("yaml2json.py", yamlToJSON)
-        let converted = try await tool(["python3", script, alertsPath])
+        let converted = try await runTool(["python3", script, alertsPath])
         guard converted.status == 0, let line = converted.output.split(separator: "\n").last else {
             throw HarnessError("\(alertsPath) does not parse as YAML: \(converted.output)")
         }
@@ -129,11 +130,7 @@ struct ObservabilityFilesEndToEndTests {
 
         // A daemon with everything that has series: a remote manager (rpc_*), pools, a processor child.
         let manager = try Child(["manager", "mock", "--listen", "127.0.0.1:0", "--miner", "1234", "--sector-size", "2KiB"], log: dir.path + "/manager.log")
-        let managerText = try await manager.waitForLog("mock manager serving Venus.* on ")
-        guard let range = managerText.range(of: "mock manager serving Venus.* on 127.0.0.1:"),
-              let managerPort = UInt16(managerText[range.upperBound...].prefix(while: \.isNumber)) else {
-            throw HarnessError("no port in the mock manager's log: \(managerText)")
-        }
+        let managerPort = try await manager.loopbackPort(after: "mock manager serving Venus.* on ")
         let config = try dir.write("sealer.toml", testConfig(dir: dir.path, threads: 2, manager: "/ip4/127.0.0.1/tcp/\(managerPort)", extra: """
             [metrics]
             enable = true
@@ -160,7 +157,7 @@ struct ObservabilityFilesEndToEndTests {
         let file = dir.path + "/metrics.txt"
         // Until a ping and an admission are in: then every family the files use has samples.
         try await eventually("rpc and admission samples") {
-            _ = try await tool(["curl", "-sf", "-o", file, "http://127.0.0.1:\(port)/metrics"])
+            _ = try await runTool(["curl", "-sf", "-o", file, "http://127.0.0.1:\(port)/metrics"])
             let scraped = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
             return scraped.contains("rpc_call{") && scraped.contains("method=\"WorkerPing\"") && scraped.contains("sealer_admission_wait_seconds_bucket{")
         }
@@ -212,11 +209,7 @@ struct ObservabilityFilesEndToEndTests {
         defer { dir.cleanup() }
         // Every manager call fails: the thread's retries run out and it pauses with the error.
         let manager = try Child(["manager", "mock", "--listen", "127.0.0.1:0", "--transport-error-rate", "1"], log: dir.path + "/manager.log")
-        let managerText = try await manager.waitForLog("mock manager serving Venus.* on ")
-        guard let range = managerText.range(of: "mock manager serving Venus.* on 127.0.0.1:"),
-              let managerPort = UInt16(managerText[range.upperBound...].prefix(while: \.isNumber)) else {
-            throw HarnessError("no port in the mock manager's log: \(managerText)")
-        }
+        let managerPort = try await manager.loopbackPort(after: "mock manager serving Venus.* on ")
         let metrics = "\n[metrics]\nenable = true\nhttp_listen = \"127.0.0.1:0\"\n"
         let failing = try Child(["daemon", "-c", try dir.write("failing.toml", testConfig(dir: dir.path + "/failing", threads: 1,
                                                                                          manager: "http://127.0.0.1:\(managerPort)", extra: metrics))],
@@ -229,7 +222,7 @@ struct ObservabilityFilesEndToEndTests {
                 throw HarnessError("no metrics port in the daemon's log")
             }
             let file = dir.path + "/" + name
-            let fetched = try await tool(["curl", "-sf", "-o", file, "http://127.0.0.1:\(port)/metrics"])
+            let fetched = try await runTool(["curl", "-sf", "-o", file, "http://127.0.0.1:\(port)/metrics"])
             #expect(fetched.status == 0, "\(fetched.output)")
             return ServedMetrics(try String(contentsOfFile: file, encoding: .utf8))
         }

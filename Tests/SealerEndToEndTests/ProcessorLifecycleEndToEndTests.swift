@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -97,7 +98,7 @@ struct ProcessorLifecycleEndToEndTests {
         defer { if !notRunning(child) { kill(child, SIGKILL) } }
         #expect(!(try environ(of: child)).contains("SEALER_E2E_OVERLAY=42"))
 
-        let set = try await tool(["curl", "-s", "-X", "POST", "http://\(host)/rpc/v0", "-H", "Content-Type: application/json", "-d",
+        let set = try await runTool(["curl", "-s", "-X", "POST", "http://\(host)/rpc/v0", "-H", "Content-Type: application/json", "-d",
                                   #"{"jsonrpc":"2.0","id":1,"method":"VenusWorker.WorkerSetEnv","params":["SEALER_E2E_OVERLAY","42"]}"#])
         #expect(set.output.contains(#""result":null"#), "\(set.output)")
         let dumps = dir.path + "/dumps"
@@ -114,7 +115,7 @@ struct ProcessorLifecycleEndToEndTests {
         let canonical = URL(fileURLWithPath: dumps).resolvingSymlinksInPath().path
         #expect(env.contains { $0 == "DUMP_ERR_RESP_\(first)=\(canonical)" || $0 == "DUMP_ERR_RESP_\(first)=\(dumps)" }, "\(env)")
 
-        _ = try await tool(["curl", "-s", "-X", "POST", "http://\(host)/rpc/v0", "-H", "Content-Type: application/json", "-d",
+        _ = try await runTool(["curl", "-s", "-X", "POST", "http://\(host)/rpc/v0", "-H", "Content-Type: application/json", "-d",
                             #"{"jsonrpc":"2.0","id":2,"method":"VenusWorker.WorkerRemoveEnv","params":["SEALER_E2E_OVERLAY"]}"#])
         let disable = try await runSealer(["worker", "-H", host, "disable-dump", "--child-pid", "\(first)"])
         #expect(disable.status == 0, "\(disable.output)")

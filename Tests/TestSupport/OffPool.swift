@@ -25,3 +25,25 @@ public func runBlocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T)
         }.start()
     }
 }
+
+/// What a tool run by `runTool` could not do: it did not start.
+public struct ToolError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// Runs a tool from PATH (curl, python3) to completion off the cooperative pool; returns its
+/// exit status and its stdout and stderr together.
+public func runTool(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+    try await runBlocking {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        do { try process.run() } catch { throw ToolError(description: "cannot run \(arguments.first ?? "nothing"): \(error)") }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}

@@ -45,20 +45,16 @@ public enum LongStageShare: Sendable, Hashable {
     /// at the fluid bound's rate, limited to the box's memory less the largest short stage's,
     /// so a short stage always fits beside a full share.
     public static func auto(_ setup: SimulationSetup) -> Resolved {
-        let mix = setup.workload.sectors
-        let totalWeight = Double(mix.reduce(0) { $0 + $1.weight })
-        guard totalWeight > 0 else { return .off }
+        let runs = setup.averageSectorRuns
+        guard !runs.isEmpty else { return .off }
         var longByteSeconds = 0.0
         var largestShort: UInt64 = 0
-        for sectors in mix {
-            for case let .stage(stage) in setup.workload.flow(sectors.kind) {
-                let cost = setup.cost(stage, sectors.size)
-                if cost.duration >= longStage {
-                    let share = stage.isBatch ? 1 / Double(max(1, setup.workload.batchSize)) : 1
-                    longByteSeconds += Double(cost.memoryBytes) * cost.duration.inSeconds * share * Double(sectors.weight) / totalWeight
-                } else {
-                    largestShort = max(largestShort, cost.memoryBytes)
-                }
+        for run in runs {
+            let cost = setup.cost(run.stage, run.size)
+            if cost.duration >= longStage {
+                longByteSeconds += Double(cost.memoryBytes) * cost.duration.inSeconds * run.share
+            } else {
+                largestShort = max(largestShort, cost.memoryBytes)
             }
         }
         let fluid = ThroughputBound(setup).value * longByteSeconds / 86_400
@@ -92,5 +88,13 @@ extension LongStageShare {
         let setup = SimulationSetup(capacity: capacity, costs: resources.costTable, workload: workload, threads: threads.count, days: 1,
                                     policy: .dynamic(AdmissionPolicy()))
         return auto(setup)
+    }
+}
+
+extension SimulationSetup {
+    /// The long-stage share the dynamic policy runs with for this setup: its workload's
+    /// `long_stage_share`, `auto` worked out for this box and mix (simulator and live bench alike).
+    public var longStageShare: LongStageShare.Resolved {
+        workload.resources.longStageShare.resolved(auto: LongStageShare.auto(self))
     }
 }

@@ -31,6 +31,21 @@ public struct SimulationSetup: Sendable {
         self.policy = policy
     }
 
+    /// The stage runs one average sector of the mix makes: each stage of each kind's flow with
+    /// its size and the share of a sector it stands for (the kind's weight in the mix; a batch
+    /// stage's run also serves its whole batch). Empty for an empty mix.
+    public var averageSectorRuns: [(stage: ProofStage, size: SectorSize, share: Double)] {
+        let totalWeight = Double(workload.sectors.reduce(0) { $0 + $1.weight })
+        guard totalWeight > 0 else { return [] }
+        return workload.sectors.flatMap { sectors in
+            workload.flow(sectors.kind).compactMap { step -> (stage: ProofStage, size: SectorSize, share: Double)? in
+                guard case let .stage(stage) = step else { return nil }
+                let perBatch = stage.isBatch ? 1 / Double(max(1, workload.batchSize)) : 1
+                return (stage, sectors.size, perBatch * Double(sectors.weight) / totalWeight)
+            }
+        }
+    }
+
     /// The request one run of `stage` makes for a sector of `size`.
     public func request(_ stage: ProofStage, _ size: SectorSize) -> ResourceRequest {
         var request = ResourceRequest(stage: stage, cost: cost(stage, size))
@@ -156,7 +171,7 @@ public struct Simulator {
 
     public func run() -> SimulationResult {
         // As the daemon's pools: `[resources] long_stage_share`, auto from this box and mix.
-        let longStageShare = setup.workload.resources.longStageShare.resolved(auto: LongStageShare.auto(setup))
+        let longStageShare = setup.longStageShare
         let workload = setup.workload
         let end = Int64(setup.days * 86_400_000)
         var ledger = ResourceLedger(setup.capacity)

@@ -15,7 +15,6 @@ public struct ThroughputBound: Sendable {
         let capacity = setup.capacity
         let hasGPUs = !capacity.gpus.isEmpty
         let mix = setup.workload.sectors
-        let totalWeight = Double(mix.reduce(0) { $0 + $1.weight })
         // Resource-seconds one average sector needs, and what WindowPoSt takes per day.
         var demand: [String: Double] = [:]
         func add(_ request: ResourceRequest, seconds: Double, weight: Double, into table: inout [String: Double]) {
@@ -24,13 +23,8 @@ public struct ThroughputBound: Sendable {
             table["hugepages", default: 0] += Double(request.hugepages) * seconds * weight
             if hasGPUs, request.vramBytes > 0, request.extraGPUSlots == 0 { table["gpu", default: 0] += seconds * weight }
         }
-        for sectors in mix {
-            for case let .stage(stage) in setup.workload.flow(sectors.kind) {
-                let cost = setup.cost(stage, sectors.size)
-                // A batch stage's run serves the whole batch.
-                let share = stage.isBatch ? 1 / Double(max(1, setup.workload.batchSize)) : 1
-                add(setup.request(stage, sectors.size), seconds: cost.duration.inSeconds, weight: share * Double(sectors.weight) / totalWeight, into: &demand)
-            }
+        for run in setup.averageSectorRuns {
+            add(setup.request(run.stage, run.size), seconds: setup.cost(run.stage, run.size).duration.inSeconds, weight: run.share, into: &demand)
         }
         var post: [String: Double] = [:]
         if let bursts = setup.workload.windowPost {

@@ -53,19 +53,7 @@ import Testing
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("relaysig-\(UUID().uuidString).txt").path
         try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: file) }
-        // python3 runs off the cooperative pool: waiting for it must not hold a pool thread.
-        let (status, output) = try await runBlocking { [script] in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", "-c", script, file, "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, output)
-        }
+        let (status, output) = try await runTool(["python3", "-c", script, file, "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"])
         #expect(status == 0, "python3 said: \(output)")
         #expect(output.contains("checked \(lines.count) \(signer.address.lowercaseHex)"), "python3 said: \(output)")
     }
