@@ -246,9 +246,6 @@ final class PassiveTestSocket: Sendable {
 /// Echo handler used by HTTP tests.
 let httpEchoHandler: @Sendable (HTTPRequest) async -> HTTPResponse = { request in
     switch request.path {
-    case "/slow":
-        try? await Task.sleep(for: .milliseconds(300))
-        return .text(200, "slow done")
     case "/close":
         return HTTPResponse(status: 200, headers: [("Connection", "close")], body: Array("bye".utf8))
     default:
@@ -604,7 +601,7 @@ func expectHTTPServerHealthy(_ port: UInt16, sourceLocation: SourceLocation = #_
             #expect(result.0?.status == 200)
             #expect(result.1, "idle connection got data instead of a silent close")
             #expect(result.2 >= .milliseconds(100) && result.2 < .seconds(10), "closed after \(result.2)")
-            let deadline = ContinuousClock.now + .seconds(2)
+            let deadline = ContinuousClock.now + .seconds(60)
             while server.openConnections > 0 && ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(5))
             }
@@ -644,7 +641,7 @@ func expectHTTPServerHealthy(_ port: UInt16, sourceLocation: SourceLocation = #_
             // Freeing a slot lets new clients in.
             idle[1].close()
             idle.remove(at: 1)
-            let deadline = ContinuousClock.now + .seconds(3)
+            let deadline = ContinuousClock.now + .seconds(60)
             while server.openConnections >= 3 && ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(5))
             }
@@ -808,7 +805,17 @@ func expectHTTPServerHealthy(_ port: UInt16, sourceLocation: SourceLocation = #_
     }
 
     @Test func shutdownFinishesInFlightAndClosesIdle() async throws {
-        let server = HTTPServer(host: "127.0.0.1", port: 0, limits: .init(shutdownGracePeriod: .seconds(2)), handler: httpEchoHandler)
+        // Ordered by events, not by the clock: the handler says when it holds the request and
+        // finishes only when released, so a loaded machine cannot turn the in-flight request
+        // into an idle connection (closed at once) or outlast the grace period.
+        let (started, startedSink) = AsyncStream.makeStream(of: Void.self)
+        let (release, releaseSource) = AsyncStream.makeStream(of: Void.self)
+        let server = HTTPServer(host: "127.0.0.1", port: 0, limits: .init(shutdownGracePeriod: .seconds(120))) { request in
+            guard request.path == "/held" else { return await httpEchoHandler(request) }
+            startedSink.yield()
+            for await _ in release { break }
+            return .text(200, "held done")
+        }
         let port = try server.start()
         let idle = try await runBlocking { () -> RawHTTPConnection in
             let c = try RawHTTPConnection.open(port: port)
@@ -817,17 +824,17 @@ func expectHTTPServerHealthy(_ port: UInt16, sourceLocation: SourceLocation = #_
             return c
         }
         defer { idle.close() }
-        let inFlight = Task { try await HTTPClient.send(HTTPRequest(target: "/slow"), host: "127.0.0.1", port: port, timeout: .seconds(30)) }
-        let deadline = ContinuousClock.now + .seconds(2)
-        while server.openConnections < 2 && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        try await Task.sleep(for: .milliseconds(50))
-        await server.shutdown()
-        let response = try await inFlight.value
-        #expect(response.status == 200 && response.bodyText == "slow done")
-        #expect(response.header("Connection") == "close")
+        let inFlight = Task { try await HTTPClient.send(HTTPRequest(target: "/held"), host: "127.0.0.1", port: port, timeout: .seconds(120)) }
+        for await _ in started { break }
+        let stopping = Task { await server.shutdown() }
+        // The idle connection is closed while the in-flight request is still held.
         #expect(try await runBlocking { try idle.readEOF() })
+        #expect(server.openConnections == 1)
+        releaseSource.yield()
+        let response = try await inFlight.value
+        #expect(response.status == 200 && response.bodyText == "held done")
+        #expect(response.header("Connection") == "close")
+        await stopping.value
         #expect(server.openConnections == 0)
         do throws(HTTPClientError) {
             _ = try await HTTPClient.send(HTTPRequest(), host: "127.0.0.1", port: port, timeout: .seconds(1))
@@ -880,5 +887,30 @@ func expectHTTPServerHealthy(_ port: UInt16, sourceLocation: SourceLocation = #_
             #expect(statuses == [400, 431, 413, 408])
             try await expectHTTPServerHealthy(port)
         }
+    }
+}
+
+/// What priority the handler saw.
+private final class SeenPriority: Sendable {
+    let value = Mutex<TaskPriority?>(nil)
+}
+
+@Suite struct HTTPHandlerPriorityTests {
+    /// A handler task made at the connection thread's default priority would queue behind every
+    /// default-priority job already waiting for the cooperative pool (a test run's whole backlog
+    /// of test bodies, or a busy daemon's), long enough for a client to time out. Saturating the
+    /// real pool to show it would stall every other test, so this checks the cause: the priority.
+    @Test("a request's handler runs at high priority, ahead of the pool's default-priority backlog")
+    func handlerRunsAtHighPriority() async throws {
+        let seen = SeenPriority()
+        try await withHTTPTestServer(handler: { request in
+            seen.value.withLock { $0 = Task.currentPriority }
+            return await httpEchoHandler(request)
+        }) { port, _ in
+            let response = try await HTTPClient.send(HTTPRequest(method: "POST", body: [7, 8]), host: "127.0.0.1", port: port, timeout: .seconds(60))
+            #expect(response.body == [7, 8])
+        }
+        let priority = try #require(seen.value.withLock { $0 })
+        #expect(priority >= .high, "handler ran at \(priority)")
     }
 }

@@ -231,9 +231,9 @@ public enum HTTPServerError: Error, Sendable, Hashable, CustomStringConvertible 
 ///
 /// Threading: a dedicated accept thread blocks in `poll`/`accept`, and each connection
 /// gets its own thread (at most `Limits.maxConnections`; extra connections are answered
-/// with 503 and closed). Request handlers are `async` and run as Swift tasks; the
-/// connection thread (never a cooperative-pool thread) waits for them. Nothing polls
-/// while idle: all blocking waits have deadlines derived from the limits.
+/// with 503 and closed). Request handlers are `async` and run as Swift tasks at `.high`
+/// priority; the connection thread (never a cooperative-pool thread) waits for them.
+/// Nothing polls while idle: all blocking waits have deadlines derived from the limits.
 ///
 /// Keep-alive is the HTTP/1.1 default; HTTP/1.0 requests and `Connection: close` close
 /// the connection after the response. A request (from its first byte to the end of its
@@ -619,7 +619,11 @@ public final class HTTPServer: Sendable {
         let done = DispatchSemaphore(value: 0)
         let handler = self.handler
         let completion = HandlerCompletion()
-        let task = Task {
+        // `.high`: a task made on this plain thread would otherwise take the default priority
+        // and queue behind every default-priority job already waiting for the cooperative
+        // pool (on Linux each priority has its own worker threads, served FIFO). An operator's
+        // pause or a scrape must not wait for that backlog; actors it calls are escalated.
+        let task = Task(priority: .high) {
             let response = await handler(request)
             completion.finish(response, signal: done)
         }
