@@ -275,14 +275,15 @@ struct BlockingFileWorkTests {
             clearing.append(Task { await store.clearData() })
         }
         // If the removals ran on the cooperative pool, nothing async could run any more; a
-        // Dispatch watchdog then frees them after 30 s so the test fails instead of hanging.
+        // Dispatch watchdog then frees them after 120 s so the test fails instead of hanging
+        // (long: on a loaded two-core machine the clearing tasks may queue for many seconds).
         let done = Mutex(false), rescued = Mutex(false)
-        DispatchQueue.global().asyncAfter(deadline: .now() + 30) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + 120) {
             guard !done.withLock({ $0 }) else { return }
             rescued.withLock { $0 = true }
             for _ in 0..<count { gate.signal() }
         }
-        try await eventually("every removal under way") { started.withLock { $0 } == count || rescued.withLock { $0 } }
+        try await eventually("every removal under way", timeout: .seconds(240)) { started.withLock { $0 } == count || rescued.withLock { $0 } }
         #expect(!rescued.withLock { $0 }, "the removals held the cooperative pool")
         // With the removals on the cooperative pool, no thread would be left to run this.
         #expect(await Probe().ping())

@@ -122,8 +122,14 @@ struct SystemdNotifyTests {
         let environment = ["NOTIFY_SOCKET": listener.name, "WATCHDOG_USEC": "40000"]
         let notifier = try #require(try SystemdNotifier.from(environment: environment, log: quietLog))
         let gate = ProbeGate()
-        notifier.startWatchdog { await gate.pass() }
+        let lowest = Mutex<UInt8>(.max)
+        notifier.startWatchdog {
+            lowest.withLock { $0 = min($0, Task.currentPriority.rawValue) }
+            await gate.pass()
+        }
         for _ in 0..<3 { #expect(try await listener.next() == "WATCHDOG=1") }
+        // Probes run at high priority, ahead of default-priority work queued for the pool.
+        #expect(lowest.withLock { $0 } >= TaskPriority.high.rawValue)
         gate.close()
         // Beats already probed may still land; then none while the probe hangs.
         try await Task.sleep(for: .milliseconds(100))

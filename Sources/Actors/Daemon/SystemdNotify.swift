@@ -123,7 +123,10 @@ public final class SystemdNotifier: Sendable {
         guard let interval = watchdogInterval else { return }
         state.withLock { state in
             guard state.watchdog == nil, !state.closed else { return }
-            state.watchdog = Task { [weak self] in
+            // `.high`, with the probe and its timer inheriting it: the beat should say whether
+            // the supervisor answers, not how long default-priority work queues for the pool; a
+            // busy but healthy daemon that systemd restarted would lose its stages in flight.
+            state.watchdog = Task(priority: .high) { [weak self] in
                 let outstanding = Flag()
                 let clock = ContinuousClock()
                 var next = clock.now
