@@ -1,8 +1,9 @@
 import Foundation
 import ProofsFFI
+import TestSupport
 import Testing
 
-@Suite("Crynux task scores (spec s3.4)")
+@Suite("Crynux task scores (spec s3.4)", .computeBound)
 struct CrynuxScoreTests {
     @Test("LLM score: SHA-256 of each JSON file, concatenated, equal to Python hashlib")
     func llm() {

@@ -47,7 +47,7 @@ enum PNGFixtures {
     }
 }
 
-@Suite("PNG decoder against Go's image/png")
+@Suite("PNG decoder against Go's image/png", .computeBound)
 struct PNGDecoderTests {
     @Test("every valid fixture decodes to Go's image type, size and pixels")
     func decodesLikeGo() async {

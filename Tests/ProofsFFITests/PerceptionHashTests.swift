@@ -3,7 +3,7 @@ import Foundation
 import TestSupport
 import Testing
 
-@Suite("goimagehash PerceptionHash, bit-exact with the Go reference")
+@Suite("goimagehash PerceptionHash, bit-exact with the Go reference", .computeBound)
 struct PerceptionHashTests {
     @Test("every valid fixture hashes to the Go reference's value")
     func matchesGo() async {
