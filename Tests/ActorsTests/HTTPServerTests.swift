@@ -257,9 +257,10 @@ let httpEchoHandler: @Sendable (HTTPRequest) async -> HTTPResponse = { request i
     }
 }
 
-/// Starts a server on 127.0.0.1:0, runs `body`, always shuts the server down.
+/// Starts a server on 127.0.0.1:0, runs `body`, always shuts the server down. Idle keep-alive
+/// connections are kept 10 min, so a loaded machine cannot close one a test still holds.
 func withHTTPTestServer<T: Sendable>(
-    limits: HTTPServer.Limits = .init(shutdownGracePeriod: .seconds(1)),
+    limits: HTTPServer.Limits = .init(idleTimeout: .seconds(600), shutdownGracePeriod: .seconds(1)),
     handler: @escaping @Sendable (HTTPRequest) async -> HTTPResponse = httpEchoHandler,
     _ body: (UInt16, HTTPServer) async throws -> T
 ) async throws -> T {
@@ -493,7 +494,7 @@ func expectHTTPServerHealthy(_ port: UInt16, sourceLocation: SourceLocation = #_
     }
 
     @Test func oversizeBodyAndHeaders() async throws {
-        let limits = HTTPServer.Limits(maxBodyBytes: 1024, shutdownGracePeriod: .seconds(1))
+        let limits = HTTPServer.Limits(maxBodyBytes: 1024, idleTimeout: .seconds(600), shutdownGracePeriod: .seconds(1))
         try await withHTTPTestServer(limits: limits) { port, _ in
             // Content-Length over the limit: 413 before the body is read.
             let big = try await HTTPClient.send(
@@ -610,7 +611,7 @@ func expectHTTPServerHealthy(_ port: UInt16, sourceLocation: SourceLocation = #_
     }
 
     @Test func connectionCap() async throws {
-        let limits = HTTPServer.Limits(maxConnections: 3, shutdownGracePeriod: .seconds(1))
+        let limits = HTTPServer.Limits(maxConnections: 3, idleTimeout: .seconds(600), shutdownGracePeriod: .seconds(1))
         try await withHTTPTestServer(limits: limits) { port, server in
             var idle: [RawHTTPConnection] = []
             defer { idle.forEach { $0.close() } }
@@ -810,7 +811,7 @@ func expectHTTPServerHealthy(_ port: UInt16, sourceLocation: SourceLocation = #_
         // into an idle connection (closed at once) or outlast the grace period.
         let (started, startedSink) = AsyncStream.makeStream(of: Void.self)
         let (release, releaseSource) = AsyncStream.makeStream(of: Void.self)
-        let server = HTTPServer(host: "127.0.0.1", port: 0, limits: .init(shutdownGracePeriod: .seconds(120))) { request in
+        let server = HTTPServer(host: "127.0.0.1", port: 0, limits: .init(idleTimeout: .seconds(600), shutdownGracePeriod: .seconds(120))) { request in
             guard request.path == "/held" else { return await httpEchoHandler(request) }
             startedSink.yield()
             for await _ in release { break }

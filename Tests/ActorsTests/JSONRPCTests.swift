@@ -38,7 +38,7 @@ func makeTestRPCServer(token: String? = nil, counter: RPCNotificationCounter = R
 /// Starts an HTTP server hosting `rpc` and runs `body` with its port.
 func withTestRPCServer<T: Sendable>(
     _ rpc: JSONRPCServer,
-    limits: HTTPServer.Limits = .init(shutdownGracePeriod: .seconds(1)),
+    limits: HTTPServer.Limits = .init(idleTimeout: .seconds(600), shutdownGracePeriod: .seconds(1)),
     _ body: (UInt16) async throws -> T
 ) async throws -> T {
     try await withHTTPTestServer(limits: limits, handler: { await rpc.handle($0) }) { port, _ in try await body(port) }
@@ -239,7 +239,7 @@ func postRPC(_ port: UInt16, _ body: String, headers: [(name: String, value: Str
     }
 
     @Test func pythonJSONRPC() async throws {
-        let limits = HTTPServer.Limits(maxBodyBytes: 4096, shutdownGracePeriod: .seconds(1))
+        let limits = HTTPServer.Limits(maxBodyBytes: 4096, idleTimeout: .seconds(600), shutdownGracePeriod: .seconds(1))
         try await withTestRPCServer(makeTestRPCServer(token: "py-token"), limits: limits) { port in
             let script = """
                 import json, sys, urllib.request, urllib.error
