@@ -63,25 +63,7 @@ public struct DurableFile: Sendable {
         PersistenceIO.append(CRC32C.checksum(payload), to: &bytes)
         bytes.append(contentsOf: payload)
 
-        let directory = PersistenceIO.directory(of: path)
-        let temporary = directory + "/" + temporaryPrefix + PersistenceIO.temporarySuffix()
-        let fd = try PersistenceIO.openOrThrow(temporary, O_WRONLY | O_CREAT | O_EXCL, mode: 0o644)
-        do throws(PersistenceError) {
-            try PersistenceIO.writeAll(fd, bytes, path: temporary)
-            try PersistenceIO.fsync(fd, path: temporary)
-        } catch {
-            PersistenceIO.closeQuietly(fd)
-            try? PersistenceIO.unlink(temporary)
-            throw error
-        }
-        do throws(PersistenceError) {
-            try PersistenceIO.close(fd, path: temporary)
-            try PersistenceIO.rename(temporary, to: path)
-        } catch {
-            try? PersistenceIO.unlink(temporary)
-            throw error
-        }
-        try PersistenceIO.fsyncDirectory(directory)
+        try PersistenceIO.replaceAtomically(path, with: bytes, temporaryPrefix: temporaryPrefix)
     }
 
     /// Reads and validates the document.

@@ -386,26 +386,7 @@ public final class Journal: Sendable {
 
     /// Creates a journal holding only its header, atomically and durably.
     private static func create(_ path: String) throws(PersistenceError) {
-        let directory = PersistenceIO.directory(of: path)
-        let temporary =
-            directory + "/" + PersistenceIO.baseName(of: path) + ".tmp-" + PersistenceIO.temporarySuffix()
-        let fd = try PersistenceIO.openOrThrow(temporary, O_WRONLY | O_CREAT | O_EXCL, mode: 0o644)
-        do throws(PersistenceError) {
-            try PersistenceIO.writeAll(fd, fileHeader, path: temporary)
-            try PersistenceIO.fsync(fd, path: temporary)
-        } catch {
-            PersistenceIO.closeQuietly(fd)
-            try? PersistenceIO.unlink(temporary)
-            throw error
-        }
-        do throws(PersistenceError) {
-            try PersistenceIO.close(fd, path: temporary)
-            try PersistenceIO.rename(temporary, to: path)
-        } catch {
-            try? PersistenceIO.unlink(temporary)
-            throw error
-        }
-        try PersistenceIO.fsyncDirectory(directory)
+        try PersistenceIO.replaceAtomically(path, with: fileHeader, temporaryPrefix: PersistenceIO.baseName(of: path) + ".tmp-")
     }
 
     /// Removes `<name>.tmp-*` left by a creation interrupted by a crash.

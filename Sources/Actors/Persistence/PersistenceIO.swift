@@ -185,6 +185,31 @@ enum PersistenceIO {
         try close(fd, path: directory)
     }
 
+    /// Replaces `path` with `bytes` so that a crash leaves the old file or the new one, never a
+    /// mix: written and fsync'd under `<directory>/<temporaryPrefix><random>`, renamed over
+    /// `path`, the directory fsync'd. The temporary is removed when a step fails.
+    static func replaceAtomically(_ path: String, with bytes: [UInt8], temporaryPrefix: String) throws(PersistenceError) {
+        let directory = directory(of: path)
+        let temporary = directory + "/" + temporaryPrefix + temporarySuffix()
+        let fd = try openOrThrow(temporary, O_WRONLY | O_CREAT | O_EXCL, mode: 0o644)
+        do throws(PersistenceError) {
+            try writeAll(fd, bytes, path: temporary)
+            try fsync(fd, path: temporary)
+        } catch {
+            closeQuietly(fd)
+            try? unlink(temporary)
+            throw error
+        }
+        do throws(PersistenceError) {
+            try close(fd, path: temporary)
+            try rename(temporary, to: path)
+        } catch {
+            try? unlink(temporary)
+            throw error
+        }
+        try fsyncDirectory(directory)
+    }
+
     /// The directory holding `path` (`"."` for a bare file name).
     static func directory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
