@@ -2,6 +2,7 @@ import Synchronization
 import Foundation
 import ProofsFFI
 import Scheduler
+import TestSupport
 import Testing
 @testable import Actors
 

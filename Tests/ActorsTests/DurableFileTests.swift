@@ -9,31 +9,6 @@ import Glibc
 import Darwin
 #endif
 
-/// Creates a fresh, uniquely named directory under the system temporary directory.
-private func makeTemporaryDirectory() throws -> String {
-    let base = FileManager.default.temporaryDirectory.path + "/durable-file-tests-XXXXXX"
-    var template = Array(base.utf8CString)
-    guard let made = mkdtemp(&template) else {
-        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: base])
-    }
-    return String(cString: made)
-}
-
-/// Runs `body` with a fresh directory that is removed when it returns.
-private func withTemporaryDirectory<R>(_ body: (String) throws -> R) throws -> R {
-    let directory = try makeTemporaryDirectory()
-    defer { try? FileManager.default.removeItem(atPath: directory) }
-    return try body(directory)
-}
-
-private func rawBytes(_ path: String) throws -> [UInt8] {
-    [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-}
-
-private func writeRaw(_ bytes: [UInt8], to path: String) throws {
-    try Data(bytes).write(to: URL(fileURLWithPath: path))
-}
-
 /// Runs `body`, expecting `PersistenceError.corrupt` for `path`; returns the reason.
 @discardableResult
 private func expectCorrupt(
@@ -84,7 +59,7 @@ struct DurableFileTests {
 
     @Test("a written document reads back, and a rewrite replaces it")
     func roundTrip() throws {
-        try withTemporaryDirectory { (directory) throws in
+        try withTemporaryDirectory("durable-file-tests") { (directory) throws in
             let file = DurableFile(path: directory + "/state")
             try file.write(document)
             #expect(try file.read() == document)
@@ -102,7 +77,7 @@ struct DurableFileTests {
 
     @Test("the on-disk header is magic, version, length, CRC-32C")
     func headerLayout() throws {
-        try withTemporaryDirectory { (directory) throws in
+        try withTemporaryDirectory("durable-file-tests") { (directory) throws in
             let file = DurableFile(path: directory + "/state")
             try file.write(document)
             let bytes = try rawBytes(file.path)
@@ -116,14 +91,14 @@ struct DurableFileTests {
 
     @Test("a missing file reads as nil")
     func missing() throws {
-        try withTemporaryDirectory { (directory) throws in
+        try withTemporaryDirectory("durable-file-tests") { (directory) throws in
             #expect(try DurableFile(path: directory + "/state").read() == nil)
         }
     }
 
     @Test("truncation at every byte offset is reported as corrupt and the file is left in place")
     func truncatedEverywhere() throws {
-        try withTemporaryDirectory { (directory) throws in
+        try withTemporaryDirectory("durable-file-tests") { (directory) throws in
             let file = DurableFile(path: directory + "/state")
             try file.write(document)
             let image = try rawBytes(file.path)
@@ -143,7 +118,7 @@ struct DurableFileTests {
 
     @Test("a flipped bit anywhere in header or payload is reported as corrupt")
     func bitFlipsEverywhere() throws {
-        try withTemporaryDirectory { (directory) throws in
+        try withTemporaryDirectory("durable-file-tests") { (directory) throws in
             let file = DurableFile(path: directory + "/state")
             try file.write(document)
             let image = try rawBytes(file.path)
@@ -173,7 +148,7 @@ struct DurableFileTests {
 
     @Test("foreign content, an empty file and trailing garbage are corrupt")
     func foreignContent() throws {
-        try withTemporaryDirectory { (directory) throws in
+        try withTemporaryDirectory("durable-file-tests") { (directory) throws in
             let file = DurableFile(path: directory + "/state")
             try writeRaw(Array(#"{"seq": 1}"#.utf8), to: file.path)
             let foreign = expectCorrupt(path: file.path) { () throws(PersistenceError) in _ = try file.read() }
@@ -195,7 +170,7 @@ struct DurableFileTests {
 
     @Test("stray temporaries are ignored by read and removed by removeStaleTemporaries")
     func staleTemporaries() throws {
-        try withTemporaryDirectory { (directory) throws in
+        try withTemporaryDirectory("durable-file-tests") { (directory) throws in
             let file = DurableFile(path: directory + "/state")
             try file.write(document)
             try writeRaw(Array("SEALSTATE half-written".utf8), to: directory + "/state.tmp-123-00ff")
@@ -214,7 +189,7 @@ struct DurableFileTests {
 
     @Test("I/O failures name the path and the operation")
     func ioErrors() throws {
-        try withTemporaryDirectory { (directory) throws in
+        try withTemporaryDirectory("durable-file-tests") { (directory) throws in
             let missingDirectory = DurableFile(path: directory + "/nope/state")
             do throws(PersistenceError) {
                 try missingDirectory.write(document)
@@ -252,7 +227,7 @@ struct DurableFileTests {
 
     @Test("concurrent writers leave one complete document and no temporaries")
     func concurrentWriters() async throws {
-        let directory = try makeTemporaryDirectory()
+        let directory = try makeTemporaryDirectory("durable-file-tests")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let file = DurableFile(path: directory + "/state")
         let payloads = (0..<8).map { index in Array("{\"writer\": \(index)}".utf8) }

@@ -1,6 +1,7 @@
 import Foundation
 import ProofsFFI
 import Scheduler
+import TestSupport
 import Testing
 @testable import Actors
 
@@ -22,7 +23,7 @@ struct FFIBackendTests {
         let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         candidates.append(package.appendingPathComponent(".build/debug/\(name)").path)
         guard let found = candidates.first(where: { fm.fileExists(atPath: $0) }) else {
-            throw TimedOut(what: "\(name), built by swift build --build-tests; looked in \(candidates)")
+            throw TestSetupError("\(name) not found (built by swift build --build-tests); looked in \(candidates)")
         }
         return found
     }

@@ -10,31 +10,6 @@ import Glibc
 import Darwin
 #endif
 
-/// Creates a fresh, uniquely named directory under the system temporary directory.
-private func makeTemporaryDirectory() throws -> String {
-    let base = FileManager.default.temporaryDirectory.path + "/journal-tests-XXXXXX"
-    var template = Array(base.utf8CString)
-    guard let made = mkdtemp(&template) else {
-        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: base])
-    }
-    return String(cString: made)
-}
-
-/// Runs `body` with a fresh directory that is removed when it returns.
-private func withTemporaryDirectory<R>(_ body: (String) throws -> R) throws -> R {
-    let directory = try makeTemporaryDirectory()
-    defer { try? FileManager.default.removeItem(atPath: directory) }
-    return try body(directory)
-}
-
-private func rawBytes(_ path: String) throws -> [UInt8] {
-    [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-}
-
-private func writeRaw(_ bytes: [UInt8], to path: String) throws {
-    try Data(bytes).write(to: URL(fileURLWithPath: path))
-}
-
 private func record(_ seq: Int) -> [UInt8] {
     Array("{\"seq\": \(seq), \"event\": \"PreCommit1Done\"}".utf8)
 }
@@ -70,7 +45,7 @@ private func expectCorrupt(
 struct JournalTests {
     @Test("a new journal holds only its header; appended records read back in order")
     func roundTrip() throws {
-        try withTemporaryDirectory { (directory) throws in
+        try withTemporaryDirectory("journal-tests") { (directory) throws in
             let path = directory + "/history"
             let journal = try Journal(path: path)
             #expect(journal.recovered == nil)
@@ -93,7 +68,7 @@ struct JournalTests {
 
     @Test("a torn final record at every cut point is recovered, preserved and appendable")
     func tornTailAtEveryCut() throws {
-        try withTemporaryDirectory { (directory) throws in
+        try withTemporaryDirectory("journal-tests") { (directory) throws in
             let records = [record(1), record(2), record(3)]
             let image = try makeJournal(directory + "/template", records)
             let lastFrame = 12 + records[2].count
@@ -123,7 +98,7 @@ struct JournalTests {
 
     @Test("a damaged or garbage-filled final record with nothing valid after it is a torn tail")
     func damagedFinalRecord() throws {
-        try withTemporaryDirectory { (directory) throws in
+        try withTemporaryDirectory("journal-tests") { (directory) throws in
             let records = [record(1), record(2)]
             let path = directory + "/history"
             let image = try makeJournal(path, records)
@@ -151,7 +126,7 @@ struct JournalTests {
 
     @Test("a damaged record followed by valid records is corruption, and the file is left untouched")
     func corruptionInTheMiddle() throws {
-        try withTemporaryDirectory { (directory) throws in
+        try withTemporaryDirectory("journal-tests") { (directory) throws in
             let records = [record(1), record(2), record(3)]
             let path = directory + "/history"
             let image = try makeJournal(path, records)
@@ -177,7 +152,7 @@ struct JournalTests {
 
     @Test("foreign, empty, headerless and future-version files are corrupt")
     func foreignFiles() throws {
-        try withTemporaryDirectory { (directory) throws in
+        try withTemporaryDirectory("journal-tests") { (directory) throws in
             let path = directory + "/history"
             let cases: [([UInt8], String)] = [
                 (Array("sector 1 started\n".utf8), "not a sealer journal"),
@@ -197,7 +172,7 @@ struct JournalTests {
 
     @Test("a second recovery at the same offset does not overwrite the first preserved tail")
     func repeatedRecoveryKeepsBothTails() throws {
-        try withTemporaryDirectory { (directory) throws in
+        try withTemporaryDirectory("journal-tests") { (directory) throws in
             let path = directory + "/history"
             let image = try makeJournal(path, [record(1)])
             try writeRaw(image + [1, 2, 3], to: path)
@@ -220,7 +195,7 @@ struct JournalTests {
     }
 
     static func ownershipBody() throws {
-        try withTemporaryDirectory { (directory) throws in
+        try withTemporaryDirectory("journal-tests") { (directory) throws in
             let path = directory + "/history"
             let journal = try Journal(path: path)
             #expect(throws: PersistenceError.locked(path: path)) { _ = try Journal(path: path) }
@@ -238,7 +213,7 @@ struct JournalTests {
 
     @Test("reading a missing journal is an I/O error naming it; stale creation temporaries are removed")
     func missingAndTemporaries() throws {
-        try withTemporaryDirectory { (directory) throws in
+        try withTemporaryDirectory("journal-tests") { (directory) throws in
             let path = directory + "/history"
             #expect(throws: PersistenceError.io(path: path, operation: "open", errno: ENOENT,
                                                 message: String(cString: strerror(ENOENT)))) {
@@ -253,7 +228,7 @@ struct JournalTests {
 
     @Test("concurrent appends all land intact")
     func concurrentAppends() async throws {
-        let directory = try makeTemporaryDirectory()
+        let directory = try makeTemporaryDirectory("journal-tests")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/history"
         let journal = try Journal(path: path)
@@ -274,7 +249,7 @@ struct JournalTests {
 
     @Test("oversized records are refused before touching the file")
     func tooLarge() throws {
-        try withTemporaryDirectory { (directory) throws in
+        try withTemporaryDirectory("journal-tests") { (directory) throws in
             let path = directory + "/history"
             let journal = try Journal(path: path)
             let size = Journal.maximumRecordSize + 1

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 @testable import Actors
 #if canImport(Glibc)
@@ -17,7 +18,7 @@ final class NotifyListener: Sendable {
     init(abstract: Bool = false) throws {
         let unique = "sealer-notify-\(UUID().uuidString.prefix(8))"
         fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        guard fd >= 0 else { throw TimedOut(what: "socket()") }
+        guard fd >= 0 else { throw TestSetupError("socket(): errno \(errno)") }
         var bytes: [UInt8]
         if abstract {
             name = "@" + unique
@@ -35,7 +36,7 @@ final class NotifyListener: Sendable {
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
         let length = socklen_t(MemoryLayout<sockaddr_un>.offset(of: \.sun_path)! + bytes.count - (abstract ? 0 : 1))
         let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        guard bound == 0 else { throw TimedOut(what: "bind(\(name)): errno \(errno)") }
+        guard bound == 0 else { throw TestSetupError("bind(\(name)): errno \(errno)") }
     }
 
     deinit {

@@ -1,6 +1,7 @@
 import Foundation
 import ProofsFFI
 import Scheduler
+import TestSupport
 @testable import Actors
 
 /// A fresh directory under the system temp dir, removed by `cleanup()`.
@@ -14,18 +15,37 @@ struct TempDir {
     func cleanup() { try? FileManager.default.removeItem(atPath: path) }
 }
 
-struct TimedOut: Error, CustomStringConvertible {
-    var what: String
-    var description: String { "timed out waiting for \(what)" }
+/// Creates a fresh directory `<tmp>/<prefix>-XXXXXX` with mkdtemp; the caller removes it.
+func makeTemporaryDirectory(_ prefix: String) throws -> String {
+    let base = FileManager.default.temporaryDirectory.path + "/\(prefix)-XXXXXX"
+    var template = Array(base.utf8CString)
+    guard let made = mkdtemp(&template) else {
+        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: base])
+    }
+    return String(cString: made)
 }
 
-/// Waits until `condition` holds, checking after every scheduling turn; fails after `timeout`.
-func eventually(_ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while !(try await condition()) {
-        if ContinuousClock.now > deadline { throw TimedOut(what: what) }
-        try await Task.sleep(for: .milliseconds(1))
-    }
+/// Runs `body` with a fresh directory that is removed when it returns.
+func withTemporaryDirectory<R>(_ prefix: String, _ body: (String) throws -> R) throws -> R {
+    let directory = try makeTemporaryDirectory(prefix)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    return try body(directory)
+}
+
+/// A file's bytes as they are on disk, past any API that would validate them.
+func rawBytes(_ path: String) throws -> [UInt8] {
+    [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+}
+
+/// Writes bytes as they are, to plant torn or foreign files.
+func writeRaw(_ bytes: [UInt8], to path: String) throws {
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+}
+
+/// A test's own setup failed (a socket, a missing helper binary): not what it tests.
+struct TestSetupError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// Settings for a fast test thread: millisecond waits, so threads sleep rather than spin and

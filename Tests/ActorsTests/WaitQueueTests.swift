@@ -1,5 +1,6 @@
 @testable import Actors
 import ProofsFFI
+import TestSupport
 import Testing
 
 @Suite("WaitQueue")

@@ -1,6 +1,7 @@
 import Foundation
 import ProofsFFI
 import Scheduler
+import TestSupport
 import Testing
 @testable import Actors
 

@@ -1,5 +1,6 @@
 import Foundation
 import ProofsFFI
+import TestSupport
 import Testing
 
 /// Issue 10's promise under fire: SIGKILL the daemon at seeded instants while a Crynux node works

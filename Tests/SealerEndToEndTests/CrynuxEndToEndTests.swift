@@ -3,6 +3,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import TestSupport
 import Testing
 
 /// Issue 10 as an operator sees it: sealing and Crynux tasks side by side on a 1-GPU box, and a

@@ -154,15 +154,6 @@ func runSealer(_ arguments: [String], environment: [String: String] = [:], timeo
     return SealerRun(status: status, stdout: child.stdout, stderr: child.log)
 }
 
-/// Polls until `condition` holds.
-func eventually(_ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while !(try await condition()) {
-        if ContinuousClock.now > deadline { throw HarnessError("timed out waiting for \(what)") }
-        try await Task.sleep(for: .milliseconds(5))
-    }
-}
-
 /// A daemon config for tests: `threads` sealer threads under `dir`, fast mock stages.
 func testConfig(dir: String, threads: Int, manager: String = "embedded", port: Int = 0, token: String? = nil,
                 stage: String = "5ms", extra: String = "") -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `sealer manager mock` as its own process, driving a `sealer daemon` over the Venus API.

@@ -1,6 +1,7 @@
 import Foundation
 import ProofsFFI
 import Scheduler
+import TestSupport
 import Testing
 @testable import Actors
 
@@ -10,16 +11,6 @@ private let gib: UInt64 = 1 << 30
 private func oneGPUBox(vramMiB: UInt64 = 24 * 1024) -> BoxCapacity {
     BoxCapacity(nodes: [NodeCapacity(id: 0, l3Groups: [Array(0..<8)], memoryBytes: 64 * gib)],
                 gpus: [GPUCapacity(index: 0, node: 0, vramBytes: vramMiB << 20)])
-}
-
-/// Polls `condition` until it holds or 60 s pass (a loaded 2-core CI machine); the result says which.
-private func eventually(_ condition: () async -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + .seconds(60)
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(5))
-    }
-    return await condition()
 }
 
 /// The inference GPU lease (issue 10): scoped (released on success, shutdown while running and
@@ -53,12 +44,12 @@ private func eventually(_ condition: () async -> Bool) async -> Bool {
         await rig.mock.tick()
         let thread = rig.thread(try rig.executor(), broker: broker)
         let cycle = Task { await thread.cycle() }
-        #expect(await eventually { await broker.usage.waiting == 1 })
+        try await eventually("one waiter") { await broker.usage.waiting == 1 }
         #expect(await broker.waitingByStage == ["crynux_inference": 1])
         #expect(await thread.info().localAction.hasPrefix("waiting for a GPU lease (crynux_inference, below sealing)"))
         cycle.cancel()
         await cycle.value
-        #expect(await eventually { await broker.usage.waiting == 0 })
+        try await eventually("no waiter") { await broker.usage.waiting == 0 }
         await c2.release()
         #expect(await broker.usage.held.isEmpty)
         #expect(await broker.isBalanced)
@@ -80,7 +71,7 @@ private func eventually(_ condition: () async -> Bool) async -> Bool {
         await rig.mock.tick()
         let thread = rig.thread(try rig.executor(sleep: 30), broker: broker)
         let cycle = Task { await thread.cycle() }
-        #expect(await eventually { rig.runs == 1 })
+        try await eventually("one run") { rig.runs == 1 }
         #expect(await broker.usage.held.count == 1)
         #expect(await thread.info().localAction.hasPrefix("running on "))
         cycle.cancel()

@@ -1,5 +1,6 @@
 import Foundation
 import Scheduler
+import TestSupport
 import Testing
 @testable import Actors
 

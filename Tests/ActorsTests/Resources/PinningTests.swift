@@ -1,6 +1,7 @@
 @testable import Actors
 import Foundation
 import Scheduler
+import TestSupport
 import Testing
 import ProofsFFI
 import Synchronization

@@ -1,6 +1,7 @@
 @testable import Actors
 import ProofsFFI
 import Scheduler
+import TestSupport
 import Testing
 
 @Suite struct ProcessorChoiceTests {

@@ -1,6 +1,7 @@
 @testable import Actors
 import ProofsFFI
 import Scheduler
+import TestSupport
 import Testing
 
 /// Sealing threads admitted through the pools: waits are explained, pausable, and leave nothing held.
