@@ -49,6 +49,7 @@ enum PoolsBench {
         // The live broker gets the same policy as the simulator (the long-stage share resolved the
         // same way), with its times divided by the speedup like the stage durations.
         policy.longStageShare = setup.longStageShare
+        policy.spillGranule = setup.spillGranule
         policy.longStage = policy.longStage / speedup
         policy.starvationWait = policy.starvationWait / speedup
         policy.headroomWait = policy.headroomWait / speedup

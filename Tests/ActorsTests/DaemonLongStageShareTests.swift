@@ -48,4 +48,20 @@ struct DaemonLongStageShareTests {
                                            sysfsRoot: "/nonexistent")
         #expect(post.policy.longStageShare == .off)
     }
+
+    @Test("with pc1_spill_slowdown, the spill granule is the smallest PC1 of the sealer and rebuild threads; without it, none")
+    func poolsCarryTheSpillGranule() throws {
+        var big = fastSettings(1, "")
+        big.sealing.allowedSizes = [.gib64]
+        var post = fastSettings(2, "", plan: .wdpost)
+        post.sealing.allowedSizes = [.gib32]
+        let spill = try resources("pc1_spill_slowdown = 0.3")
+        let mixed = try DaemonOptions.pools(spill, threads: [fastSettings(0, ""), big], file: "s.toml", log: quietLog, sysfsRoot: "/nonexistent")
+        #expect(mixed.pc1Spill && mixed.policy.spillGranule == 64 * gib)
+        // The WindowPoSt thread's 32 GiB runs no PC1: the 64 GiB sealer's 128 GiB PC1 is the granule.
+        let only64 = try DaemonOptions.pools(spill, threads: [big, post], file: "s.toml", log: quietLog, sysfsRoot: "/nonexistent")
+        #expect(only64.policy.spillGranule == 128 * gib)
+        let off = try DaemonOptions.pools(try resources(), threads: [fastSettings(0, ""), big], file: "s.toml", log: quietLog, sysfsRoot: "/nonexistent")
+        #expect(!off.pc1Spill && off.policy.spillGranule == 0)
+    }
 }

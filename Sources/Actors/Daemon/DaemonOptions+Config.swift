@@ -187,6 +187,12 @@ extension DaemonOptions {
         policy.longStageShare = resources.longStageShare.resolved(
             auto: LongStageShare.auto(capacity: capacity, resources: resources, threads: threads.map { ($0.plan, $0.sealing.allowedSizes?.first) },
                                       defaultSize: defaultSize, batchSize: batchSize))
+        if resources.pc1SpillSlowdown != nil {
+            // The sizes of the PC1s the threads may run: sealer and rebuild threads run one for
+            // each sector they seal or rebuild.
+            let sizes = threads.filter { $0.plan == .sealer || $0.plan == .rebuild }.flatMap { $0.sealing.allowedSizes ?? [defaultSize] }
+            policy.spillGranule = PC1Spill.granule(costs: resources.costTable, sizes: sizes)
+        }
         log.info("resource pools: \(capacity.cpuCount) cores on \(capacity.nodes.count) node(s), \(ByteSize.short(capacity.memoryBytes)) memory, "
             + "\(capacity.hugepages) x 1GiB hugepages, \(capacity.gpus.count) GPU(s)"
             + (capacity.nvme.isEmpty ? "" : ", \(capacity.nvme.count) NVMe drive(s) with \(ByteSize.short(capacity.nvme.reduce(0) { $0 + $1.bytes })) of layer space")

@@ -40,6 +40,12 @@ public struct AdmissionPolicy: Sendable, Hashable {
     public var longStageShare = LongStageShare.Resolved.off
     /// Stages expected to run at least this long are long stages (a scaled-time bench scales it).
     public var longStage = LongStageShare.longStage
+    /// With `pc1_spill_slowdown` set, the memory of the box's smallest PC1 (0: spilling off).
+    /// A spill holds its memory longer for the same sector, so it takes only what short stages
+    /// leave: no PC1 spills while a short stage that needs this much memory from any node (a C2,
+    /// a WindowPoSt) waits, and memory drawn from several nodes comes from what cannot hold a
+    /// PC1 whole first (`ResourceLedger.memoryGranule`).
+    public var spillGranule: UInt64 = 0
 
     public init(starvationLimit: Int = 32, starvationWait: Duration = .seconds(6 * 3600), headroom: [ResourceRequest] = [],
                 headroomWait: Duration = .zero) {
@@ -98,11 +104,15 @@ public struct AdmissionPolicy: Sendable, Hashable {
                       running: [RunningGrant] = []) -> [(id: UInt64, grant: Grant)] {
         var reserved: [Reservation] = []
         var admitted: [(id: UInt64, grant: Grant, sequence: UInt64, priority: Int)] = []
+        ledger.memoryGranule = spillGranule
+        var spillBlockers = Set(waiters.filter(blocksSpills).map(\.id))
         for waiter in ranked(waiters, now: now, running: running) {
             let finish = now + (waiter.request.expectedDuration ?? Self.unknownDuration)
             let binding = reserved.filter { reservation in reservation.until.map { finish > $0 } ?? true }
-            if let grant = ledger.place(waiter.request, avoiding: binding), keepsHeadroom(waiter.request, grant, ledger, now: now, running: running) {
+            if let grant = ledger.place(waiter.request, avoiding: binding), keepsHeadroom(waiter.request, grant, ledger, now: now, running: running),
+               !(waiter.request.numaBound && grant.hasRemoteMemory && !spillBlockers.subtracting([waiter.id]).isEmpty) {
                 ledger.take(grant)
+                spillBlockers.remove(waiter.id)
                 admitted.append((waiter.id, grant, waiter.sequence, waiter.request.priority))
             } else if isStarving(waiter, now: now), !Self.waitsForNVMe(waiter.request, ledger),
                       let reservation = Self.reservation(for: waiter.request, in: ledger, now: now, running: running) {
@@ -119,6 +129,13 @@ public struct AdmissionPolicy: Sendable, Hashable {
             waiters[i].bypassed += admitted.count { $0.sequence > waiters[i].sequence && $0.priority <= own }
         }
         return admitted.map { ($0.id, $0.grant) }
+    }
+
+    /// A waiting short stage that draws at least `spillGranule` from any node: while one waits,
+    /// no PC1 spills (see `spillGranule`).
+    private func blocksSpills(_ waiter: Waiter) -> Bool {
+        let request = waiter.request
+        return spillGranule > 0 && !request.numaBound && !isLong(request) && request.memoryBytes >= spillGranule
     }
 
     /// A long sealing stage may not take what the WindowPoSt headroom needs: after it starts, the

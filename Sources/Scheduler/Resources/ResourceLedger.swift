@@ -74,6 +74,10 @@ public struct Grant: Sendable, Hashable, Codable {
         self.nvme = nvme.filter { $0.value > 0 }
     }
 
+    /// Whether some of its memory is on another node than its cores: for a NUMA-bound stage
+    /// (PC1), a spill, which runs `pc1_spill_slowdown` longer.
+    public var hasRemoteMemory: Bool { memory.keys.contains { $0 != node } }
+
     public init(node: Int, cpus: [Int], memoryBytes: UInt64, hugepages: Int, gpu: Int?, vramBytes: UInt64) {
         self.init(node: node, cpus: cpus, memory: [node: memoryBytes], hugepages: hugepages, gpu: gpu, vramBytes: vramBytes)
     }
@@ -158,6 +162,12 @@ public struct ResourceLedger: Sendable, Hashable {
     public var memory: MemoryLedger
     public var gpu: GPULedger
     public var nvme: NVMeLedger
+    /// With PC1 spilling on, the memory of the box's smallest PC1 (0: off; see
+    /// `AdmissionPolicy.spillGranule`). Memory drawn from several nodes (a stage that is not
+    /// NUMA-bound, a spilled PC1) then comes first from what no node can give such a PC1 whole
+    /// (each node's free bytes beyond a multiple of it), so a short stage does not leave a node
+    /// one PC1 short and push the next PC1 into a slow spill.
+    public var memoryGranule: UInt64 = 0
 
     public init(_ capacity: BoxCapacity) {
         self.capacity = capacity
@@ -228,6 +238,14 @@ public struct ResourceLedger: Sendable, Hashable {
                 guard let chosen = pickGPU(request, near: node.id, avoiding: blockedGPUs) else { return nil }
                 gpu = chosen
             }
+            if memoryGranule > 0, !request.numaBound || candidate.spills, request.memoryBytes > 0 {
+                let open = capacity.nodes.indices.filter { !blockedNodes.contains(capacity.nodes[$0].id) }
+                let shares = splitByGranule(request.memoryBytes, primary: candidate.index, among: open, atMostTwo: request.numaBound)
+                if shares.isEmpty { return nil }
+                let cpus = pickCPUs(request, node: candidate.index) ?? []
+                return Grant(node: node.id, cpus: cpus, memory: shares, hugepages: request.hugepages,
+                             gpu: gpu, vramBytes: wantsGPU ? request.vramBytes : 0, nvme: nvme.stripe(request.nvmeBytes, near: node.id))
+            }
             var shares: [Int: UInt64] = [:]
             var needed = request.memoryBytes
             let local = min(needed, memory.freeBytes[candidate.index])
@@ -247,6 +265,40 @@ public struct ResourceLedger: Sendable, Hashable {
                          gpu: gpu, vramBytes: wantsGPU ? request.vramBytes : 0, nvme: nvme.stripe(request.nvmeBytes, near: node.id))
         }
         return nil
+    }
+
+    /// `bytes` drawn from the nodes `open` (node id to amount): first from fragments (free bytes
+    /// beyond a multiple of `memoryGranule`), largest first, then by breaking whole granules,
+    /// from the node with the most free. A spill (`atMostTwo`) draws from `primary`, the node
+    /// of its cores, and the one other node that breaks the fewest granules. Empty: no room.
+    private func splitByGranule(_ bytes: UInt64, primary: Int, among open: [Int], atMostTwo: Bool) -> [Int: UInt64] {
+        let granule = memoryGranule
+        func split(_ nodes: [Int]) -> (shares: [Int: UInt64], broken: UInt64)? {
+            var needed = bytes, broken: UInt64 = 0
+            var taken: [Int: UInt64] = [:]
+            // Ties go to the primary node, then to the lower index.
+            func order(_ key: @escaping (Int) -> UInt64) -> [Int] {
+                nodes.sorted { (key($0), $0 == primary ? 1 : 0, -$0) > (key($1), $1 == primary ? 1 : 0, -$1) }
+            }
+            for j in order({ self.memory.freeBytes[$0] % granule }) where needed > 0 {
+                let take = min(needed, memory.freeBytes[j] % granule)
+                taken[j, default: 0] += take
+                needed -= take
+            }
+            for j in order({ self.memory.freeBytes[$0] }) where needed > 0 {
+                let take = min(needed, memory.freeBytes[j] - taken[j, default: 0])
+                taken[j, default: 0] += take
+                needed -= take
+                broken += (take + granule - 1) / granule
+            }
+            guard needed == 0 else { return nil }
+            var shares: [Int: UInt64] = [:]
+            for (j, amount) in taken where amount > 0 { shares[capacity.nodes[j].id] = amount }
+            return (shares, broken)
+        }
+        guard atMostTwo else { return split(open)?.shares ?? [:] }
+        let pairs = open.filter { $0 != primary }.compactMap { split([primary, $0]) }
+        return pairs.min { $0.broken < $1.broken }?.shares ?? [:]
     }
 
     /// L3 groups of node `i` with every core free.

@@ -172,6 +172,7 @@ public struct Simulator {
     public func run() -> SimulationResult {
         // As the daemon's pools: `[resources] long_stage_share`, auto from this box and mix.
         let longStageShare = setup.longStageShare
+        let spillGranule = setup.spillGranule
         let workload = setup.workload
         let end = Int64(setup.days * 86_400_000)
         var ledger = ResourceLedger(setup.capacity)
@@ -334,6 +335,7 @@ public struct Simulator {
             switch setup.policy {
             case var .dynamic(policy):
                 policy.longStageShare = longStageShare
+                policy.spillGranule = spillGranule
                 let holding = running.values.map { r in
                     RunningGrant(grant: r.grant, expectedEnd: .milliseconds(r.start + r.expected), isLong: r.expected >= policy.longStage.milliseconds)
                 }
@@ -373,7 +375,7 @@ public struct Simulator {
                 if let since { longestWait[stageOf] = max(longestWait[stageOf] ?? 0, now - since) }
                 var nominal = Double(setup.cost(stageOf, size).duration.milliseconds)
                 // A PC1 whose layers sit on two nodes runs `pc1_spill_slowdown` longer.
-                if stageOf == .pc1, grant.memory.count > 1, let slowdown = workload.resources.pc1SpillSlowdown { nominal *= 1 + slowdown }
+                if stageOf == .pc1, grant.hasRemoteMemory, let slowdown = workload.resources.pc1SpillSlowdown { nominal *= 1 + slowdown }
                 let duration = Int64((nominal * (1 + workload.jitter * (2 * random.unit() - 1))).rounded())
                 running[id] = Running(grant: grant, owner: owner, stage: stageOf, start: now, expected: duration, waited: now - (since ?? now), slot: slots[id])
                 schedule(now + duration, .stageDone(id))

@@ -220,6 +220,65 @@ private func box(nodes: Int = 4, perNode: UInt64 = 180, gpus: Int = 1, threads: 
         #expect(ledger.place(pc1) == nil)
     }
 
+    @Test("with a spill granule, memory drawn from several nodes leaves each node's whole PC1 slots")
+    func drawsFromSeveralNodesComeFromFragmentsFirst() throws {
+        let setup = box(nodes: 2, perNode: 100)
+        var ledger = ResourceLedger(setup.capacity)
+        // 30 GiB held on node 1: free 100 (a 64 GiB slot and 36 over) and 70 (a slot and 6 over).
+        ledger.take(Grant(node: 1, cpus: [], memory: [1: 30 * gib], hugepages: 0, gpu: nil, vramBytes: 0))
+        let pooled = ResourceRequest(stage: .c2, cores: 1, memoryBytes: 40 * gib, numaBound: false)
+        let pc1 = setup.request(.pc1, .gib32)
+        // Without a granule the cores' node gives all it can: node 0 is left one PC1 short.
+        var plain = ledger
+        plain.take(try #require(plain.place(pooled)))
+        #expect(plain.memory.freeBytes.count { $0 >= pc1.memoryBytes } == 1)
+        ledger.memoryGranule = pc1.memoryBytes
+        let grant = try #require(ledger.place(pooled))
+        #expect(grant.memory == [0: 36 * gib, 1: 4 * gib])
+        ledger.take(grant)
+        #expect(ledger.memory.freeBytes == [64 * gib, 66 * gib])
+        for node in 0..<2 {
+            var pinned = pc1
+            pinned.node = node
+            #expect(ledger.place(pinned)?.hasRemoteMemory == false, "node \(node) still holds a PC1 whole")
+        }
+        // More than the fragments hold: whole slots go, from the node with the most free.
+        let large = ResourceRequest(stage: .c2, cores: 1, memoryBytes: 70 * gib, numaBound: false)
+        #expect(ledger.place(large)?.memory == [0: 4 * gib, 1: 66 * gib])
+    }
+
+    @Test("no PC1 spills while a short stage that needs a PC1's worth of memory waits; it spills once none does")
+    func aSpillWaitsForTheShortStagesThatNeedItsMemory() throws {
+        let setup = box(nodes: 2, perNode: 100)
+        var pc1 = setup.request(.pc1, .gib32)
+        pc1.spillable = true
+        var policy = AdmissionPolicy()
+        policy.spillGranule = pc1.memoryBytes
+        var ledger = ResourceLedger(setup.capacity)
+        // 50 GiB free on each node: a PC1 fits only spilled, a 128 GiB C2 not at all.
+        for node in 0..<2 { ledger.take(Grant(node: node, cpus: [], memory: [node: 50 * gib], hugepages: 0, gpu: nil, vramBytes: 0)) }
+        let c2 = ResourceRequest(stage: .c2, cores: 1, memoryBytes: 128 * gib, numaBound: false)
+        var waiters = [Waiter(id: 1, request: c2, sequence: 1), Waiter(id: 2, request: pc1, sequence: 2)]
+        var held = ledger
+        #expect(policy.admit(&waiters, &held).isEmpty, "the spill would take what the waiting C2 needs")
+        #expect(held.memory == ledger.memory)
+        // Without the C2, the PC1 spills; without the granule (spilling as before) it spills anyway.
+        var alone = [waiters[1]]
+        let spilled = policy.admit(&alone, &held)
+        #expect(spilled.count == 1 && spilled[0].grant.hasRemoteMemory)
+        var before = AdmissionPolicy()
+        before.spillGranule = 0
+        var both = [Waiter(id: 1, request: c2, sequence: 1), Waiter(id: 2, request: pc1, sequence: 2)]
+        var plain = ledger
+        #expect(before.admit(&both, &plain).map(\.id) == [2])
+        // A waiting short stage that needs less than a PC1's memory (here it waits for cores)
+        // does not hold a spill back.
+        var small = [Waiter(id: 3, request: ResourceRequest(stage: .pc2, cores: 40, memoryBytes: 32 * gib, numaBound: false), sequence: 3),
+                     Waiter(id: 4, request: pc1, sequence: 4)]
+        var room = ledger
+        #expect(policy.admit(&small, &room).map(\.id) == [4])
+    }
+
     @Test func spillingBuysThroughputOnAnNPS4BoxAndTheWorkloadKeyIsRead() throws {
         let path = NSTemporaryDirectory() + "spill-\(UUID().uuidString).toml"
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -240,10 +299,10 @@ private func box(nodes: Int = 4, perNode: UInt64 = 180, gpus: Int = 1, threads: 
         // end, cut there: those are left out).
         let horizon = Duration.seconds(setup.days * 86_400)
         let pc1s = spilled.segments.filter { $0.stage == .pc1 && $0.end < horizon }
-        #expect(pc1s.contains { $0.grant.memory.count == 2 })
+        #expect(pc1s.contains { $0.grant.hasRemoteMemory })
         for segment in pc1s {
             let minutes = (segment.end - segment.start).inSeconds / 60
-            #expect(abs(minutes - (segment.grant.memory.count == 2 ? 234 : 180)) < 1e-6)
+            #expect(abs(minutes - (segment.grant.hasRemoteMemory ? 234 : 180)) < 1e-6)
         }
         let bound = PackingBound(setup, spillSlowdown: 0.3)
         #expect(try #require(bound.nodesWithSpill) > bound.nodes)
