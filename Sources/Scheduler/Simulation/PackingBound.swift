@@ -67,10 +67,17 @@ public struct PackingBound: Sendable {
         let headroom = policy.headroom.reduce(0.0) { $0 + Self.gib($1.memoryBytes) }
         let mixes = capacity.nodes.map { Self.mixes($0, placed) }
         nodes = Self.solveNodes(capacity, placed, pooled, mixes, post: post, headroom: nil, spill: nil)
-        nodesWithSpill = spillSlowdown.map { Self.solveNodes(capacity, placed, pooled, mixes, post: post, headroom: nil, spill: $0) }
-        nodesWithHeadroom = policy.headroom.isEmpty ? (nodesWithSpill ?? nodes)
+        // Spilled PC1s are pooled in the nodes' program; whole box states count them (and the
+        // C2s beside them) whole. Both bound every schedule, so the lower one holds.
+        nodesWithSpill = spillSlowdown.map { slowdown in
+            let pooledSpill = Self.solveNodes(capacity, placed, pooled, mixes, post: post, headroom: nil, spill: slowdown)
+            let states = Self.solveSpillStates(capacity, demands, placed: placed, mixes: mixes, post: post, spill: slowdown)
+            return min(pooledSpill, states ?? pooledSpill)
+        }
+        let headroomBound = policy.headroom.isEmpty ? (nodesWithSpill ?? nodes)
             : Self.solveNodes(capacity, placed, pooled, mixes, post: post, headroom: (headroom, policy.headroomWait.inSeconds / 86_400),
                               spill: spillSlowdown)
+        nodesWithHeadroom = min(headroomBound, nodesWithSpill ?? headroomBound)
         let onGPU = hasGPUs ? demands.filter { $0.request.vramBytes > 0 && $0.request.extraGPUSlots == 0 } : []
         gpus = Self.solveGPUs(capacity, onGPU)
         let cycle = setup.workload.sectors.reduce(0.0) { sum, sectors in
@@ -205,6 +212,80 @@ public struct PackingBound: Sendable {
         // No demand at all (an empty mix): nothing binds X; report infinity rather than unbounded.
         guard rows.contains(where: { $0[0] > 0 }) else { return .infinity }
         return LinearProgram(objective: objective, rows: rows, limits: limits).maximize()?.value ?? .infinity
+    }
+
+    /// With spilling: the best time-weighted mixture of whole box states. A state counts, as
+    /// integers, the local PC1s (at most what the nodes' mixes hold), the spilled ones, and every
+    /// stage that draws at least 1/32 of the box's memory from any node (C2, PC2); its memory
+    /// fits the box. Smaller stages and WindowPoSt are pooled as averages, and spilled PC1s may
+    /// take any node's memory, so this too bounds every schedule; where the nodes' program pools
+    /// a fraction of a spilled PC1 beside a fraction of a C2, this counts what fits at once.
+    /// nil when the states are too many to list (then the nodes' program alone bounds it).
+    static func solveSpillStates(_ capacity: BoxCapacity, _ demands: [Demand], placed: [Demand], mixes: [[[Int]]],
+                                 post: (request: ResourceRequest, concurrency: Double)?, spill slowdown: Double) -> Double? {
+        let total = gib(capacity.memoryBytes)
+        func isWhole(_ d: Demand) -> Bool { gib(d.request.memoryBytes) * 32 >= total }
+        let whole = demands.filter(isWhole)
+        let fluid = demands.filter { !isWhole($0) }
+        // One dimension per whole stage (its count), then one per spillable PC1 (spilled count).
+        let spillable = whole.indices.filter { whole[$0].stage == .pc1 && whole[$0].request.numaBound }
+        var maxima = whole.map { d -> Int in
+            let bytes = max(1, d.request.memoryBytes)
+            guard d.request.numaBound, let k = placed.firstIndex(of: d) else { return Int(capacity.memoryBytes / bytes) }
+            return mixes.reduce(0) { sum, node in sum + (node.map { $0[k] }.max() ?? 0) }
+        }
+        maxima += spillable.map { Int(capacity.memoryBytes / max(1, whole[$0].request.memoryBytes)) }
+        let bytes = whole.map(\.request.memoryBytes) + spillable.map { whole[$0].request.memoryBytes }
+        let cores = whole.map(\.request.cores) + spillable.map { whole[$0].request.cores }
+        var states: [[Int]] = []
+        func walk(_ i: Int, _ counts: [Int], _ used: UInt64, _ usedCores: Int) -> Bool {
+            if states.count > 20_000 { return false }
+            if i == maxima.count {
+                if counts.contains(where: { $0 > 0 }) { states.append(counts) }
+                return true
+            }
+            var next = counts, memory = used, taken = usedCores
+            for _ in 0...maxima[i] {
+                guard memory <= capacity.memoryBytes, taken <= capacity.cpuCount else { break }
+                guard walk(i + 1, next, memory, taken) else { return false }
+                next[i] += 1
+                memory += bytes[i]
+                taken += cores[i]
+            }
+            return true
+        }
+        guard walk(0, Array(repeating: 0, count: maxima.count), 0, 0), !states.isEmpty else { return nil }
+        // Variables: X, then one time share per state.
+        let width = 1 + states.count
+        var rows: [[Double]] = [], limits: [Double] = []
+        func row(_ build: (inout [Double]) -> Void, _ limit: Double) {
+            var r = Array(repeating: 0.0, count: width)
+            build(&r)
+            rows.append(r)
+            limits.append(max(0, limit))
+        }
+        row({ r in for j in states.indices { r[1 + j] = 1 } }, 1)
+        for (k, d) in whole.enumerated() {
+            let spilled = spillable.firstIndex(of: k).map { whole.count + $0 }
+            row({ r in
+                r[0] = d.concurrency
+                for (j, state) in states.enumerated() {
+                    r[1 + j] = -Double(state[k]) - (spilled.map { Double(state[$0]) / (1 + slowdown) } ?? 0)
+                }
+            }, 0)
+        }
+        func averageRow(_ amount: (ResourceRequest) -> Double, perDimension: [Double], total: Double) {
+            let postUse = post.map { amount($0.request) * $0.concurrency } ?? 0
+            row({ r in
+                r[0] = fluid.reduce(0) { $0 + amount($1.request) * $1.concurrency }
+                for (j, state) in states.enumerated() { r[1 + j] = zip(state, perDimension).reduce(0) { $0 + Double($1.0) * $1.1 } }
+            }, total - postUse)
+        }
+        averageRow({ gib($0.memoryBytes) }, perDimension: bytes.map(gib), total: total)
+        averageRow({ Double($0.cores) }, perDimension: cores.map(Double.init), total: Double(capacity.cpuCount))
+        var objective = Array(repeating: 0.0, count: width)
+        objective[0] = 1
+        return LinearProgram(objective: objective, rows: rows, limits: limits).maximize()?.value
     }
 
     /// GPUs' block: per device, integral mixes of GPU stages within its slots and VRAM.

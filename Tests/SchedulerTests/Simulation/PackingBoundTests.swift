@@ -279,6 +279,30 @@ private func box(nodes: Int = 4, perNode: UInt64 = 180, gpus: Int = 1, threads: 
         #expect(policy.admit(&small, &room).map(\.id) == [4])
     }
 
+    @Test("with spilling, whole box states bound nps4-1s-spill at scipy's optimum over the same states, under the pooled bound")
+    func spillStatesMatchAnIndependentLP() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../../config/workloads/nps4-1s-spill.toml").standardized.path
+        guard case let .success(workload) = Workload.load(path: path) else {
+            Issue.record("nps4-1s-spill does not load")
+            return
+        }
+        let capacity = try #require(workload.resources.describedCapacity)
+        let setup = SimulationSetup(capacity: capacity, costs: workload.resources.costTable, workload: workload, threads: workload.threads,
+                                    days: 1, policy: .dynamic(SimulationSetup.dynamicPolicy(workload)))
+        let bound = PackingBound(setup, spillSlowdown: workload.resources.pc1SpillSlowdown)
+        let spilling = try #require(bound.nodesWithSpill)
+        // Fixtures/spill-states-lp.py (scipy's HiGHS on the same box and costs): 74.50193050193052.
+        #expect(abs(spilling - 74.50193050193052) < 1e-6)
+        // The nodes' program pools spilled PC1s with the C2s beside them and allows more (75.8).
+        let pooled = PackingBound.solveNodes(capacity, PackingBound.demands(setup).filter { $0.stage == .pc1 },
+                                             PackingBound.demands(setup).filter { $0.stage != .pc1 },
+                                             capacity.nodes.map { PackingBound.mixes($0, PackingBound.demands(setup).filter { $0.stage == .pc1 }) },
+                                             post: nil, headroom: nil, spill: 0.3)
+        #expect(pooled > spilling + 1)
+        #expect(bound.value == spilling && bound.nodesWithHeadroom == spilling)
+    }
+
     @Test func spillingBuysThroughputOnAnNPS4BoxAndTheWorkloadKeyIsRead() throws {
         let path = NSTemporaryDirectory() + "spill-\(UUID().uuidString).toml"
         defer { try? FileManager.default.removeItem(atPath: path) }
