@@ -701,25 +701,25 @@ func expectHTTPServerHealthy(_ port: UInt16, sourceLocation: SourceLocation = #_
     @Test func clientParsesChunkedAndCloseDelimitedResponses() async throws {
         let chunked = try PassiveTestSocket(listen: true)
         defer { chunked.close() }
-        async let served: Void = runBlocking {
+        let served = BlockingWork {
             try chunked.serveOnce(reply: Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;e=1\r\nde\r\n0\r\n\r\n".utf8))
         }
         let r1 = try await HTTPClient.send(HTTPRequest(), host: "127.0.0.1", port: chunked.port, timeout: .seconds(30))
-        try await served
+        try await served.value
         #expect(r1.bodyText == "abcde")
 
         let untilClose = try PassiveTestSocket(listen: true)
         defer { untilClose.close() }
-        async let served2: Void = runBlocking {
+        let served2 = BlockingWork {
             try untilClose.serveOnce(reply: Array("HTTP/1.0 201 Created\r\nX-A: b\r\n\r\nall of it".utf8))
         }
         let r2 = try await HTTPClient.send(HTTPRequest(), host: "127.0.0.1", port: untilClose.port, timeout: .seconds(30))
-        try await served2
+        try await served2.value
         #expect(r2.status == 201 && r2.bodyText == "all of it" && r2.header("x-a") == "b")
 
         let garbage = try PassiveTestSocket(listen: true)
         defer { garbage.close() }
-        async let served3: Void = runBlocking { try garbage.serveOnce(reply: Array("SSH-2.0-OpenSSH\r\n\r\n".utf8)) }
+        let served3 = BlockingWork { try garbage.serveOnce(reply: Array("SSH-2.0-OpenSSH\r\n\r\n".utf8)) }
         do throws(HTTPClientError) {
             _ = try await HTTPClient.send(HTTPRequest(), host: "127.0.0.1", port: garbage.port, timeout: .seconds(30))
             Issue.record("expected malformed response")
@@ -727,7 +727,7 @@ func expectHTTPServerHealthy(_ port: UInt16, sourceLocation: SourceLocation = #_
             guard case .malformedResponse = error else { Issue.record("unexpected \(error)"); return }
             #expect(error.description.contains("malformed response: invalid status line"))
         }
-        try await served3
+        try await served3.value
     }
 
     @Test func curlAgainstServer() async throws {

@@ -297,7 +297,7 @@ func postRPC(_ port: UInt16, _ body: String, headers: [(name: String, value: Str
 
         let fake = try PassiveTestSocket(listen: true)
         defer { fake.close() }
-        async let served: Void = runBlocking {
+        let served = BlockingWork {
             try fake.serveOnce(reply: Array("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nnot json!".utf8))
         }
         let client = JSONRPCClient(endpoint: HTTPEndpoint(host: "127.0.0.1", port: fake.port), timeout: .seconds(30))
@@ -310,7 +310,7 @@ func postRPC(_ port: UInt16, _ body: String, headers: [(name: String, value: Str
             #expect(reason.contains("invalid JSON at byte 0"))
             #expect(error.description.hasPrefix("JSON-RPC call Sealer.Poll failed: malformed response: "))
         }
-        try await served
+        try await served.value
     }
 
     @Test func errorModel() {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 // Swift's global executor on Linux is as wide as the machine has cores: two on the CI machine.
 // A test that computes or blocks there for seconds stalls every in-process server and daemon of
@@ -45,5 +46,42 @@ public func runTool(_ arguments: [String]) async throws -> (status: Int32, outpu
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// Blocking work (a test's one-shot socket server) started on a thread of its own at once, from
+/// the test's synchronous code. An `async let` of `runBlocking` starts its thread only when the
+/// child task gets a pool thread, which a loaded run can delay past the client's timeout.
+/// Await `value` once for the result.
+public final class BlockingWork<T: Sendable>: Sendable {
+    private let state = Mutex<(result: Result<T, any Error>?, waiter: CheckedContinuation<T, any Error>?)>((nil, nil))
+
+    public init(_ body: @escaping @Sendable () throws -> T) {
+        Thread { [self] in
+            let result = Result { try body() }
+            let waiter = state.withLock { state -> CheckedContinuation<T, any Error>? in
+                guard let waiter = state.waiter else {
+                    state.result = result
+                    return nil
+                }
+                state.waiter = nil
+                return waiter
+            }
+            waiter?.resume(with: result)
+        }.start()
+    }
+
+    /// The work's result, once it has returned.
+    public var value: T {
+        get async throws {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                let ready = state.withLock { state -> Result<T, any Error>? in
+                    if let result = state.result { return result }
+                    state.waiter = continuation
+                    return nil
+                }
+                if let ready { continuation.resume(with: ready) }
+            }
+        }
     }
 }
