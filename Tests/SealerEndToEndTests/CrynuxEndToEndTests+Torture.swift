@@ -30,7 +30,9 @@ struct CrynuxTortureEndToEndTests {
             let daemon = try Child(["daemon", "-c", config], log: scratch.path + "/run-\(round).log")
             _ = try await daemon.managementPort()
             let anchor = ["", "executor started", "score persisted"][round % 3]
-            if !anchor.isEmpty { _ = try? await daemon.waitForLog(anchor, timeout: .seconds(30)) }
+            // Long: on a machine loaded several times over, a restarted daemon takes tens of
+            // seconds to reach the task's work, and a kill before it would not meet the work.
+            if !anchor.isEmpty { _ = try? await daemon.waitForLog(anchor, timeout: .seconds(90)) }
             let delay = anchor.isEmpty ? 100 + Int(rng.next() % 2_400) : Int(rng.next() % 300)
             try await Task.sleep(for: .milliseconds(delay))
             daemon.signal(SIGKILL)
