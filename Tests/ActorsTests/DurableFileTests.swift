@@ -59,7 +59,7 @@ struct DurableFileTests {
 
     @Test("a written document reads back, and a rewrite replaces it")
     func roundTrip() throws {
-        try withTemporaryDirectory("durable-file-tests") { (directory) throws in
+        try withTemporaryDirectory { (directory) throws in
             let file = DurableFile(path: directory + "/state")
             try file.write(document)
             #expect(try file.read() == document)
@@ -77,7 +77,7 @@ struct DurableFileTests {
 
     @Test("the on-disk header is magic, version, length, CRC-32C")
     func headerLayout() throws {
-        try withTemporaryDirectory("durable-file-tests") { (directory) throws in
+        try withTemporaryDirectory { (directory) throws in
             let file = DurableFile(path: directory + "/state")
             try file.write(document)
             let bytes = try rawBytes(file.path)
@@ -91,14 +91,14 @@ struct DurableFileTests {
 
     @Test("a missing file reads as nil")
     func missing() throws {
-        try withTemporaryDirectory("durable-file-tests") { (directory) throws in
+        try withTemporaryDirectory { (directory) throws in
             #expect(try DurableFile(path: directory + "/state").read() == nil)
         }
     }
 
     @Test("truncation at every byte offset is reported as corrupt and the file is left in place")
     func truncatedEverywhere() throws {
-        try withTemporaryDirectory("durable-file-tests") { (directory) throws in
+        try withTemporaryDirectory { (directory) throws in
             let file = DurableFile(path: directory + "/state")
             try file.write(document)
             let image = try rawBytes(file.path)
@@ -118,7 +118,7 @@ struct DurableFileTests {
 
     @Test("a flipped bit anywhere in header or payload is reported as corrupt")
     func bitFlipsEverywhere() throws {
-        try withTemporaryDirectory("durable-file-tests") { (directory) throws in
+        try withTemporaryDirectory { (directory) throws in
             let file = DurableFile(path: directory + "/state")
             try file.write(document)
             let image = try rawBytes(file.path)
@@ -148,7 +148,7 @@ struct DurableFileTests {
 
     @Test("foreign content, an empty file and trailing garbage are corrupt")
     func foreignContent() throws {
-        try withTemporaryDirectory("durable-file-tests") { (directory) throws in
+        try withTemporaryDirectory { (directory) throws in
             let file = DurableFile(path: directory + "/state")
             try writeRaw(Array(#"{"seq": 1}"#.utf8), to: file.path)
             let foreign = expectCorrupt(path: file.path) { () throws(PersistenceError) in _ = try file.read() }
@@ -170,7 +170,7 @@ struct DurableFileTests {
 
     @Test("stray temporaries are ignored by read and removed by removeStaleTemporaries")
     func staleTemporaries() throws {
-        try withTemporaryDirectory("durable-file-tests") { (directory) throws in
+        try withTemporaryDirectory { (directory) throws in
             let file = DurableFile(path: directory + "/state")
             try file.write(document)
             try writeRaw(Array("SEALSTATE half-written".utf8), to: directory + "/state.tmp-123-00ff")
@@ -189,7 +189,7 @@ struct DurableFileTests {
 
     @Test("I/O failures name the path and the operation")
     func ioErrors() throws {
-        try withTemporaryDirectory("durable-file-tests") { (directory) throws in
+        try withTemporaryDirectory { (directory) throws in
             let missingDirectory = DurableFile(path: directory + "/nope/state")
             do throws(PersistenceError) {
                 try missingDirectory.write(document)
@@ -227,8 +227,9 @@ struct DurableFileTests {
 
     @Test("concurrent writers leave one complete document and no temporaries")
     func concurrentWriters() async throws {
-        let directory = try makeTemporaryDirectory("durable-file-tests")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let temporary = TempDir()
+        defer { temporary.cleanup() }
+        let directory = temporary.path
         let file = DurableFile(path: directory + "/state")
         let payloads = (0..<8).map { index in Array("{\"writer\": \(index)}".utf8) }
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -45,7 +45,7 @@ private func expectCorrupt(
 struct JournalTests {
     @Test("a new journal holds only its header; appended records read back in order")
     func roundTrip() throws {
-        try withTemporaryDirectory("journal-tests") { (directory) throws in
+        try withTemporaryDirectory { (directory) throws in
             let path = directory + "/history"
             let journal = try Journal(path: path)
             #expect(journal.recovered == nil)
@@ -68,7 +68,7 @@ struct JournalTests {
 
     @Test("a torn final record at every cut point is recovered, preserved and appendable")
     func tornTailAtEveryCut() throws {
-        try withTemporaryDirectory("journal-tests") { (directory) throws in
+        try withTemporaryDirectory { (directory) throws in
             let records = [record(1), record(2), record(3)]
             let image = try makeJournal(directory + "/template", records)
             let lastFrame = 12 + records[2].count
@@ -98,7 +98,7 @@ struct JournalTests {
 
     @Test("a damaged or garbage-filled final record with nothing valid after it is a torn tail")
     func damagedFinalRecord() throws {
-        try withTemporaryDirectory("journal-tests") { (directory) throws in
+        try withTemporaryDirectory { (directory) throws in
             let records = [record(1), record(2)]
             let path = directory + "/history"
             let image = try makeJournal(path, records)
@@ -126,7 +126,7 @@ struct JournalTests {
 
     @Test("a damaged record followed by valid records is corruption, and the file is left untouched")
     func corruptionInTheMiddle() throws {
-        try withTemporaryDirectory("journal-tests") { (directory) throws in
+        try withTemporaryDirectory { (directory) throws in
             let records = [record(1), record(2), record(3)]
             let path = directory + "/history"
             let image = try makeJournal(path, records)
@@ -152,7 +152,7 @@ struct JournalTests {
 
     @Test("foreign, empty, headerless and future-version files are corrupt")
     func foreignFiles() throws {
-        try withTemporaryDirectory("journal-tests") { (directory) throws in
+        try withTemporaryDirectory { (directory) throws in
             let path = directory + "/history"
             let cases: [([UInt8], String)] = [
                 (Array("sector 1 started\n".utf8), "not a sealer journal"),
@@ -172,7 +172,7 @@ struct JournalTests {
 
     @Test("a second recovery at the same offset does not overwrite the first preserved tail")
     func repeatedRecoveryKeepsBothTails() throws {
-        try withTemporaryDirectory("journal-tests") { (directory) throws in
+        try withTemporaryDirectory { (directory) throws in
             let path = directory + "/history"
             let image = try makeJournal(path, [record(1)])
             try writeRaw(image + [1, 2, 3], to: path)
@@ -195,7 +195,7 @@ struct JournalTests {
     }
 
     static func ownershipBody() throws {
-        try withTemporaryDirectory("journal-tests") { (directory) throws in
+        try withTemporaryDirectory { (directory) throws in
             let path = directory + "/history"
             let journal = try Journal(path: path)
             #expect(throws: PersistenceError.locked(path: path)) { _ = try Journal(path: path) }
@@ -213,7 +213,7 @@ struct JournalTests {
 
     @Test("reading a missing journal is an I/O error naming it; stale creation temporaries are removed")
     func missingAndTemporaries() throws {
-        try withTemporaryDirectory("journal-tests") { (directory) throws in
+        try withTemporaryDirectory { (directory) throws in
             let path = directory + "/history"
             #expect(throws: PersistenceError.io(path: path, operation: "open", errno: ENOENT,
                                                 message: String(cString: strerror(ENOENT)))) {
@@ -228,8 +228,9 @@ struct JournalTests {
 
     @Test("concurrent appends all land intact")
     func concurrentAppends() async throws {
-        let directory = try makeTemporaryDirectory("journal-tests")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let temporary = TempDir()
+        defer { temporary.cleanup() }
+        let directory = temporary.path
         let path = directory + "/history"
         let journal = try Journal(path: path)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -249,7 +250,7 @@ struct JournalTests {
 
     @Test("oversized records are refused before touching the file")
     func tooLarge() throws {
-        try withTemporaryDirectory("journal-tests") { (directory) throws in
+        try withTemporaryDirectory { (directory) throws in
             let path = directory + "/history"
             let journal = try Journal(path: path)
             let size = Journal.maximumRecordSize + 1

@@ -15,21 +15,11 @@ struct TempDir {
     func cleanup() { try? FileManager.default.removeItem(atPath: path) }
 }
 
-/// Creates a fresh directory `<tmp>/<prefix>-XXXXXX` with mkdtemp; the caller removes it.
-func makeTemporaryDirectory(_ prefix: String) throws -> String {
-    let base = FileManager.default.temporaryDirectory.path + "/\(prefix)-XXXXXX"
-    var template = Array(base.utf8CString)
-    guard let made = mkdtemp(&template) else {
-        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: base])
-    }
-    return String(cString: made)
-}
-
-/// Runs `body` with a fresh directory that is removed when it returns.
-func withTemporaryDirectory<R>(_ prefix: String, _ body: (String) throws -> R) throws -> R {
-    let directory = try makeTemporaryDirectory(prefix)
-    defer { try? FileManager.default.removeItem(atPath: directory) }
-    return try body(directory)
+/// Runs `body` with a fresh `TempDir` that is removed when it returns.
+func withTemporaryDirectory<R>(_ name: String = #function, _ body: (String) throws -> R) rethrows -> R {
+    let directory = TempDir(name)
+    defer { directory.cleanup() }
+    return try body(directory.path)
 }
 
 /// A file's bytes as they are on disk, past any API that would validate them.

@@ -16,15 +16,7 @@ public func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T
 
 /// Runs blocking work (sockets, pipes, child processes, fsync) on a thread of its own.
 public func runBlocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-        Thread {
-            do {
-                continuation.resume(returning: try body())
-            } catch {
-                continuation.resume(throwing: error)
-            }
-        }.start()
-    }
+    try await BlockingWork(body).value
 }
 
 /// What a tool run by `runTool` could not do: it did not start.

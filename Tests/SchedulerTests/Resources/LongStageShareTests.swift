@@ -19,23 +19,24 @@ private func c2(_ id: UInt64, sequence: UInt64) -> Waiter {
            sequence: sequence)
 }
 
-/// `count` PC1s already running (64 GiB each), as the broker and the simulator report them.
-private func runningPC1s(_ ledger: inout ResourceLedger, count: Int) -> [RunningGrant] {
-    (0..<count).map { _ in
+/// A 480 GiB node with five PC1s already running (320 GiB, 160 free: a C2 or a PC1 fits, not
+/// both), as the broker and the simulator report them; and the policy with `share`.
+private func fivePC1sRunning(share: LongStageShare.Resolved) -> (policy: AdmissionPolicy, ledger: ResourceLedger, running: [RunningGrant]) {
+    var policy = AdmissionPolicy()
+    policy.longStageShare = share
+    var ledger = ResourceLedger(node480())
+    let running = (0..<5).map { _ in
         let grant = ledger.place(ResourceRequest(stage: .pc1, cores: 4, memoryBytes: 64 * gib, expectedDuration: minute * 180))!
         ledger.take(grant)
         return RunningGrant(grant: grant, expectedEnd: minute * 100, isLong: true)
     }
+    return (policy, ledger, running)
 }
 
 @Suite struct LongStageShareTests {
     @Test("below its share a long stage goes ahead of a short one of higher priority; at the share plain priorities rule")
     func longStagesGoFirstUpToTheirShare() {
-        // 160 GiB free: a C2 (128) or a PC1 (64) fits, not both.
-        var policy = AdmissionPolicy()
-        policy.longStageShare = .init(target: 400 * gib, limit: 416 * gib)
-        var ledger = ResourceLedger(node480())
-        let running = runningPC1s(&ledger, count: 5)
+        var (policy, ledger, running) = fivePC1sRunning(share: .init(target: 400 * gib, limit: 416 * gib))
         var waiters = [c2(1, sequence: 1), pc1(2, sequence: 2)]
         var withShare = ledger
         let granted = policy.admit(&waiters, &withShare, running: running)
@@ -55,10 +56,7 @@ private func runningPC1s(_ ledger: inout ResourceLedger, count: Int) -> [Running
 
     @Test("the limit is never passed to go first: it keeps room for the largest short stage")
     func theLimitKeepsRoomForAShortStage() {
-        var policy = AdmissionPolicy()
-        policy.longStageShare = .init(target: 420 * gib, limit: 352 * gib)
-        var ledger = ResourceLedger(node480())
-        let running = runningPC1s(&ledger, count: 5)
+        var (policy, ledger, running) = fivePC1sRunning(share: .init(target: 420 * gib, limit: 352 * gib))
         var waiters = [c2(1, sequence: 1), pc1(2, sequence: 2)]
         // 320 + 64 = 384 > 352: within the target's rounding but past the limit, so no going first.
         #expect(policy.admit(&waiters, &ledger, running: running).map(\.id).first == 1)
